@@ -1,0 +1,4 @@
+//! Pure statistics over plain structs: no I/O, no printing.
+
+pub mod quantile;
+pub mod stats;

@@ -1,0 +1,110 @@
+//! Command-line arguments: one struct per subcommand (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Turn a Stack Exchange data dump into an answered research question.
+#[derive(Debug, Parser)]
+#[command(name = "stackmine", version, about, long_about = None)]
+pub struct Cli {
+    /// No progress bars on stderr.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write DIR/study.toml for the default deep learning study.
+    Init(InitArgs),
+    /// Read dumps (Posts.xml, a dump folder, or a .7z archive) into the study's store.
+    Ingest(IngestArgs),
+    /// Table I and answer statistics per framework and for all questions.
+    Stats(StatsArgs),
+    /// What the study holds: sites, dumps, counts, date ranges, recent ingests.
+    Info(InfoArgs),
+    /// The main job: init when needed, ingest, stats; writes DIR/report/.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StudyArg {
+    /// The study folder (holds study.toml and study.db).
+    #[arg(long, default_value = ".")]
+    pub study: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The study folder to create or fill.
+    pub dir: PathBuf,
+    /// Overwrite an existing study.toml.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct IngestOpts {
+    /// Keep every question of the dump (for a dump that is already on topic);
+    /// questions matching no framework then count under `all` only.
+    #[arg(long)]
+    pub all_questions: bool,
+    /// The site the posts belong to (default: the dump folder's or archive's name).
+    #[arg(long)]
+    pub site: Option<String>,
+    /// Base address for links to posts (default: https://SITE when SITE looks like a host name).
+    #[arg(long)]
+    pub site_url: Option<String>,
+    /// Fail (exit 2, study unchanged) when more than this share of a file's rows is malformed.
+    #[arg(long, default_value_t = 0.01)]
+    pub max_bad_rows: f64,
+    /// Chunk size in MiB for the parallel scan.
+    #[arg(long, default_value_t = 8, hide = true)]
+    pub chunk_mib: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Posts.xml files, dump folders, or .7z archives.
+    #[arg(required = true)]
+    pub dumps: Vec<PathBuf>,
+    #[command(flatten)]
+    pub study: StudyArg,
+    #[command(flatten)]
+    pub opts: IngestOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub study: StudyArg,
+    /// Print JSON instead of Markdown tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    pub study: StudyArg,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Posts.xml files, dump folders, or .7z archives.
+    #[arg(required = true)]
+    pub dumps: Vec<PathBuf>,
+    /// The study folder (created with the default study when it has no study.toml).
+    #[arg(long, default_value = "study")]
+    pub study: PathBuf,
+    /// Where the report goes (default: STUDY/report).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub opts: IngestOpts,
+}

@@ -1,0 +1,30 @@
+//! `stackmine info --study DIR [--json]`: the entry point for seeing what a
+//! study holds: its sites with their dumps, counts and date ranges, and the
+//! latest ingests. Cheap: a few aggregate queries.
+
+use anyhow::Result;
+use stackmine::report::info::{self, Info};
+use stackmine::store::{SCHEMA_VERSION, STORE_FILE, Store};
+use stackmine::study::Study;
+
+use crate::cli::InfoArgs;
+
+pub fn run(args: InfoArgs) -> Result<()> {
+    let dir = &args.study.study;
+    let study = Study::load(dir)?;
+    let store = Store::open_existing(&dir.join(STORE_FILE))?;
+    let info = Info {
+        study: study.study.name.clone(),
+        store: STORE_FILE.to_string(),
+        schema_version: SCHEMA_VERSION,
+        sites: store.sites()?,
+        recent_ingests: store.ingest_log(10)?,
+    };
+    let out = std::io::stdout().lock();
+    if args.json {
+        info::render_json(&info, out)?;
+    } else {
+        info::render_text(&info, out)?;
+    }
+    Ok(())
+}

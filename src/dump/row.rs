@@ -1,0 +1,346 @@
+//! One `<row …/>` line of a dump: cheap looks at raw bytes for deciding, and a
+//! full parse (quick-xml, unescaped) for the rows that are kept.
+
+use quick_xml::events::attributes::Attributes;
+
+use super::tags::{self, TagFormat};
+use crate::text;
+
+/// A question as the store keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Question {
+    pub id: i64,
+    pub title: Option<String>,
+    pub body_html: Option<String>,
+    /// The body as plain text, without code blocks.
+    pub body_text: String,
+    /// The body's `<pre>` code blocks, as plain text.
+    pub code_text: String,
+    pub tags: Vec<String>,
+    pub tag_format: Option<TagFormat>,
+    pub created: String,
+    pub created_ms: i64,
+    pub score: Option<i64>,
+    pub view_count: Option<i64>,
+    pub answer_count: Option<i64>,
+    pub comment_count: Option<i64>,
+    pub favorite_count: Option<i64>,
+    pub accepted_answer_id: Option<i64>,
+    pub closed_date: Option<String>,
+    pub owner_user_id: Option<i64>,
+    pub owner_display_name: Option<String>,
+    /// Indexes (into the study's enabled frameworks) of the frameworks it matches.
+    pub frameworks: Vec<usize>,
+}
+
+/// An answer as the store keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub id: i64,
+    pub parent_id: i64,
+    pub created: String,
+    pub created_ms: i64,
+    pub score: Option<i64>,
+    pub body_html: Option<String>,
+    pub owner_user_id: Option<i64>,
+}
+
+/// A comment on a kept question or answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comment {
+    pub id: i64,
+    pub post_id: i64,
+    pub created: String,
+    pub created_ms: i64,
+    pub score: Option<i64>,
+    pub text: Option<String>,
+    pub user_id: Option<i64>,
+}
+
+/// Why a row could not be read. The row is skipped and counted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RowError {
+    #[error("not a <row .../> element")]
+    NotARow,
+    #[error("bad XML in attributes: {0}")]
+    Attributes(String),
+    #[error("missing required attribute {0}")]
+    Missing(&'static str),
+    #[error("attribute {name} is not a number: {value:?}")]
+    NotANumber { name: &'static str, value: String },
+    #[error("attribute {name} is not a date: {value:?}")]
+    NotADate { name: &'static str, value: String },
+}
+
+/// Finds the raw (still escaped) value of attribute `key` in a row, where `key`
+/// is written with its leading space and `="`, e.g. `b" Id=\""`. Attribute
+/// values cannot contain `"` (it is escaped), so the first match is the
+/// attribute.
+pub fn raw_attr<'a>(row: &'a [u8], finder: &memchr::memmem::Finder) -> Option<&'a [u8]> {
+    let start = finder.find(row)? + finder.needle().len();
+    let len = memchr::memchr(b'"', &row[start..])?;
+    Some(&row[start..start + len])
+}
+
+/// Same as [`raw_attr`], searching from the end (for attributes that follow the body).
+pub fn raw_attr_rev<'a>(row: &'a [u8], finder: &memchr::memmem::FinderRev) -> Option<&'a [u8]> {
+    let start = finder.rfind(row)? + finder.needle().len();
+    let len = memchr::memchr(b'"', &row[start..])?;
+    Some(&row[start..start + len])
+}
+
+/// Parses a non-negative decimal integer from raw bytes.
+pub fn parse_int(raw: &[u8]) -> Option<i64> {
+    let (neg, digits) = match raw.first() {
+        Some(b'-') => (true, &raw[1..]),
+        _ => (false, raw),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i64::from(b - b'0');
+    }
+    Some(if neg { -n } else { n })
+}
+
+/// Parses a dump date (`2015-01-10T16:30:44.100`, fraction optional, UTC) into
+/// milliseconds since the Unix epoch.
+pub fn parse_date_ms(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| parse_int(&b[r]);
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut ms = 0;
+    let rest = &b[19..];
+    if !rest.is_empty() {
+        let frac = rest.strip_prefix(b".")?;
+        let frac = frac.strip_suffix(b"Z").unwrap_or(frac);
+        if frac.is_empty() || frac.len() > 9 || !frac.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        for i in 0..3 {
+            ms = ms * 10 + frac.get(i).map_or(0, |&c| i64::from(c - b'0'));
+        }
+    }
+    let days = days_from_civil(y, mo, d);
+    Some(((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + ms)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The unescaped attributes of one row, by name.
+pub struct Attrs {
+    pairs: Vec<(String, String)>,
+}
+
+impl Attrs {
+    /// Parses `<row a="1" b="2" />` (the line, trimmed).
+    pub fn parse(row: &[u8]) -> Result<Attrs, RowError> {
+        let inner = row
+            .strip_prefix(b"<row")
+            .and_then(|r| r.strip_suffix(b"/>"))
+            .ok_or(RowError::NotARow)?;
+        let inner = std::str::from_utf8(inner)
+            .map_err(|e| RowError::Attributes(format!("invalid UTF-8: {e}")))?;
+        let mut pairs = Vec::with_capacity(20);
+        let mut attrs = Attributes::new(inner, 0);
+        attrs.with_checks(true);
+        for attr in attrs {
+            let attr = attr.map_err(|e| RowError::Attributes(e.to_string()))?;
+            let key = attr.key.as_ref().to_string();
+            let value = attr
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|e| RowError::Attributes(format!("{key}: {e}")))?
+                .into_owned();
+            pairs.push((key, value));
+        }
+        Ok(Attrs { pairs })
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn take(&mut self, name: &str) -> Option<String> {
+        let i = self.pairs.iter().position(|(k, _)| k == name)?;
+        Some(std::mem::take(&mut self.pairs[i].1))
+    }
+
+    fn int(&self, name: &'static str) -> Result<Option<i64>, RowError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) if v.trim().is_empty() => Ok(None),
+            Some(v) => {
+                parse_int(v.trim().as_bytes())
+                    .map(Some)
+                    .ok_or_else(|| RowError::NotANumber {
+                        name,
+                        value: v.to_string(),
+                    })
+            }
+        }
+    }
+
+    fn required_int(&self, name: &'static str) -> Result<i64, RowError> {
+        self.int(name)?.ok_or(RowError::Missing(name))
+    }
+
+    fn date(&self, name: &'static str) -> Result<Option<(String, i64)>, RowError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => parse_date_ms(v)
+                .map(|ms| Some((v.to_string(), ms)))
+                .ok_or_else(|| RowError::NotADate {
+                    name,
+                    value: v.to_string(),
+                }),
+        }
+    }
+
+    fn created(&self) -> Result<(String, i64), RowError> {
+        self.date("CreationDate")?
+            .ok_or(RowError::Missing("CreationDate"))
+    }
+}
+
+/// Parses a kept question row. `frameworks` is filled in by the caller.
+pub fn parse_question(row: &[u8]) -> Result<Question, RowError> {
+    let mut a = Attrs::parse(row)?;
+    let id = a.required_int("Id")?;
+    let (created, created_ms) = a.created()?;
+    let closed_date = a.date("ClosedDate")?.map(|(s, _)| s);
+    let raw_tags = a.get("Tags").unwrap_or("");
+    // The attribute is unescaped already; re-read it as `<a><b>` or `|a|b|`.
+    let (tags, tag_format) = tags::split_raw(raw_tags.as_bytes());
+    let body_html = a.take("Body");
+    let (body_text, code_text) = body_html
+        .as_deref()
+        .map(text::html::to_text)
+        .unwrap_or_default();
+    Ok(Question {
+        id,
+        title: a.take("Title"),
+        body_text,
+        code_text,
+        tags,
+        tag_format,
+        created,
+        created_ms,
+        score: a.int("Score")?,
+        view_count: a.int("ViewCount")?,
+        answer_count: a.int("AnswerCount")?,
+        comment_count: a.int("CommentCount")?,
+        favorite_count: a.int("FavoriteCount")?,
+        accepted_answer_id: a.int("AcceptedAnswerId")?,
+        closed_date,
+        owner_user_id: a.int("OwnerUserId")?,
+        owner_display_name: a.take("OwnerDisplayName"),
+        body_html,
+        frameworks: Vec::new(),
+    })
+}
+
+/// Parses a kept answer row.
+pub fn parse_answer(row: &[u8]) -> Result<Answer, RowError> {
+    let mut a = Attrs::parse(row)?;
+    let (created, created_ms) = a.created()?;
+    Ok(Answer {
+        id: a.required_int("Id")?,
+        parent_id: a.required_int("ParentId")?,
+        created,
+        created_ms,
+        score: a.int("Score")?,
+        owner_user_id: a.int("OwnerUserId")?,
+        body_html: a.take("Body"),
+    })
+}
+
+/// Parses a kept comment row (Comments.xml).
+pub fn parse_comment(row: &[u8]) -> Result<Comment, RowError> {
+    let mut a = Attrs::parse(row)?;
+    let (created, created_ms) = a.created()?;
+    Ok(Comment {
+        id: a.required_int("Id")?,
+        post_id: a.required_int("PostId")?,
+        created,
+        created_ms,
+        score: a.int("Score")?,
+        user_id: a.int("UserId")?,
+        text: a.take("Text"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        // Reference: Python `datetime(2015,1,10,16,30,44,100000,tzinfo=timezone.utc).timestamp()*1000`.
+        assert_eq!(
+            parse_date_ms("2015-01-10T16:30:44.100"),
+            Some(1_420_907_444_100)
+        );
+        assert_eq!(parse_date_ms("1970-01-01T00:00:00"), Some(0));
+        assert_eq!(
+            parse_date_ms("2020-02-29T23:59:59.5"),
+            Some(1_583_020_799_500)
+        );
+        assert_eq!(parse_date_ms("2020-13-01T00:00:00"), None);
+        assert_eq!(parse_date_ms("yesterday"), None);
+    }
+
+    #[test]
+    fn question_row_unescapes_and_keeps_code_apart() {
+        let row = br#"<row Id="5" PostTypeId="1" CreationDate="2016-08-02T15:39:14.947" Score="3" ViewCount="10" Body="&lt;p&gt;Why&#xA;&lt;/p&gt;&lt;pre&gt;&lt;code&gt;x = 1&lt;/code&gt;&lt;/pre&gt;" OwnerDisplayName="gone" Title="A &amp; B" Tags="|tensorflow|python|" />"#;
+        let q = parse_question(row).unwrap();
+        assert_eq!(q.id, 5);
+        assert_eq!(q.title.as_deref(), Some("A & B"));
+        assert_eq!(q.tags, ["tensorflow", "python"]);
+        assert_eq!(q.body_text, "Why");
+        assert_eq!(q.code_text, "x = 1");
+        assert_eq!(q.owner_user_id, None);
+        assert_eq!(q.owner_display_name.as_deref(), Some("gone"));
+        assert_eq!(q.comment_count, None);
+    }
+
+    #[test]
+    fn bad_rows_are_errors_not_panics() {
+        assert_eq!(
+            parse_answer(br#"<row Id="1" PostTypeId="2" />"#),
+            Err(RowError::Missing("CreationDate"))
+        );
+        assert!(matches!(
+            parse_answer(br#"<row Id="x" CreationDate="2016-08-02T15:39:14" />"#),
+            Err(RowError::NotANumber { name: "Id", .. })
+        ));
+        assert!(matches!(
+            parse_question(br#"<row Id="1" Body="&bogus;" CreationDate="2016-08-02T15:39:14" />"#),
+            Err(RowError::Attributes(_))
+        ));
+        assert_eq!(parse_question(b"<row Id=\"1\""), Err(RowError::NotARow));
+    }
+}

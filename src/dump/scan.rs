@@ -1,0 +1,472 @@
+//! Scanning one chunk of a dump file (whole lines) from raw bytes.
+//!
+//! Most rows of a dump are not wanted. A row is classified from its raw bytes
+//! (`memchr`/`memmem` for `Id`, `PostTypeId`, `ParentId`, `PostId`, `Tags`);
+//! only the rows kept are parsed and unescaped in full ([`super::row`]). Chunks
+//! are scanned in parallel; what depends on other chunks (an answer whose
+//! question lies elsewhere) is returned as [`Deferred`] for the caller to settle
+//! in file order.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use memchr::memmem::{Finder, FinderRev};
+
+use super::row::{self, Answer, Comment, Question, RowError, parse_int, raw_attr, raw_attr_rev};
+use super::tags;
+use crate::study::Framework;
+
+/// Which table a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    Posts,
+    Comments,
+}
+
+impl Table {
+    /// The root element's name.
+    pub fn root(self) -> &'static str {
+        match self {
+            Table::Posts => "posts",
+            Table::Comments => "comments",
+        }
+    }
+}
+
+/// What a scan keeps.
+pub enum Want<'a> {
+    /// First pass over Posts.xml: matching questions, and answers to kept
+    /// questions. `known` holds the questions kept by earlier chunks.
+    Posts {
+        frameworks: &'a [Framework],
+        all_questions: bool,
+        known: &'a HashSet<i64>,
+    },
+    /// Second pass over an unsorted Posts.xml: answers to kept questions that
+    /// the first pass did not keep yet.
+    LateAnswers {
+        questions: &'a HashSet<i64>,
+        answers: &'a HashSet<i64>,
+    },
+    /// Comments.xml: comments on kept posts.
+    Comments { posts: &'a HashSet<i64> },
+}
+
+/// A non-row line of the file: the XML declaration and the root element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineKind {
+    /// `<?xml …?>`, possibly followed by the root's opening tag on the same line.
+    Decl {
+        open: Option<String>,
+    },
+    Open(String),
+    Close(String),
+    Row,
+    /// Anything else that is not blank.
+    Other,
+}
+
+/// A significant (non-blank) line that is not a row, or the last line.
+#[derive(Debug, Clone)]
+pub struct Mark {
+    /// Line number within the chunk, from 0.
+    pub line: u64,
+    /// Byte offset within the chunk.
+    pub offset: usize,
+    pub kind: LineKind,
+    /// The line's first bytes, for messages.
+    pub snippet: String,
+}
+
+/// An answer whose question was not known when its chunk was scanned.
+#[derive(Debug, Clone)]
+pub struct Deferred {
+    pub parent: i64,
+    pub line: u64,
+    pub range: Range<usize>,
+}
+
+/// A row that could not be read.
+#[derive(Debug, Clone)]
+pub struct BadRow {
+    pub line: u64,
+    pub id: Option<i64>,
+    pub error: RowError,
+}
+
+/// What scanning one chunk found.
+#[derive(Debug, Default)]
+pub struct ChunkScan {
+    /// Lines in the chunk.
+    pub lines: u64,
+    /// `<row>` lines.
+    pub rows: u64,
+    /// Line (in the chunk) of the first `<row>`.
+    pub first_row_line: Option<u64>,
+    pub questions: Vec<Question>,
+    pub answers: Vec<Answer>,
+    pub comments: Vec<Comment>,
+    pub deferred: Vec<Deferred>,
+    pub bad: Vec<BadRow>,
+    /// Questions seen (well-formed) and those that matched no framework.
+    pub questions_seen: u64,
+    pub questions_unmatched: u64,
+    /// Answers seen (well-formed).
+    pub answers_seen: u64,
+    /// Rows of other post types, by type.
+    pub other_types: Vec<(i64, u64)>,
+    /// Comment rows seen (well-formed).
+    pub comments_seen: u64,
+    pub first_id: Option<i64>,
+    pub last_id: Option<i64>,
+    /// Whether row Ids rise strictly inside the chunk.
+    pub sorted: bool,
+    /// An answer whose question has a larger Id (so may come later in a sorted file).
+    pub forward_parent: bool,
+    /// Tag formats seen (bits of [`tags::TagFormat`]).
+    pub tag_formats: u8,
+    /// Non-row significant lines, in order.
+    pub marks: Vec<Mark>,
+    /// The chunk's last significant line.
+    pub last: Option<Mark>,
+}
+
+/// The byte searchers a scan uses, built once per scan.
+struct Finders {
+    id: Finder<'static>,
+    post_type: Finder<'static>,
+    parent: Finder<'static>,
+    post_id: Finder<'static>,
+    tags: FinderRev<'static>,
+    /// One finder per framework pattern that can be searched in escaped bytes.
+    patterns: Vec<Finder<'static>>,
+    /// False when some pattern holds a character the XML escapes.
+    prefilter: bool,
+}
+
+impl Finders {
+    fn new(frameworks: &[Framework]) -> Finders {
+        let pats: Vec<&String> = frameworks.iter().flat_map(|f| &f.tags).collect();
+        let prefilter = pats.iter().all(|p| {
+            !p.bytes()
+                .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
+        });
+        Finders {
+            id: Finder::new(b" Id=\"").into_owned(),
+            post_type: Finder::new(b" PostTypeId=\"").into_owned(),
+            parent: Finder::new(b" ParentId=\"").into_owned(),
+            post_id: Finder::new(b" PostId=\"").into_owned(),
+            tags: FinderRev::new(b" Tags=\"").into_owned(),
+            patterns: pats
+                .iter()
+                .map(|p| Finder::new(p.as_bytes()).into_owned())
+                .collect(),
+            prefilter,
+        }
+    }
+}
+
+/// Scans a chunk of whole lines.
+pub fn scan_chunk(data: &[u8], table: Table, want: &Want) -> ChunkScan {
+    let frameworks: &[Framework] = match want {
+        Want::Posts { frameworks, .. } => frameworks,
+        _ => &[],
+    };
+    let finders = Finders::new(frameworks);
+    let mut out = ChunkScan {
+        sorted: true,
+        ..ChunkScan::default()
+    };
+    let mut local_questions: HashSet<i64> = HashSet::new();
+    let mut pos = 0;
+    let mut line_no = 0u64;
+    while pos < data.len() {
+        let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+        let line = trim_line(&data[pos..end]);
+        if !line.is_empty() {
+            let kind = classify(line);
+            if kind == LineKind::Row {
+                out.rows += 1;
+                out.first_row_line.get_or_insert(line_no);
+                scan_row(
+                    line,
+                    line_no,
+                    pos..end,
+                    table,
+                    want,
+                    &finders,
+                    &mut local_questions,
+                    &mut out,
+                );
+            } else {
+                out.marks.push(mark(line, line_no, pos, kind.clone()));
+            }
+            out.last = Some(mark(line, line_no, pos, kind));
+        }
+        line_no += 1;
+        pos = end + 1;
+    }
+    out.lines = line_no;
+    out
+}
+
+fn mark(line: &[u8], line_no: u64, offset: usize, kind: LineKind) -> Mark {
+    let cut = line.len().min(60);
+    Mark {
+        line: line_no,
+        offset,
+        kind,
+        snippet: String::from_utf8_lossy(&line[..cut]).into_owned(),
+    }
+}
+
+/// Strips a byte order mark, surrounding blanks and a CR.
+pub fn trim_line(mut line: &[u8]) -> &[u8] {
+    if let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF") {
+        line = rest;
+    }
+    line.trim_ascii()
+}
+
+/// Classifies a trimmed, non-empty line.
+pub fn classify(line: &[u8]) -> LineKind {
+    if line.starts_with(b"<row ") || line.starts_with(b"<row\t") {
+        return LineKind::Row;
+    }
+    if let Some(rest) = line.strip_prefix(b"<?xml") {
+        let Some(end) = memchr::memmem::find(rest, b"?>") else {
+            return LineKind::Other;
+        };
+        let after = rest[end + 2..].trim_ascii();
+        let open = match classify(after) {
+            LineKind::Open(name) => Some(name),
+            _ => None,
+        };
+        return LineKind::Decl { open };
+    }
+    let element_name = |s: &[u8]| -> Option<String> {
+        let name: Vec<u8> = s
+            .iter()
+            .copied()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+            .collect();
+        (!name.is_empty()).then(|| String::from_utf8_lossy(&name).into_owned())
+    };
+    if let Some(rest) = line.strip_prefix(b"</") {
+        if line.ends_with(b">") {
+            if let Some(name) = element_name(rest) {
+                return LineKind::Close(name);
+            }
+        }
+    } else if let Some(rest) = line.strip_prefix(b"<") {
+        if line.ends_with(b">") && !line.ends_with(b"/>") {
+            if let Some(name) = element_name(rest) {
+                return LineKind::Open(name);
+            }
+        }
+    }
+    LineKind::Other
+}
+
+/// The Id of a row: fast path for the official `<row Id="…"` layout.
+fn row_id(row: &[u8], finders: &Finders) -> Option<i64> {
+    let raw = match row.strip_prefix(b"<row Id=\"") {
+        Some(rest) => &rest[..memchr::memchr(b'"', rest)?],
+        None => raw_attr(row, &finders.id)?,
+    };
+    parse_int(raw)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_row(
+    row: &[u8],
+    line: u64,
+    range: Range<usize>,
+    table: Table,
+    want: &Want,
+    finders: &Finders,
+    local_questions: &mut HashSet<i64>,
+    out: &mut ChunkScan,
+) {
+    let bad = |out: &mut ChunkScan, id: Option<i64>, error: RowError| {
+        out.bad.push(BadRow { line, id, error });
+    };
+    if !row.ends_with(b"/>") {
+        return bad(out, None, RowError::NotARow);
+    }
+    let Some(id) = row_id(row, finders) else {
+        return bad(out, None, RowError::Missing("Id"));
+    };
+    match out.last_id {
+        Some(last) if id <= last => out.sorted = false,
+        _ => {}
+    }
+    out.first_id.get_or_insert(id);
+    out.last_id = Some(id);
+
+    if table == Table::Comments {
+        let Want::Comments { posts } = want else {
+            return;
+        };
+        let Some(post_id) = raw_attr(row, &finders.post_id).and_then(parse_int) else {
+            return bad(out, Some(id), RowError::Missing("PostId"));
+        };
+        out.comments_seen += 1;
+        if posts.contains(&post_id) {
+            match row::parse_comment(row) {
+                Ok(c) => out.comments.push(c),
+                Err(e) => bad(out, Some(id), e),
+            }
+        }
+        return;
+    }
+
+    let Some(post_type) = raw_attr(row, &finders.post_type).and_then(parse_int) else {
+        return bad(out, Some(id), RowError::Missing("PostTypeId"));
+    };
+    match post_type {
+        1 => scan_question(row, line, id, want, finders, local_questions, out),
+        2 => {
+            let Some(parent) = raw_attr(row, &finders.parent).and_then(parse_int) else {
+                return bad(out, Some(id), RowError::Missing("ParentId"));
+            };
+            out.answers_seen += 1;
+            if parent > id {
+                out.forward_parent = true;
+            }
+            let keep_now = match want {
+                Want::Posts { known, .. } => {
+                    known.contains(&parent) || local_questions.contains(&parent)
+                }
+                Want::LateAnswers { questions, answers } => {
+                    questions.contains(&parent) && !answers.contains(&id)
+                }
+                Want::Comments { .. } => false,
+            };
+            if keep_now {
+                match row::parse_answer(row) {
+                    Ok(a) => out.answers.push(a),
+                    Err(e) => bad(out, Some(id), e),
+                }
+            } else if matches!(want, Want::Posts { .. }) {
+                out.deferred.push(Deferred {
+                    parent,
+                    line,
+                    range,
+                });
+            }
+        }
+        other => match out.other_types.iter_mut().find(|(t, _)| *t == other) {
+            Some((_, n)) => *n += 1,
+            None => out.other_types.push((other, 1)),
+        },
+    }
+}
+
+fn scan_question(
+    row: &[u8],
+    line: u64,
+    id: i64,
+    want: &Want,
+    finders: &Finders,
+    local_questions: &mut HashSet<i64>,
+    out: &mut ChunkScan,
+) {
+    let Want::Posts {
+        frameworks,
+        all_questions,
+        ..
+    } = want
+    else {
+        return;
+    };
+    out.questions_seen += 1;
+    let raw_tags = raw_attr_rev(row, &finders.tags).unwrap_or(b"");
+    match raw_tags.first() {
+        Some(b'&') | Some(b'<') => out.tag_formats |= tags::TagFormat::Angle.bit(),
+        Some(b'|') => out.tag_formats |= tags::TagFormat::Pipe.bit(),
+        _ => {}
+    }
+    let may_match =
+        !finders.prefilter || finders.patterns.iter().any(|f| f.find(raw_tags).is_some());
+    let matched: Vec<usize> = if may_match {
+        let (tags, _) = tags::split_raw(raw_tags);
+        frameworks
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.matches(&tags))
+            .map(|(i, _)| i)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if matched.is_empty() && !all_questions {
+        out.questions_unmatched += 1;
+        return;
+    }
+    match row::parse_question(row) {
+        Ok(mut q) => {
+            q.frameworks = matched;
+            local_questions.insert(q.id);
+            out.questions.push(q);
+        }
+        Err(e) => out.bad.push(BadRow {
+            line,
+            id: Some(id),
+            error: e,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::study::Study;
+
+    const DUMP: &[u8] = b"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<posts>\r\n\
+  <row Id=\"3\" PostTypeId=\"2\" ParentId=\"1\" CreationDate=\"2016-01-01T00:00:10.000\" Body=\"&lt;p&gt;early&lt;/p&gt;\" />\r\n\
+  <row Id=\"1\" PostTypeId=\"1\" CreationDate=\"2016-01-01T00:00:00.000\" Title=\"t\" Tags=\"|tensorflow-lite|\" />\r\n\
+  <row Id=\"2\" PostTypeId=\"1\" CreationDate=\"2016-01-01T00:00:00.000\" Title=\"u\" Tags=\"&lt;java&gt;\" />\r\n\
+  <row Id=\"4\" PostTypeId=\"2\" ParentId=\"1\" CreationDate=\"2016-01-01T00:00:20.000\" />\r\n\
+  <row Id=\"5\" PostTypeId=\"5\" CreationDate=\"2016-01-01T00:00:00.000\" />\r\n\
+  <row Id=\"6\" PostTypeId=\"1\" Tags=\"|pytorch|\" />\r\n\
+  <row Id=\"7\" PostTypeId=\"1\" CreationDate=\"2016-01-01T00:00:00.000\" Tags=\"|pytorch|\r\n\
+</posts>";
+
+    #[test]
+    fn scans_rows_from_raw_bytes() {
+        let study = Study::default_study();
+        let fw: Vec<Framework> = study.enabled_frameworks().into_iter().cloned().collect();
+        let known = HashSet::new();
+        let want = Want::Posts {
+            frameworks: &fw,
+            all_questions: false,
+            known: &known,
+        };
+        let s = scan_chunk(DUMP, Table::Posts, &want);
+        assert_eq!(s.lines, 10);
+        assert_eq!(s.rows, 7);
+        assert_eq!(s.questions.len(), 1);
+        assert_eq!(s.questions[0].frameworks, [0]);
+        // Answer 3 precedes its question: deferred; answer 4 follows it: kept.
+        assert_eq!(s.deferred.len(), 1);
+        assert_eq!(s.deferred[0].parent, 1);
+        assert_eq!(s.answers.len(), 1);
+        assert_eq!(s.answers[0].id, 4);
+        assert_eq!(s.other_types, [(5, 1)]);
+        assert!(!s.sorted);
+        assert_eq!(s.tag_formats, 3);
+        // Row 6 lacks CreationDate; row 7 is cut off.
+        let bad: Vec<_> = s.bad.iter().map(|b| (b.id, b.error.clone())).collect();
+        assert_eq!(
+            bad,
+            [
+                (Some(6), RowError::Missing("CreationDate")),
+                (None, RowError::NotARow)
+            ]
+        );
+        assert_eq!(s.marks[0].kind, LineKind::Decl { open: None });
+        assert_eq!(s.marks[1].kind, LineKind::Open("posts".into()));
+        assert_eq!(s.last.unwrap().kind, LineKind::Close("posts".into()));
+    }
+}

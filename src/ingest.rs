@@ -1,0 +1,643 @@
+//! The ingest stage: dumps → the study store, in one transaction.
+//!
+//! For each table file a reader thread cuts the stream into chunks of whole
+//! lines; batches of chunks are scanned on all cores ([`crate::dump::scan`]);
+//! results are settled in file order on this thread: header and footer checks,
+//! line numbers, Id order, answers whose question sat in another chunk, and the
+//! store writes. Memory is bounded by the batch size and what is kept.
+//!
+//! Files not sorted by Id (or answers with a larger Id than their question's)
+//! get a second pass that picks up answers whose question came later.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::dump::DumpError;
+use crate::dump::chunks::{Chunk, Chunker};
+use crate::dump::input::{self, DumpInput, Source};
+use crate::dump::row;
+use crate::dump::scan::{self, ChunkScan, LineKind, Mark, Table, Want};
+use crate::dump::tags::TagFormat;
+use crate::store::{IngestLog, Store, StoreError, Writer};
+use crate::study::{Framework, Study};
+
+/// How many bad rows are kept in full for the log and messages.
+const BAD_ROW_SAMPLES: usize = 10;
+
+/// Test-only: abort the process (as a crash or `kill -9` would) after this many
+/// rows were written, to test that an interrupted ingest leaves the study intact.
+pub const ABORT_ENV: &str = "STACKMINE_TEST_ABORT_AFTER_ROWS";
+
+/// Options of an ingest.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Keep every question, not only those matching a framework.
+    pub all_questions: bool,
+    /// The site all dumps go to, instead of each dump's derived name.
+    pub site: Option<String>,
+    /// Base address for links to posts.
+    pub site_url: Option<String>,
+    /// Largest tolerated share of malformed rows per file.
+    pub max_bad_rows: f64,
+    /// Bytes per chunk.
+    pub chunk_size: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            all_questions: false,
+            site: None,
+            site_url: None,
+            max_bad_rows: 0.01,
+            chunk_size: 8 << 20,
+        }
+    }
+}
+
+/// Receives progress; the command draws it, tests ignore it.
+pub trait Progress: Sync {
+    /// A new file starts; `total` is its size in bytes when known.
+    fn begin(&self, what: &str, total: Option<u64>);
+    /// `bytes` more were processed.
+    fn advance(&self, bytes: u64);
+    /// The file is done.
+    fn end(&self);
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn begin(&self, _: &str, _: Option<u64>) {}
+    fn advance(&self, _: u64) {}
+    fn end(&self) {}
+}
+
+/// Errors that stop an ingest; the store is left as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Dump(#[from] DumpError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "{source_name}: {bad} of {rows} rows are malformed ({:.2}%, more than --max-bad-rows {:.2}%); the study is unchanged. First ones:\n  {}",
+        100.0 * *bad as f64 / *rows as f64,
+        100.0 * max,
+        samples.join("\n  ")
+    )]
+    TooManyBadRows {
+        source_name: String,
+        bad: u64,
+        rows: u64,
+        max: f64,
+        samples: Vec<String>,
+    },
+}
+
+/// Reads every dump into the store, all or nothing, and returns one log row per dump.
+pub fn ingest(
+    store: &mut Store,
+    study: &Study,
+    dumps: &[PathBuf],
+    opts: &IngestOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<IngestLog>, IngestError> {
+    let inputs = dumps
+        .iter()
+        .map(|d| input::resolve(d, opts.site.as_deref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let frameworks: Vec<Framework> = study.enabled_frameworks().into_iter().cloned().collect();
+    let abort_after = std::env::var(ABORT_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok());
+    let writer = store.writer()?;
+    let mut replaced: HashSet<String> = HashSet::new();
+    let mut logs = Vec::new();
+    let mut ctx = Ctx {
+        writer: &writer,
+        frameworks: &frameworks,
+        opts,
+        progress,
+        written: 0,
+        abort_after,
+    };
+    for input in &inputs {
+        if replaced.insert(input.site.clone()) {
+            let url = opts.site_url.clone().or_else(|| {
+                input::looks_like_host(&input.site).then(|| format!("https://{}", input.site))
+            });
+            writer.replace_site(&input.site, url.as_deref(), opts.all_questions)?;
+        }
+        let log = ctx.ingest_one(input)?;
+        writer.log_ingest(&log)?;
+        logs.push(log);
+    }
+    writer.commit()?;
+    Ok(logs)
+}
+
+struct Ctx<'a, 'w> {
+    writer: &'a Writer<'w>,
+    frameworks: &'a [Framework],
+    opts: &'a IngestOptions,
+    progress: &'a dyn Progress,
+    written: u64,
+    abort_after: Option<u64>,
+}
+
+/// What the settled chunks of one file have told so far.
+#[derive(Default)]
+struct FileState {
+    source_name: String,
+    line_base: u64,
+    bytes: u64,
+    rows: u64,
+    bad: u64,
+    samples: Vec<String>,
+    header_done: bool,
+    decl_seen: bool,
+    last: Option<(u64, u64, Mark)>,
+    last_id: Option<i64>,
+    sorted: bool,
+    forward_parent: bool,
+    tag_formats: u8,
+    questions_unmatched: u64,
+    other_types: BTreeMap<i64, u64>,
+    comments_seen: u64,
+    duplicates: u64,
+    orphans: u64,
+    kept_questions: u64,
+    kept_answers: u64,
+    kept_comments: u64,
+}
+
+impl FileState {
+    fn new(source: &Source) -> FileState {
+        FileState {
+            source_name: source.display(),
+            sorted: true,
+            ..FileState::default()
+        }
+    }
+
+    fn bad_row(&mut self, line: u64, id: Option<i64>, what: &str) {
+        self.bad += 1;
+        if self.samples.len() < BAD_ROW_SAMPLES {
+            let id = id.map(|i| format!(" (Id {i})")).unwrap_or_default();
+            self.samples.push(format!("line {line}{id}: {what}"));
+        }
+    }
+
+    /// Checks the lines that are not rows, and counts the bad rows, of one chunk.
+    fn settle_lines(
+        &mut self,
+        chunk: &Chunk,
+        scan: &ChunkScan,
+        table: Table,
+    ) -> Result<(), DumpError> {
+        let root = table.root();
+        let base = self.line_base;
+        let abs = |local: u64| base + local + 1;
+        if !self.header_done {
+            let first_row = scan.first_row_line;
+            let first_mark = scan.marks.first();
+            let row_first = match (first_row, first_mark) {
+                (Some(r), Some(m)) => r < m.line,
+                (Some(_), None) => true,
+                _ => false,
+            };
+            if row_first && !self.decl_seen {
+                return Err(DumpError::NotADump {
+                    source_name: self.source_name.clone(),
+                    line: abs(first_row.unwrap_or(0)),
+                    expected: root,
+                    found: format!("a row before any <{root}> element"),
+                });
+            }
+        }
+        for m in &scan.marks {
+            let line = abs(m.line);
+            if !self.header_done {
+                let found = |what: String| DumpError::NotADump {
+                    source_name: self.source_name.clone(),
+                    line,
+                    expected: root,
+                    found: what,
+                };
+                match &m.kind {
+                    LineKind::Decl { open: None } if !self.decl_seen => self.decl_seen = true,
+                    LineKind::Decl { open: Some(name) } | LineKind::Open(name) if name == root => {
+                        self.header_done = true
+                    }
+                    LineKind::Decl { open: Some(name) } | LineKind::Open(name) => {
+                        return Err(found(format!("its root element is <{name}>, not <{root}>")));
+                    }
+                    _ => return Err(found(format!("starts with {:?}", m.snippet))),
+                }
+                continue;
+            }
+            match &m.kind {
+                LineKind::Close(name) if name == root => {}
+                _ => {
+                    let what = format!("unexpected line {:?}", m.snippet);
+                    self.bad_row(line, None, &what);
+                }
+            }
+        }
+        for b in &scan.bad {
+            self.bad_row(abs(b.line), b.id, &b.error.to_string());
+        }
+        if let Some(m) = &scan.last {
+            self.last = Some((abs(m.line), chunk.offset + m.offset as u64, m.clone()));
+        }
+        Ok(())
+    }
+
+    /// Checks that the file ended properly and that bad rows stay under the limit.
+    fn finish(&self, table: Table, max_bad_rows: f64) -> Result<(), IngestError> {
+        let root = table.root();
+        let Some((line, offset, last)) = &self.last else {
+            return Err(DumpError::Empty {
+                source_name: self.source_name.clone(),
+            }
+            .into());
+        };
+        if !self.header_done {
+            return Err(DumpError::NotADump {
+                source_name: self.source_name.clone(),
+                line: *line,
+                expected: root,
+                found: format!("no <{root}> element"),
+            }
+            .into());
+        }
+        if last.kind != LineKind::Close(root.to_string()) {
+            let what = if last.kind == LineKind::Row {
+                format!("the last row is incomplete ({:?}…)", last.snippet)
+            } else {
+                format!("it ends without </{root}>")
+            };
+            return Err(DumpError::CutOff {
+                source_name: self.source_name.clone(),
+                line: *line,
+                offset: *offset,
+                what,
+            }
+            .into());
+        }
+        let rows = self.rows.max(1);
+        if self.bad as f64 / rows as f64 > max_bad_rows {
+            return Err(IngestError::TooManyBadRows {
+                source_name: self.source_name.clone(),
+                bad: self.bad,
+                rows: self.rows,
+                max: max_bad_rows,
+                samples: self.samples.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    fn add_counts(&mut self, chunk: &Chunk, scan: &ChunkScan) {
+        self.line_base += scan.lines;
+        self.bytes += chunk.data.len() as u64;
+        self.rows += scan.rows
+            + scan
+                .marks
+                .iter()
+                .filter(|m| m.kind == LineKind::Other)
+                .count() as u64;
+        if let (Some(prev), Some(first)) = (self.last_id, scan.first_id) {
+            if first <= prev {
+                self.sorted = false;
+            }
+        }
+        self.sorted &= scan.sorted;
+        self.last_id = scan.last_id.or(self.last_id);
+        self.forward_parent |= scan.forward_parent;
+        self.tag_formats |= scan.tag_formats;
+        self.questions_unmatched += scan.questions_unmatched;
+        for (t, n) in &scan.other_types {
+            *self.other_types.entry(*t).or_default() += n;
+        }
+        self.comments_seen += scan.comments_seen;
+    }
+}
+
+impl Ctx<'_, '_> {
+    fn count_write(&mut self) {
+        self.written += 1;
+        if self.abort_after == Some(self.written) {
+            // Test hook (see ABORT_ENV): die without unwinding or committing.
+            std::process::abort();
+        }
+    }
+
+    fn write_question(
+        &mut self,
+        site: &str,
+        q: &row::Question,
+        st: &mut FileState,
+    ) -> Result<bool, StoreError> {
+        let fws: Vec<&str> = q
+            .frameworks
+            .iter()
+            .map(|&i| self.frameworks[i].key.as_str())
+            .collect();
+        let new = self.writer.insert_question(site, q, &fws)?;
+        if new {
+            st.kept_questions += 1;
+        } else {
+            st.duplicates += 1;
+        }
+        self.count_write();
+        Ok(new)
+    }
+
+    fn write_answer(
+        &mut self,
+        site: &str,
+        a: &row::Answer,
+        st: &mut FileState,
+    ) -> Result<bool, StoreError> {
+        let new = self.writer.insert_answer(site, a)?;
+        if new {
+            st.kept_answers += 1;
+        } else {
+            st.duplicates += 1;
+        }
+        self.count_write();
+        Ok(new)
+    }
+
+    fn ingest_one(&mut self, input: &DumpInput) -> Result<IngestLog, IngestError> {
+        let started = Instant::now();
+        let started_at = utc_now();
+        let site = input.site.as_str();
+        let mut questions: HashSet<i64> = HashSet::new();
+        let mut answers: HashSet<i64> = HashSet::new();
+        let mut st = FileState::new(&input.posts);
+
+        // Pass 1: questions, and answers whose question is known by the end of their batch.
+        self.progress
+            .begin(&format!("{site}: posts"), input.posts_size);
+        for_each_batch(&input.posts, self.opts.chunk_size, |batch| {
+            let scans: Vec<ChunkScan> = {
+                let want = Want::Posts {
+                    frameworks: self.frameworks,
+                    all_questions: self.opts.all_questions,
+                    known: &questions,
+                };
+                batch
+                    .par_iter()
+                    .map(|c| scan::scan_chunk(&c.data, Table::Posts, &want))
+                    .collect()
+            };
+            for (chunk, scan) in batch.iter().zip(&scans) {
+                st.settle_lines(chunk, scan, Table::Posts)?;
+                st.add_counts(chunk, scan);
+                for q in &scan.questions {
+                    if self.write_question(site, q, &mut st)? {
+                        questions.insert(q.id);
+                    }
+                }
+                for a in &scan.answers {
+                    if self.write_answer(site, a, &mut st)? {
+                        answers.insert(a.id);
+                    }
+                }
+            }
+            let mut line_base = st.line_base - scans.iter().map(|s| s.lines).sum::<u64>();
+            for (chunk, scan) in batch.iter().zip(&scans) {
+                for d in &scan.deferred {
+                    if !questions.contains(&d.parent) {
+                        st.orphans += 1;
+                        continue;
+                    }
+                    match row::parse_answer(scan::trim_line(&chunk.data[d.range.clone()])) {
+                        Ok(a) => {
+                            if self.write_answer(site, &a, &mut st)? {
+                                answers.insert(a.id);
+                            }
+                        }
+                        Err(e) => st.bad_row(line_base + d.line + 1, None, &e.to_string()),
+                    }
+                }
+                line_base += scan.lines;
+                self.progress.advance(chunk.data.len() as u64);
+            }
+            Ok(())
+        })?;
+        self.progress.end();
+        st.finish(Table::Posts, self.opts.max_bad_rows)?;
+
+        // Pass 2, only for files where an answer may precede its question.
+        let mut passes = 1;
+        if st.orphans > 0 && (!st.sorted || st.forward_parent) {
+            passes = 2;
+            self.progress.begin(
+                &format!("{site}: answers before their questions"),
+                input.posts_size,
+            );
+            for_each_batch(&input.posts, self.opts.chunk_size, |batch| {
+                let scans: Vec<ChunkScan> = {
+                    let want = Want::LateAnswers {
+                        questions: &questions,
+                        answers: &answers,
+                    };
+                    batch
+                        .par_iter()
+                        .map(|c| scan::scan_chunk(&c.data, Table::Posts, &want))
+                        .collect()
+                };
+                for (chunk, scan) in batch.iter().zip(&scans) {
+                    for a in &scan.answers {
+                        if self.write_answer(site, a, &mut st)? {
+                            answers.insert(a.id);
+                            st.orphans -= 1;
+                        }
+                    }
+                    self.progress.advance(chunk.data.len() as u64);
+                }
+                Ok(())
+            })?;
+            self.progress.end();
+        }
+
+        // Comments on kept posts.
+        if let Some(comments) = &input.comments {
+            let posts: HashSet<i64> = questions.union(&answers).copied().collect();
+            let mut cst = FileState::new(comments);
+            self.progress
+                .begin(&format!("{site}: comments"), input.comments_size);
+            for_each_batch(comments, self.opts.chunk_size, |batch| {
+                let scans: Vec<ChunkScan> = {
+                    let want = Want::Comments { posts: &posts };
+                    batch
+                        .par_iter()
+                        .map(|c| scan::scan_chunk(&c.data, Table::Comments, &want))
+                        .collect()
+                };
+                for (chunk, scan) in batch.iter().zip(&scans) {
+                    cst.settle_lines(chunk, scan, Table::Comments)?;
+                    cst.add_counts(chunk, scan);
+                    for c in &scan.comments {
+                        if self.writer.insert_comment(site, c)? {
+                            cst.kept_comments += 1;
+                        } else {
+                            cst.duplicates += 1;
+                        }
+                        self.count_write();
+                    }
+                    self.progress.advance(chunk.data.len() as u64);
+                }
+                Ok(())
+            })?;
+            self.progress.end();
+            cst.finish(Table::Comments, self.opts.max_bad_rows)?;
+            st.kept_comments = cst.kept_comments;
+            st.bytes += cst.bytes;
+            st.rows += cst.rows;
+            st.bad += cst.bad;
+            st.duplicates += cst.duplicates;
+            st.samples
+                .extend(cst.samples.iter().map(|s| format!("Comments.xml {s}")));
+            st.samples.truncate(BAD_ROW_SAMPLES);
+            st.comments_seen = cst.comments_seen;
+        }
+
+        let mut skipped = BTreeMap::new();
+        let mut skip = |reason: String, n: u64| {
+            if n > 0 {
+                skipped.insert(reason, n);
+            }
+        };
+        skip(
+            "question matching no framework".into(),
+            st.questions_unmatched,
+        );
+        skip("answer to a question not kept".into(), st.orphans);
+        for (t, n) in &st.other_types {
+            skip(format!("post type {t} ({})", post_type_name(*t)), *n);
+        }
+        skip("malformed row".into(), st.bad);
+        skip("duplicate Id (first kept)".into(), st.duplicates);
+        skip(
+            "comment on a post not kept".into(),
+            st.comments_seen.saturating_sub(st.kept_comments),
+        );
+        Ok(IngestLog {
+            site: site.to_string(),
+            dump: input.arg.display().to_string(),
+            source: input.posts.display(),
+            dump_bytes: st.bytes,
+            started_at,
+            seconds: started.elapsed().as_secs_f64(),
+            rows_scanned: st.rows,
+            questions_kept: st.kept_questions,
+            answers_kept: st.kept_answers,
+            comments_kept: st.kept_comments,
+            bad_rows: st.bad,
+            skipped,
+            bad_row_samples: st.samples,
+            tag_formats: TagFormat::names(st.tag_formats),
+            sorted: st.sorted,
+            passes,
+            all_questions: self.opts.all_questions,
+        })
+    }
+}
+
+/// The post types of the dump's documentation.
+fn post_type_name(t: i64) -> &'static str {
+    match t {
+        3 => "orphaned tag wiki",
+        4 => "tag wiki excerpt",
+        5 => "tag wiki",
+        6 => "moderator nomination",
+        7 => "wiki placeholder",
+        8 => "privilege wiki",
+        _ => "other",
+    }
+}
+
+/// Reads `source` in chunks on a reader thread and hands batches of chunks,
+/// in file order, to `f`.
+fn for_each_batch(
+    source: &Source,
+    chunk_size: usize,
+    mut f: impl FnMut(Vec<Chunk>) -> Result<(), IngestError>,
+) -> Result<(), IngestError> {
+    let reader = input::open(source)?;
+    let batch_len = 2 * rayon::current_num_threads().max(1);
+    let (tx, rx) = mpsc::sync_channel::<std::io::Result<Chunk>>(batch_len);
+    let io_err = |e| DumpError::Io {
+        path: source.path().to_path_buf(),
+        source: e,
+    };
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let mut chunker = Chunker::new(reader, chunk_size);
+            loop {
+                match chunker.next_chunk() {
+                    Ok(Some(c)) => {
+                        if tx.send(Ok(c)).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => return,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+            }
+        });
+        let mut batch = Vec::with_capacity(batch_len);
+        let result = (|| {
+            for chunk in rx.iter() {
+                batch.push(chunk.map_err(io_err)?);
+                if batch.len() == batch_len {
+                    f(std::mem::take(&mut batch))?;
+                }
+            }
+            if !batch.is_empty() {
+                f(batch)?;
+            }
+            Ok(())
+        })();
+        // On error, dropping the receiver stops the reader thread.
+        drop(rx);
+        result
+    })
+}
+
+/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil from days (H. Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}

@@ -1,0 +1,14 @@
+//! stackmine: turn a Stack Exchange data dump into an answered research
+//! question. See ARCHITECTURE.md for a tour of the modules.
+//!
+//! The pipeline stages are modules: [`dump`] reads dump XML, [`ingest`] fills
+//! the [`store`], [`analyze`] computes statistics, [`report`] renders them.
+//! [`study`] reads the study file that configures all of them.
+
+pub mod analyze;
+pub mod dump;
+pub mod ingest;
+pub mod report;
+pub mod store;
+pub mod study;
+pub mod text;

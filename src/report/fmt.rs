@@ -1,0 +1,82 @@
+//! Number formatting for people: thousands separators, fixed decimals, and
+//! `—` for a statistic with no data.
+
+/// `37565` → `37,565`.
+pub fn int(n: impl Into<i128>) -> String {
+    let n: i128 = n.into();
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A number with `decimals` decimals and thousands separators, or `—`.
+pub fn num(x: Option<f64>, decimals: usize) -> String {
+    match x {
+        None => "—".into(),
+        Some(x) if !x.is_finite() => "—".into(),
+        Some(x) => {
+            let s = format!("{:.*}", decimals, x.abs());
+            let (whole, frac) = s
+                .split_once('.')
+                .map_or((s.as_str(), None), |(w, f)| (w, Some(f)));
+            let whole: i128 = whole.parse().unwrap_or(0);
+            let sign = if x < 0.0 && s.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+                "-"
+            } else {
+                ""
+            };
+            match frac {
+                Some(f) => format!("{sign}{}.{f}", int(whole)),
+                None => format!("{sign}{}", int(whole)),
+            }
+        }
+    }
+}
+
+/// An optional integer, or `—`.
+pub fn opt_int(x: Option<i64>) -> String {
+    x.map_or_else(|| "—".into(), int)
+}
+
+/// Bytes for people: `2.00 GiB`.
+pub fn bytes(n: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut x = n as f64;
+    let mut u = 0;
+    while x >= 1024.0 && u + 1 < units.len() {
+        x /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{x:.2} {}", units[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(int(37565), "37,565");
+        assert_eq!(int(-1234567), "-1,234,567");
+        assert_eq!(int(12), "12");
+        assert_eq!(num(Some(5725.0), 1), "5,725.0");
+        assert_eq!(num(Some(-0.0001), 2), "0.00");
+        assert_eq!(num(Some(-1234.5), 1), "-1,234.5");
+        assert_eq!(num(None, 2), "—");
+        assert_eq!(num(Some(f64::NAN), 2), "—");
+        assert_eq!(bytes(2 * 1024 * 1024 * 1024), "2.00 GiB");
+    }
+}

@@ -1,0 +1,99 @@
+//! Renders what a study holds (`stackmine info`).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::fmt::{bytes, int};
+use crate::store::{IngestLog, SiteSummary};
+
+/// What `info` shows.
+#[derive(Debug, Serialize)]
+pub struct Info {
+    pub study: String,
+    pub store: String,
+    pub schema_version: i64,
+    pub sites: Vec<SiteSummary>,
+    pub recent_ingests: Vec<IngestLog>,
+}
+
+pub fn render_json<W: Write>(info: &Info, mut out: W) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut out, info)?;
+    writeln!(out)
+}
+
+pub fn render_text<W: Write>(info: &Info, mut out: W) -> io::Result<()> {
+    writeln!(out, "study: {}", info.study)?;
+    writeln!(
+        out,
+        "store: {} (schema version {})",
+        info.store, info.schema_version
+    )?;
+    if info.sites.is_empty() {
+        writeln!(out, "\nno sites yet: stackmine ingest DUMP --study DIR")?;
+    }
+    for s in &info.sites {
+        writeln!(
+            out,
+            "\nsite {}{}",
+            s.site,
+            s.url
+                .as_deref()
+                .map(|u| format!(" ({u})"))
+                .unwrap_or_default()
+        )?;
+        writeln!(
+            out,
+            "  {} questions{}, {} answers, {} comments",
+            int(s.questions),
+            if s.all_questions {
+                " (all questions kept)"
+            } else {
+                ""
+            },
+            int(s.answers),
+            int(s.comments)
+        )?;
+        if let (Some(a), Some(b)) = (&s.first_question, &s.last_question) {
+            writeln!(
+                out,
+                "  questions from {} to {}",
+                &a[..10.min(a.len())],
+                &b[..10.min(b.len())]
+            )?;
+        }
+        for d in &s.dumps {
+            writeln!(out, "  dump: {d}")?;
+        }
+    }
+    if !info.recent_ingests.is_empty() {
+        writeln!(out, "\nrecent ingests:")?;
+    }
+    for l in &info.recent_ingests {
+        writeln!(
+            out,
+            "  {} {} → {}: {} read in {:.2} s, {} rows, kept {} questions, {} answers, {} comments; {} malformed; tags {}{}",
+            l.started_at,
+            l.source,
+            l.site,
+            bytes(l.dump_bytes),
+            l.seconds,
+            int(l.rows_scanned),
+            int(l.questions_kept),
+            int(l.answers_kept),
+            int(l.comments_kept),
+            int(l.bad_rows),
+            if l.tag_formats.is_empty() {
+                "—"
+            } else {
+                &l.tag_formats
+            },
+            if l.sorted {
+                ""
+            } else {
+                ", rows not in Id order"
+            }
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! Renderers: plain data in, text out through `impl Write`. Nothing here
+//! computes statistics or touches the store.
+
+pub mod fmt;
+pub mod info;
+pub mod stats;

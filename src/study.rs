@@ -1,0 +1,249 @@
+//! The study file `study.toml`: which frameworks (tag patterns) a study keeps,
+//! and which categories it sorts questions into.
+//!
+//! A study lives in one folder: `study.toml`, the store `study.db`, and later
+//! `models/` and `report/`. [`Study::load`] reads and validates the file;
+//! [`DEFAULT_STUDY_TOML`] is the deep learning study of `init`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The default study: Zhang et al. (ISSRE 2019), frameworks and the seven kinds
+/// of the codebook.
+pub const DEFAULT_STUDY_TOML: &str = include_str!("../assets/study.toml");
+
+/// The study file's name inside a study folder.
+pub const STUDY_FILE: &str = "study.toml";
+
+/// Errors reading a study file.
+#[derive(Debug, thiserror::Error)]
+pub enum StudyError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid study file: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("no study.toml in {dir}: run `stackmine init {dir}` first")]
+    Missing { dir: PathBuf },
+}
+
+/// How a framework's tag patterns match a question's tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchMode {
+    /// The tag contains the pattern (the study's `LIKE '%pattern%'`).
+    #[default]
+    Substring,
+    /// The tag equals the pattern.
+    Exact,
+    /// The tag starts with the pattern.
+    Prefix,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A framework: a named set of tag patterns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Framework {
+    pub key: String,
+    pub name: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default, rename = "match")]
+    pub match_mode: MatchMode,
+    pub tags: Vec<String>,
+}
+
+impl Framework {
+    /// Whether one tag matches one of this framework's patterns.
+    pub fn matches_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|p| match self.match_mode {
+            MatchMode::Substring => tag.contains(p.as_str()),
+            MatchMode::Exact => tag == p,
+            MatchMode::Prefix => tag.starts_with(p.as_str()),
+        })
+    }
+
+    /// Whether any of a question's tags matches.
+    pub fn matches<S: AsRef<str>>(&self, tags: &[S]) -> bool {
+        tags.iter().any(|t| self.matches_tag(t.as_ref()))
+    }
+}
+
+/// A category of the study's scheme.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+}
+
+/// The `[study]` table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudyMeta {
+    pub name: String,
+    #[serde(default)]
+    pub seed: u64,
+}
+
+/// A parsed and validated `study.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Study {
+    pub study: StudyMeta,
+    #[serde(default)]
+    pub frameworks: Vec<Framework>,
+    #[serde(default)]
+    pub categories: Vec<Category>,
+}
+
+impl Study {
+    /// The default deep learning study.
+    pub fn default_study() -> Study {
+        Study::parse(DEFAULT_STUDY_TOML, Path::new("<default study>"))
+            .expect("the built-in study file is valid")
+    }
+
+    /// Reads `DIR/study.toml`.
+    pub fn load(dir: &Path) -> Result<Study, StudyError> {
+        let path = dir.join(STUDY_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StudyError::Missing {
+                    dir: dir.to_path_buf(),
+                });
+            }
+            Err(source) => return Err(StudyError::Read { path, source }),
+        };
+        Study::parse(&text, &path)
+    }
+
+    /// Parses and validates a study file's text; `path` is for messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Study, StudyError> {
+        let study: Study = toml::from_str(text).map_err(|e| StudyError::Parse {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        })?;
+        study.validate(path)?;
+        Ok(study)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), StudyError> {
+        let invalid = |message: String| StudyError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for f in &self.frameworks {
+            if f.key.is_empty() || f.key == "all" || !seen.insert(f.key.as_str()) {
+                return Err(invalid(format!(
+                    "framework key {:?} is empty, reserved (\"all\") or used twice",
+                    f.key
+                )));
+            }
+            if f.tags.is_empty() || f.tags.iter().any(|t| t.is_empty()) {
+                return Err(invalid(format!(
+                    "framework {:?} needs at least one non-empty tag pattern",
+                    f.key
+                )));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &self.categories {
+            if c.key.is_empty() || !seen.insert(c.key.as_str()) {
+                return Err(invalid(format!(
+                    "category key {:?} is empty or used twice",
+                    c.key
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The frameworks a question is kept for: the enabled ones.
+    pub fn enabled_frameworks(&self) -> Vec<&Framework> {
+        self.frameworks.iter().filter(|f| f.enabled).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_study_has_the_codebook() {
+        let s = Study::default_study();
+        let keys: Vec<_> = s.categories.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "crash",
+                "migration",
+                "implementation",
+                "training",
+                "comprehension",
+                "installation",
+                "performance"
+            ]
+        );
+        let on: Vec<_> = s
+            .enabled_frameworks()
+            .iter()
+            .map(|f| f.key.as_str())
+            .collect();
+        assert_eq!(on, ["tensorflow", "pytorch", "deeplearning4j"]);
+    }
+
+    #[test]
+    fn match_modes() {
+        let mut f = Framework {
+            key: "tf".into(),
+            name: "TF".into(),
+            enabled: true,
+            match_mode: MatchMode::Substring,
+            tags: vec!["tensorflow".into()],
+        };
+        assert!(f.matches(&["python", "tensorflow-lite"]));
+        f.match_mode = MatchMode::Exact;
+        assert!(!f.matches(&["tensorflow-lite"]));
+        assert!(f.matches(&["tensorflow"]));
+        f.match_mode = MatchMode::Prefix;
+        assert!(f.matches(&["tensorflow-lite"]));
+        assert!(!f.matches(&["keras-tensorflow"]));
+    }
+
+    #[test]
+    fn rejects_duplicate_keys() {
+        let text = r#"
+[study]
+name = "x"
+[[frameworks]]
+key = "a"
+name = "A"
+tags = ["a"]
+[[frameworks]]
+key = "a"
+name = "A again"
+tags = ["b"]
+"#;
+        let err = Study::parse(text, Path::new("s.toml")).unwrap_err();
+        assert!(err.to_string().contains("used twice"), "{err}");
+    }
+}
