@@ -60,9 +60,9 @@ pub struct IngestOpts {
     /// Fail (exit 2, study unchanged) when more than this share of a file's rows is malformed.
     #[arg(long, default_value_t = 0.01)]
     pub max_bad_rows: f64,
-    /// Chunk size in MiB for the parallel scan.
-    #[arg(long, default_value_t = 8, hide = true)]
-    pub chunk_mib: usize,
+    /// Chunk size in KiB for the parallel scan (tests use small ones).
+    #[arg(long, default_value_t = 8192, hide = true)]
+    pub chunk_kib: usize,
 }
 
 #[derive(Debug, Args)]

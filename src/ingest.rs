@@ -278,8 +278,8 @@ impl FileState {
             .into());
         }
         if last.kind != LineKind::Close(root.to_string()) {
-            let what = if last.kind == LineKind::Row {
-                format!("the last row is incomplete ({:?}…)", last.snippet)
+            let what = if !last.complete {
+                format!("the last line is incomplete ({:?}…)", last.snippet)
             } else {
                 format!("it ends without </{root}>")
             };

@@ -40,7 +40,7 @@ pub fn ingest_into(
         site: opts.site.clone(),
         site_url: opts.site_url.clone(),
         max_bad_rows: opts.max_bad_rows,
-        chunk_size: opts.chunk_mib.max(1) << 20,
+        chunk_size: opts.chunk_kib.max(1) << 10,
     };
     let started = std::time::Instant::now();
     let logs = ingest::ingest(&mut store, &study, dumps, &options, &Bar::new(quiet))

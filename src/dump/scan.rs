@@ -76,6 +76,8 @@ pub struct Mark {
     pub kind: LineKind,
     /// The line's first bytes, for messages.
     pub snippet: String,
+    /// Whether the line ends like a whole element (`/>` or `>`).
+    pub complete: bool,
 }
 
 /// An answer whose question was not known when its chunk was scanned.
@@ -217,6 +219,7 @@ fn mark(line: &[u8], line_no: u64, offset: usize, kind: LineKind) -> Mark {
         offset,
         kind,
         snippet: String::from_utf8_lossy(&line[..cut]).into_owned(),
+        complete: line.ends_with(b">"),
     }
 }
 
