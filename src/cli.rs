@@ -27,6 +27,12 @@ pub enum Command {
     Info(InfoArgs),
     /// The main job: init when needed, ingest, stats; writes DIR/report/.
     Run(RunArgs),
+    /// Draw a seeded batch of questions to label.
+    Sample(SampleArgs),
+    /// Label sets: import, export, and the labeling web UI.
+    Label(LabelArgs),
+    /// Agreement between annotators of a label set (Cohen's / Fleiss' kappa).
+    Agree(AgreeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -107,4 +113,103 @@ pub struct RunArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub opts: IngestOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    #[command(flatten)]
+    pub study: StudyArg,
+    /// The batch's name (and its label set's).
+    #[arg(long)]
+    pub name: String,
+    /// Seed of the draw (default: the study's seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// How many posts to draw.
+    #[arg(long, conflicts_with_all = ["confidence", "per_framework"])]
+    pub size: Option<u64>,
+    /// Confidence level for Cochran's sample size (with --margin).
+    #[arg(long, requires = "margin")]
+    pub confidence: Option<f64>,
+    /// Margin of error for Cochran's sample size (with --confidence).
+    #[arg(long, requires = "confidence")]
+    pub margin: Option<f64>,
+    /// Draw this many questions from each framework.
+    #[arg(long)]
+    pub per_framework: Option<u64>,
+    /// Split the size over frameworks in proportion to their questions.
+    #[arg(long, conflicts_with = "per_framework")]
+    pub proportional: bool,
+    /// Allow drawing posts that are already in another batch.
+    #[arg(long)]
+    pub allow_redraw: bool,
+    /// Print the drawn posts as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabelCommand {
+    /// Create a label set from a CSV file (columns of dl-questions.csv).
+    Import(LabelImportArgs),
+    /// Write a label set as CSV to stdout or --out.
+    Export(LabelExportArgs),
+    /// The labeling web UI on 127.0.0.1.
+    Serve(LabelServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LabelArgs {
+    #[command(subcommand)]
+    pub command: LabelCommand,
+}
+
+#[derive(Debug, Args)]
+pub struct LabelImportArgs {
+    /// The CSV file: post_id, primary, secondary, [annotator_NAME...], [site|dump].
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub study: StudyArg,
+    /// The label set to create.
+    #[arg(long)]
+    pub set: String,
+    /// Replace the set if it exists.
+    #[arg(long)]
+    pub replace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LabelExportArgs {
+    #[command(flatten)]
+    pub study: StudyArg,
+    /// The label set to write.
+    #[arg(long)]
+    pub set: String,
+    /// Output file (default: stdout).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LabelServeArgs {
+    #[command(flatten)]
+    pub study: StudyArg,
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 8765)]
+    pub port: u16,
+    /// Listen on all interfaces instead of loopback only.
+    #[arg(long)]
+    pub public: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AgreeArgs {
+    #[command(flatten)]
+    pub study: StudyArg,
+    /// The label set.
+    #[arg(long)]
+    pub set: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }

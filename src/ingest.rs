@@ -22,7 +22,7 @@ use crate::dump::input::{self, DumpInput, Source};
 use crate::dump::row;
 use crate::dump::scan::{self, ChunkScan, LineKind, Mark, Table, Want};
 use crate::dump::tags::TagFormat;
-use crate::store::{IngestLog, Store, StoreError, Writer};
+use crate::store::{IngestLog, Store, StoreError, Writer, utc_now};
 use crate::study::{Framework, Study};
 
 /// How many bad rows are kept in full for the log and messages.
@@ -616,28 +616,4 @@ fn for_each_batch(
         drop(rx);
         result
     })
-}
-
-/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
-fn utc_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil from days (H. Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }

@@ -8,7 +8,10 @@
 pub mod analyze;
 pub mod dump;
 pub mod ingest;
+pub mod label;
 pub mod report;
+pub mod sample;
+pub mod serve;
 pub mod store;
 pub mod study;
 pub mod text;

@@ -602,3 +602,38 @@ fn run_writes_a_deterministic_report() {
     d.ok(&["run", &path(DEPLOY), "--study", "study", "-q"]);
     assert_eq!(std::fs::read(d.path("study/report/stats.md")).unwrap(), md);
 }
+
+/// A study made at schema version 1 (ingest only) is migrated in place,
+/// keeping its posts; a study from a newer release is refused, untouched.
+#[test]
+fn old_studies_are_migrated_and_newer_ones_refused() {
+    let d = Dir::new();
+    let s = d.study("s");
+    {
+        let db = rusqlite::Connection::open(d.path("s/study.db")).unwrap();
+        let v1 =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/store/schema.sql"))
+                .unwrap();
+        db.execute_batch(&v1).unwrap();
+        db.execute(
+            "INSERT INTO questions (site, id, body_text, code_text, tags, created, created_ms)
+             VALUES ('old', 1, '', '', '[]', '2015-01-01T00:00:00.000', 1420070400000)",
+            [],
+        )
+        .unwrap();
+        db.pragma_update(None, "user_version", 1).unwrap();
+    }
+    assert_eq!(d.stats(&s)["all"]["questions"], 1);
+    let version: i64 = d
+        .db(&s)
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    assert_eq!(d.count(&s, "SELECT COUNT(*) FROM batches"), 0);
+    d.db(&s).pragma_update(None, "user_version", 99).unwrap();
+    let err = d.fails(&["stats", "--study", &s]);
+    assert!(
+        err.contains("made by a newer stackmine (schema version 99"),
+        "{err}"
+    );
+}

@@ -18,6 +18,8 @@ pub fn run(args: InfoArgs) -> Result<()> {
         store: STORE_FILE.to_string(),
         schema_version: SCHEMA_VERSION,
         sites: store.sites()?,
+        batches: store.batches()?,
+        label_sets: store.label_sets()?,
         recent_ingests: store.ingest_log(10)?,
     };
     let out = std::io::stdout().lock();

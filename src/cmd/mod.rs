@@ -1,10 +1,13 @@
 //! One module per subcommand; each has `pub fn run(args) -> Result<()>`.
 
+mod agree;
 mod info;
 mod ingest;
 mod init;
+mod label;
 mod progress;
 mod run;
+mod sample;
 mod stats;
 
 use anyhow::Result;
@@ -19,5 +22,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Stats(args) => stats::run(args),
         Command::Info(args) => info::run(args),
         Command::Run(args) => run::run(args, cli.quiet),
+        Command::Sample(args) => sample::run(args),
+        Command::Label(args) => label::run(args),
+        Command::Agree(args) => agree::run(args),
     }
 }

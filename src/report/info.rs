@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::fmt::{bytes, int};
-use crate::store::{IngestLog, SiteSummary};
+use crate::store::{BatchSummary, IngestLog, LabelSetSummary, SiteSummary};
 
 /// What `info` shows.
 #[derive(Debug, Serialize)]
@@ -14,6 +14,8 @@ pub struct Info {
     pub store: String,
     pub schema_version: i64,
     pub sites: Vec<SiteSummary>,
+    pub batches: Vec<BatchSummary>,
+    pub label_sets: Vec<LabelSetSummary>,
     pub recent_ingests: Vec<IngestLog>,
 }
 
@@ -65,6 +67,36 @@ pub fn render_text<W: Write>(info: &Info, mut out: W) -> io::Result<()> {
         for d in &s.dumps {
             writeln!(out, "  dump: {d}")?;
         }
+    }
+    if !info.batches.is_empty() {
+        writeln!(out, "\nbatches:")?;
+    }
+    for b in &info.batches {
+        writeln!(
+            out,
+            "  {}: {} posts, seed {}",
+            b.name,
+            int(b.size as u64),
+            b.seed
+        )?;
+    }
+    if !info.label_sets.is_empty() {
+        writeln!(out, "\nlabel sets:")?;
+    }
+    for s in &info.label_sets {
+        writeln!(
+            out,
+            "  {} ({}): {} posts, {} final labels, annotators: {}",
+            s.name,
+            s.source,
+            int(s.posts as u64),
+            int(s.final_labels as u64),
+            if s.annotators.is_empty() {
+                "—".to_string()
+            } else {
+                s.annotators.join(", ")
+            }
+        )?;
     }
     if !info.recent_ingests.is_empty() {
         writeln!(out, "\nrecent ingests:")?;

@@ -1,6 +1,7 @@
 //! Renderers: plain data in, text out through `impl Write`. Nothing here
 //! computes statistics or touches the store.
 
+pub mod agree;
 pub mod fmt;
 pub mod info;
 pub mod stats;

@@ -10,12 +10,40 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use crate::dump::row::{Answer, Comment, Question};
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The store's file name inside a study folder.
 pub const STORE_FILE: &str = "study.db";
 
 const SCHEMA: &str = include_str!("schema.sql");
+const SCHEMA_V2: &str = include_str!("schema_v2.sql");
+
+mod labels;
+pub use labels::{BatchSummary, FinalLabel, LabelRow, LabelSetSummary, PostView, split_kinds};
+
+/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`, for logs and history.
+pub fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil from days (H. Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
 
 /// Errors of the store, with the file they concern.
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +197,9 @@ impl Store {
                 [concat!("stackmine ", env!("CARGO_PKG_VERSION"))],
             )
             .map_err(err)?;
+        }
+        if version < 2 {
+            tx.execute_batch(SCHEMA_V2).map_err(err)?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(err)?;

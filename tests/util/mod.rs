@@ -110,3 +110,107 @@ pub fn close(a: &serde_json::Value, b: f64, what: &str) {
         "{what}: got {a}, want {b}"
     );
 }
+
+/// A `stackmine label serve` process on a free loopback port, killed on drop.
+pub struct Server {
+    pub child: std::process::Child,
+    pub url: String,
+    pub port: u16,
+}
+
+impl Server {
+    pub fn start(dir: &Dir, study: &str) -> Server {
+        use std::io::BufRead;
+        let mut child = dir
+            .cmd(&["label", "serve", "--study", study, "--port", "0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the address");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .trim_end_matches('/')
+            .to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        let port = url.rsplit(':').next().unwrap().parse().unwrap();
+        Server { child, url, port }
+    }
+
+    /// Kills the server as `kill -9` would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A raw HTTP/1.1 request to 127.0.0.1:port; returns (status, headers, body).
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).expect("send");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_lowercase(), body.to_string())
+}
+
+/// A small real dump: the first `questions` questions of the PyTorch export
+/// (with the answers among them), the first question's body carrying an XSS
+/// payload, so the UI's sanitization and CSP are tested on a real post.
+pub fn payload_dump(dir: &Dir, questions: usize) -> String {
+    let text = std::fs::read_to_string(data("stackoverflow-pytorch-labeled/Posts.xml")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: Vec<String> = lines[..2].iter().map(|s| s.to_string()).collect();
+    let mut seen = 0;
+    for l in &lines[2..] {
+        if l.contains("PostTypeId=\"1\"") {
+            if seen == questions {
+                break;
+            }
+            seen += 1;
+            if seen == 1 {
+                let payload = "&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;img src=&quot;x&quot; onerror=&quot;window.__pwned=2&quot;&gt;&lt;a id=&quot;bad&quot; href=&quot;javascript:window.__pwned=3&quot;&gt;click me&lt;/a&gt;";
+                out.push(l.replacen(" Body=\"", &format!(" Body=\"{payload}"), 1));
+                continue;
+            }
+        }
+        if l.contains("<row ") {
+            out.push(l.to_string());
+        }
+    }
+    out.push("</posts>".into());
+    dir.write("payload/Posts.xml", out.join("\n").as_bytes())
+}

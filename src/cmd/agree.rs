@@ -1,0 +1,31 @@
+//! `stackmine agree --study DIR --set NAME [--json]`: the entry point for
+//! measuring agreement between a label set's annotators: percent agreement,
+//! Cohen's kappa (two annotators) or Fleiss' kappa (three or more),
+//! per-category agreement, the confusion table and the disagreements. Stores
+//! the result in the study for the report. Holds the set in memory.
+
+use anyhow::Result;
+use stackmine::label::{self, agree};
+use stackmine::report;
+use stackmine::store::{STORE_FILE, Store};
+use stackmine::study::Study;
+
+use crate::cli::AgreeArgs;
+
+pub fn run(args: AgreeArgs) -> Result<()> {
+    let dir = &args.study.study;
+    let study = Study::load(dir)?;
+    let store = Store::open_existing(&dir.join(STORE_FILE))?;
+    let posts = label::gather(&store, &args.set)?;
+    let categories: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
+    let result = agree::measure(&label::agreement_items(&posts), &categories);
+    let json = report::agree::to_json(&args.set, &result);
+    store.save_result(&format!("agree:{}", args.set), &json)?;
+    let out = std::io::stdout().lock();
+    if args.json {
+        report::agree::render_json(&args.set, &result, out)?;
+    } else {
+        report::agree::render_markdown(&args.set, &result, out)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! `stackmine sample --study DIR --name BATCH --seed S (--size N |
+//! --confidence C --margin E | --per-framework N) [--proportional]`: the entry
+//! point for drawing a batch of questions to label. Seeded and reproducible;
+//! never draws a post already in another batch unless `--allow-redraw`.
+//! Reads every question's key and frameworks (a few dozen bytes each).
+
+use std::collections::HashSet;
+
+use anyhow::{Result, bail};
+use stackmine::report::fmt::{int, num};
+use stackmine::sample::{SizeRule, Strata, draw_batch};
+use stackmine::store::{STORE_FILE, Store};
+use stackmine::study::Study;
+
+use crate::cli::SampleArgs;
+
+pub fn run(args: SampleArgs) -> Result<()> {
+    let dir = &args.study.study;
+    let study = Study::load(dir)?;
+    let mut store = Store::open_existing(&dir.join(STORE_FILE))?;
+    if !stackmine::label::valid_name(&args.name) {
+        bail!("a batch name is 1–64 letters, digits, '_', '.' or '-'");
+    }
+    if store.set_exists(&args.name)? {
+        bail!("a batch or label set named {:?} exists already", args.name);
+    }
+    let size = match (args.size, args.confidence, args.margin) {
+        (Some(n), _, _) => SizeRule::Fixed(n),
+        (None, Some(confidence), Some(margin)) => SizeRule::Cochran { confidence, margin },
+        _ if args.per_framework.is_some() => SizeRule::Fixed(0),
+        _ => bail!("give --size N, --confidence C --margin E, or --per-framework N"),
+    };
+    let strata = match (args.per_framework, args.proportional) {
+        (Some(n), _) => Strata::PerFramework(n),
+        (None, true) => Strata::Proportional,
+        (None, false) => Strata::None,
+    };
+    let seed = args.seed.unwrap_or(study.study.seed);
+    let exclude = if args.allow_redraw {
+        HashSet::new()
+    } else {
+        store.drawn_posts()?
+    };
+    let frameworks: Vec<String> = study
+        .enabled_frameworks()
+        .iter()
+        .map(|f| f.key.clone())
+        .collect();
+    let (drawn, report) = draw_batch(
+        store.question_candidates()?,
+        &exclude,
+        &frameworks,
+        size,
+        strata,
+        seed,
+    )?;
+    if drawn.is_empty() {
+        bail!("nothing to draw: no question is left outside other batches");
+    }
+    let method = serde_json::to_string(&report)?;
+    let posts: Vec<(String, i64, String)> = drawn
+        .iter()
+        .map(|d| (d.site.clone(), d.id, d.stratum.clone()))
+        .collect();
+    store.create_batch(&args.name, seed, &method, &posts)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "batch": args.name, "report": report, "posts": drawn
+            }))?
+        );
+        return Ok(());
+    }
+    println!(
+        "batch {}: {} posts drawn with seed {} ({})",
+        args.name,
+        int(drawn.len() as u64),
+        seed,
+        report.rule
+    );
+    if let Some(raw) = report.cochran {
+        println!("  Cochran's size before rounding: {}", num(Some(raw), 2));
+    }
+    println!(
+        "  from {} questions; {} already in other batches left out",
+        int(report.population),
+        int(report.excluded)
+    );
+    for (stratum, available, n) in &report.strata {
+        let short = match (size, strata) {
+            (_, Strata::PerFramework(k)) => *n < k,
+            (SizeRule::Fixed(k), Strata::None) => *n < k,
+            _ => false,
+        };
+        let note = if short { " (all there are)" } else { "" };
+        println!(
+            "  {stratum}: {} of {} available{note}",
+            int(*n),
+            int(*available)
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! Renders an [`Agreement`] as Markdown or JSON.
+
+use std::io::{self, Write};
+
+use super::fmt::{int, num};
+use crate::label::agree::Agreement;
+
+/// The JSON form (the set's name first, then the agreement's fields).
+pub fn to_json(set: &str, a: &Agreement) -> String {
+    let mut v = serde_json::to_value(a).unwrap_or_default();
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("set".into(), serde_json::Value::String(set.to_string()));
+    }
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}
+
+pub fn render_json<W: Write>(set: &str, a: &Agreement, mut out: W) -> io::Result<()> {
+    writeln!(out, "{}", to_json(set, a))
+}
+
+pub fn render_markdown<W: Write>(set: &str, a: &Agreement, mut out: W) -> io::Result<()> {
+    writeln!(out, "## Agreement on label set {set}\n")?;
+    writeln!(
+        out,
+        "{} posts labeled by all of {} annotators ({}){}.\n",
+        int(a.items),
+        a.annotators.len(),
+        a.annotators.join(", "),
+        if a.partial_items > 0 {
+            format!("; {} labeled by some only, left out", int(a.partial_items))
+        } else {
+            String::new()
+        }
+    )?;
+    writeln!(out, "| measure | value |\n|---|--:|")?;
+    writeln!(
+        out,
+        "| agreement | {} |",
+        num(a.agreement.map(|x| 100.0 * x), 1) + " %"
+    )?;
+    if a.annotators.len() == 2 {
+        writeln!(out, "| Cohen's kappa | {} |", num(a.cohen_kappa, 3))?;
+    } else {
+        writeln!(out, "| Fleiss' kappa | {} |", num(a.fleiss_kappa, 3))?;
+    }
+    write!(out, "\n| category | agreement | kappa |")?;
+    for name in &a.annotators {
+        write!(out, " {name} |")?;
+    }
+    write!(out, "\n|---|--:|--:|")?;
+    for _ in &a.annotators {
+        write!(out, "--:|")?;
+    }
+    writeln!(out)?;
+    for (cat, c) in &a.per_category {
+        write!(
+            out,
+            "| {cat} | {} | {} |",
+            num(c.agreement, 3),
+            num(c.kappa, 3)
+        )?;
+        for n in &c.counts {
+            write!(out, " {} |", int(*n))?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "\nAgreement per category is positive specific agreement; kappa per category is on \"this kind or not\"."
+    )?;
+    if let Some(c) = &a.confusion {
+        writeln!(out, "\n### {} (rows) by {} (columns)\n", c.rows, c.columns)?;
+        write!(out, "| |")?;
+        for k in &c.categories {
+            write!(out, " {k} |")?;
+        }
+        write!(out, "\n|---|")?;
+        for _ in &c.categories {
+            write!(out, "--:|")?;
+        }
+        writeln!(out)?;
+        for (k, row) in c.categories.iter().zip(&c.matrix) {
+            write!(out, "| {k} |")?;
+            for n in row {
+                write!(out, " {} |", int(*n))?;
+            }
+            writeln!(out)?;
+        }
+    }
+    writeln!(
+        out,
+        "\n### Disagreements ({})\n",
+        int(a.disagreements.len() as u64)
+    )?;
+    for d in &a.disagreements {
+        let labels: Vec<String> = d.labels.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        writeln!(
+            out,
+            "- {}/{}: {}{}",
+            d.site,
+            d.post_id,
+            labels.join(", "),
+            d.adjudicated
+                .as_ref()
+                .map(|f| format!(" → {f}"))
+                .unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}

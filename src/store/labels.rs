@@ -1,0 +1,499 @@
+//! Store queries for sampling batches, labels, adjudication and results.
+
+use std::collections::HashSet;
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError, utc_now};
+use crate::sample::Candidate;
+
+/// One batch and how many posts it holds.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BatchSummary {
+    pub name: String,
+    pub seed: i64,
+    pub size: i64,
+    pub method: String,
+    pub created_at: String,
+}
+
+/// An annotator's label of a post in a set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelRow {
+    pub set_name: String,
+    pub site: String,
+    pub post_id: i64,
+    pub annotator: String,
+    pub primary: String,
+    pub secondary: Vec<String>,
+    pub note: String,
+    pub root_cause: String,
+}
+
+/// The final (adjudicated or imported) label of a post in a set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinalLabel {
+    pub site: String,
+    pub post_id: i64,
+    pub primary: String,
+    pub secondary: Vec<String>,
+    pub decided_by: String,
+    pub note: String,
+}
+
+/// A label set: how many posts, who labeled.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LabelSetSummary {
+    pub name: String,
+    pub source: String,
+    pub posts: i64,
+    pub final_labels: i64,
+    pub annotators: Vec<String>,
+}
+
+/// What the labeling page shows of a question.
+#[derive(Debug, Clone)]
+pub struct PostView {
+    pub site: String,
+    pub id: i64,
+    pub title: String,
+    pub tags: Vec<String>,
+    pub body_html: String,
+    pub created: String,
+    pub score: Option<i64>,
+    pub view_count: Option<i64>,
+    pub answer_count: Option<i64>,
+    pub site_url: Option<String>,
+}
+
+fn join(kinds: &[String]) -> String {
+    kinds.join(";")
+}
+
+/// Splits a `;`-separated list of kinds.
+pub fn split_kinds(s: &str) -> Vec<String> {
+    s.split(';')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+impl Store {
+    fn q<T>(&self, r: rusqlite::Result<T>) -> Result<T, StoreError> {
+        r.map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Every question, ordered by site and Id, with its frameworks.
+    pub fn question_candidates(&self) -> Result<Vec<Candidate>, StoreError> {
+        let mut stmt = self.q(self.conn.prepare(
+            "SELECT q.site, q.id,
+                    (SELECT group_concat(f.framework, ',') FROM question_frameworks f
+                      WHERE f.site = q.site AND f.question_id = q.id)
+             FROM questions q ORDER BY q.site, q.id",
+        ))?;
+        let rows = self.q(stmt.query_map([], |r| {
+            let f: Option<String> = r.get(2)?;
+            Ok(Candidate {
+                site: r.get(0)?,
+                id: r.get(1)?,
+                frameworks: f
+                    .map(|s| s.split(',').map(String::from).collect())
+                    .unwrap_or_default(),
+            })
+        }))?;
+        self.q(rows.collect())
+    }
+
+    /// Posts already in some batch.
+    pub fn drawn_posts(&self) -> Result<HashSet<(String, i64)>, StoreError> {
+        let mut stmt = self.q(self.conn.prepare("SELECT site, post_id FROM batch_posts"))?;
+        let rows = self.q(stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))))?;
+        self.q(rows.collect())
+    }
+
+    /// Whether a batch or label set of this name exists.
+    pub fn set_exists(&self, name: &str) -> Result<bool, StoreError> {
+        self.q(self.conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM batches WHERE name = ?1)
+                 OR EXISTS(SELECT 1 FROM label_sets WHERE name = ?1)",
+            [name],
+            |r| r.get(0),
+        ))
+    }
+
+    /// Records a drawn batch (posts in draw order, with their strata) and its label set.
+    pub fn create_batch(
+        &mut self,
+        name: &str,
+        seed: u64,
+        method: &str,
+        posts: &[(String, i64, String)],
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        let now = utc_now();
+        tx.execute(
+            "INSERT INTO batches (name, seed, method, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![name, seed as i64, method, now],
+        )
+        .map_err(err)?;
+        tx.execute(
+            "INSERT INTO label_sets (name, source, created_at) VALUES (?1, 'batch', ?2)",
+            params![name, now],
+        )
+        .map_err(err)?;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT INTO batch_posts (batch, site, post_id, position, stratum)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(err)?;
+            for (i, (site, id, stratum)) in posts.iter().enumerate() {
+                stmt.execute(params![name, site, id, i as i64, stratum])
+                    .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// All batches.
+    pub fn batches(&self) -> Result<Vec<BatchSummary>, StoreError> {
+        let mut stmt = self.q(self.conn.prepare(
+            "SELECT b.name, b.seed, (SELECT COUNT(*) FROM batch_posts p WHERE p.batch = b.name),
+                    b.method, b.created_at
+             FROM batches b ORDER BY b.name",
+        ))?;
+        let rows = self.q(stmt.query_map([], |r| {
+            Ok(BatchSummary {
+                name: r.get(0)?,
+                seed: r.get(1)?,
+                size: r.get(2)?,
+                method: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        }))?;
+        self.q(rows.collect())
+    }
+
+    /// The posts of a batch in draw order.
+    pub fn batch_posts(&self, batch: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut stmt = self.q(self
+            .conn
+            .prepare("SELECT site, post_id FROM batch_posts WHERE batch = ?1 ORDER BY position"))?;
+        let rows = self.q(stmt.query_map([batch], |r| Ok((r.get(0)?, r.get(1)?))))?;
+        self.q(rows.collect())
+    }
+
+    /// A question as the labeling page shows it.
+    pub fn post_view(&self, site: &str, id: i64) -> Result<Option<PostView>, StoreError> {
+        self.q(self
+            .conn
+            .query_row(
+                "SELECT q.title, q.tags, q.body_html, q.created, q.score, q.view_count,
+                            q.answer_count, s.url
+                     FROM questions q LEFT JOIN sites s ON s.site = q.site
+                     WHERE q.site = ?1 AND q.id = ?2",
+                params![site, id],
+                |r| {
+                    let tags: String = r.get(1)?;
+                    Ok(PostView {
+                        site: site.to_string(),
+                        id,
+                        title: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                        tags: serde_json::from_str(&tags).unwrap_or_default(),
+                        body_html: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                        created: r.get(3)?,
+                        score: r.get(4)?,
+                        view_count: r.get(5)?,
+                        answer_count: r.get(6)?,
+                        site_url: r.get(7)?,
+                    })
+                },
+            )
+            .optional())
+    }
+
+    /// The sites that have a question with this Id.
+    pub fn sites_with_question(&self, id: i64) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.q(self
+            .conn
+            .prepare_cached("SELECT site FROM questions WHERE id = ?1 ORDER BY site"))?;
+        let rows = self.q(stmt.query_map([id], |r| r.get(0)))?;
+        self.q(rows.collect())
+    }
+
+    /// Whether the study has this question.
+    pub fn has_question(&self, site: &str, id: i64) -> Result<bool, StoreError> {
+        self.q(self.conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM questions WHERE site = ?1 AND id = ?2)",
+            params![site, id],
+            |r| r.get(0),
+        ))
+    }
+
+    /// Creates (or, with `replace`, recreates) a label set from imported labels.
+    pub fn import_label_set(
+        &mut self,
+        name: &str,
+        source: &str,
+        labels: &[LabelRow],
+        finals: &[FinalLabel],
+        replace: bool,
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        let now = utc_now();
+        if replace {
+            for sql in [
+                "DELETE FROM labels WHERE set_name = ?1",
+                "DELETE FROM final_labels WHERE set_name = ?1",
+                "DELETE FROM label_sets WHERE name = ?1",
+            ] {
+                tx.execute(sql, [name]).map_err(err)?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO label_sets (name, source, created_at) VALUES (?1, ?2, ?3)",
+            params![name, source, now],
+        )
+        .map_err(err)?;
+        for l in labels {
+            write_label(&tx, l, &now).map_err(err)?;
+        }
+        for f in finals {
+            write_final(&tx, name, f, &now).map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// Stores one annotator's label at once (its own transaction), with history.
+    pub fn save_label(&mut self, label: &LabelRow) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        write_label(&tx, label, &utc_now()).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// Stores a final label at once, with history.
+    pub fn save_final(&mut self, set: &str, f: &FinalLabel) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        write_final(&tx, set, f, &utc_now()).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// Every annotator label of a set, by site, post and annotator.
+    pub fn labels(&self, set: &str) -> Result<Vec<LabelRow>, StoreError> {
+        let mut stmt = self.q(self.conn.prepare(
+            "SELECT site, post_id, annotator, primary_kind, secondary, note, root_cause
+             FROM labels WHERE set_name = ?1 ORDER BY site, post_id, annotator",
+        ))?;
+        let rows = self.q(stmt.query_map([set], |r| {
+            Ok(LabelRow {
+                set_name: set.to_string(),
+                site: r.get(0)?,
+                post_id: r.get(1)?,
+                annotator: r.get(2)?,
+                primary: r.get(3)?,
+                secondary: split_kinds(&r.get::<_, String>(4)?),
+                note: r.get(5)?,
+                root_cause: r.get(6)?,
+            })
+        }))?;
+        self.q(rows.collect())
+    }
+
+    /// One annotator's label of a post, if any.
+    pub fn label(
+        &self,
+        set: &str,
+        site: &str,
+        post_id: i64,
+        annotator: &str,
+    ) -> Result<Option<LabelRow>, StoreError> {
+        Ok(self
+            .labels(set)?
+            .into_iter()
+            .find(|l| l.site == site && l.post_id == post_id && l.annotator == annotator))
+    }
+
+    /// The final labels of a set.
+    pub fn final_labels(&self, set: &str) -> Result<Vec<FinalLabel>, StoreError> {
+        let mut stmt = self.q(self.conn.prepare(
+            "SELECT site, post_id, primary_kind, secondary, decided_by, note
+             FROM final_labels WHERE set_name = ?1 ORDER BY site, post_id",
+        ))?;
+        let rows = self.q(stmt.query_map([set], |r| {
+            Ok(FinalLabel {
+                site: r.get(0)?,
+                post_id: r.get(1)?,
+                primary: r.get(2)?,
+                secondary: split_kinds(&r.get::<_, String>(3)?),
+                decided_by: r.get(4)?,
+                note: r.get(5)?,
+            })
+        }))?;
+        self.q(rows.collect())
+    }
+
+    /// The label sets with their sizes and annotators.
+    pub fn label_sets(&self) -> Result<Vec<LabelSetSummary>, StoreError> {
+        let mut stmt = self.q(self.conn.prepare(
+            "SELECT s.name, s.source,
+                (SELECT COUNT(*) FROM (SELECT site, post_id FROM labels WHERE set_name = s.name
+                  UNION SELECT site, post_id FROM final_labels WHERE set_name = s.name)),
+                (SELECT COUNT(*) FROM final_labels f WHERE f.set_name = s.name),
+                (SELECT group_concat(a, ',') FROM
+                  (SELECT DISTINCT annotator AS a FROM labels WHERE set_name = s.name ORDER BY a))
+             FROM label_sets s ORDER BY s.name",
+        ))?;
+        let rows = self.q(stmt.query_map([], |r| {
+            let a: Option<String> = r.get(4)?;
+            Ok(LabelSetSummary {
+                name: r.get(0)?,
+                source: r.get(1)?,
+                posts: r.get(2)?,
+                final_labels: r.get(3)?,
+                annotators: a
+                    .map(|s| s.split(',').map(String::from).collect())
+                    .unwrap_or_default(),
+            })
+        }))?;
+        self.q(rows.collect())
+    }
+
+    /// Whether a label set exists.
+    pub fn label_set_exists(&self, name: &str) -> Result<bool, StoreError> {
+        self.q(self.conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM label_sets WHERE name = ?1)",
+            [name],
+            |r| r.get(0),
+        ))
+    }
+
+    /// Stores the latest result of a command under `key`.
+    pub fn save_result(&self, key: &str, json: &str) -> Result<(), StoreError> {
+        self.q(self.conn.execute(
+            "INSERT INTO results (key, json, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET json = excluded.json, created_at = excluded.created_at",
+            params![key, json, utc_now()],
+        ))?;
+        Ok(())
+    }
+
+    /// The latest result stored under `key`.
+    pub fn result(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.q(self
+            .conn
+            .query_row("SELECT json FROM results WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional())
+    }
+}
+
+fn write_label(tx: &rusqlite::Transaction, l: &LabelRow, now: &str) -> rusqlite::Result<()> {
+    let secondary = join(&l.secondary);
+    tx.execute(
+        "INSERT INTO labels (set_name, site, post_id, annotator, primary_kind, secondary, note,
+            root_cause, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (set_name, site, post_id, annotator) DO UPDATE SET
+            primary_kind = excluded.primary_kind, secondary = excluded.secondary,
+            note = excluded.note, root_cause = excluded.root_cause,
+            updated_at = excluded.updated_at",
+        params![
+            l.set_name,
+            l.site,
+            l.post_id,
+            l.annotator,
+            l.primary,
+            secondary,
+            l.note,
+            l.root_cause,
+            now
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO label_history (set_name, site, post_id, who, what, primary_kind, secondary,
+            note, root_cause, at)
+         VALUES (?1, ?2, ?3, ?4, 'label', ?5, ?6, ?7, ?8, ?9)",
+        params![
+            l.set_name,
+            l.site,
+            l.post_id,
+            l.annotator,
+            l.primary,
+            secondary,
+            l.note,
+            l.root_cause,
+            now
+        ],
+    )?;
+    Ok(())
+}
+
+fn write_final(
+    tx: &rusqlite::Transaction,
+    set: &str,
+    f: &FinalLabel,
+    now: &str,
+) -> rusqlite::Result<()> {
+    let secondary = join(&f.secondary);
+    tx.execute(
+        "INSERT INTO final_labels (set_name, site, post_id, primary_kind, secondary, decided_by,
+            note, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (set_name, site, post_id) DO UPDATE SET
+            primary_kind = excluded.primary_kind, secondary = excluded.secondary,
+            decided_by = excluded.decided_by, note = excluded.note,
+            updated_at = excluded.updated_at",
+        params![
+            set,
+            f.site,
+            f.post_id,
+            f.primary,
+            secondary,
+            f.decided_by,
+            f.note,
+            now
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO label_history (set_name, site, post_id, who, what, primary_kind, secondary,
+            note, root_cause, at)
+         VALUES (?1, ?2, ?3, ?4, 'final', ?5, ?6, ?7, '', ?8)",
+        params![
+            set,
+            f.site,
+            f.post_id,
+            f.decided_by,
+            f.primary,
+            secondary,
+            f.note,
+            now
+        ],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,352 @@
+//! The labeling UI in a real headless Chromium, driven over WebDriver
+//! (Debian packages `chromium` and `chromium-driver`). Without them the test
+//! is skipped with a notice, except under CI=true, where it fails.
+
+mod util;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator, key::Key};
+use util::{Dir, Server, payload_dump};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts chromedriver, or says why not.
+fn driver() -> Option<(Driver, u16)> {
+    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
+        .into_iter()
+        .filter(|p| !std::path::Path::new(p).exists())
+        .collect();
+    if !missing.is_empty() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!(
+                "CI=true but {} missing: .ci/run installs chromium and chromium-driver",
+                missing.join(" and ")
+            );
+        }
+        eprintln!(
+            "NOTICE: browser test skipped: {} not found (apt-get install chromium chromium-driver)",
+            missing.join(" and ")
+        );
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some((Driver(child), port))
+}
+
+async fn browser(port: u16, profile: &std::path::Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,800",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("connect to chromedriver")
+}
+
+/// Waits until `cond` holds, polling.
+async fn until<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !cond().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The payload post must be inert: nothing it carries ran or survived.
+async fn assert_inert(c: &Client) {
+    let pwned = c
+        .execute("return window.__pwned === undefined", vec![])
+        .await
+        .unwrap();
+    assert_eq!(pwned, serde_json::Value::Bool(true), "the payload ran");
+    let survivors = c
+        .execute(
+            "return document.querySelectorAll('#post-body script, #post-body [onerror], #post-body a[href^=\"javascript:\"]').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(survivors, serde_json::json!(0));
+    assert!(c.get_alert_text().await.is_err(), "an alert is open");
+}
+
+/// One annotator labels the whole batch with the keyboard: a digit, then Enter.
+async fn label_batch(c: &Client, base: &str, annotator: &str, keys: &[&str]) {
+    c.goto(&format!("{base}/")).await.unwrap();
+    c.find(Locator::Id("annotator"))
+        .await
+        .unwrap()
+        .send_keys(annotator)
+        .await
+        .unwrap();
+    c.find(Locator::Id("start"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for (i, key) in keys.iter().enumerate() {
+        until("the label page", || async {
+            c.find(Locator::Id("progress")).await.ok().is_some()
+        })
+        .await;
+        let progress = text(c, "#progress").await;
+        assert!(
+            progress.starts_with(&format!("{} of {}", i + 1, keys.len())),
+            "{progress}"
+        );
+        assert_inert(c).await;
+        let body = c.find(Locator::Css("body")).await.unwrap();
+        body.send_keys(key).await.unwrap();
+        until("the save", || async {
+            c.execute("return document.body.dataset.saves || '0'", vec![])
+                .await
+                .map(|v| v == serde_json::json!("1"))
+                .unwrap_or(false)
+        })
+        .await;
+        let url_before = c.current_url().await.unwrap();
+        body.send_keys(&char::from(Key::Enter).to_string())
+            .await
+            .unwrap();
+        until("the next page", || async {
+            c.current_url()
+                .await
+                .map(|u| u != url_before)
+                .unwrap_or(false)
+        })
+        .await;
+    }
+}
+
+#[test]
+fn two_annotators_label_agree_and_adjudicate_in_a_real_browser() {
+    let Some((_driver, port)) = driver() else {
+        return;
+    };
+    let d = Dir::new();
+    let s = d.study("s");
+    let dump = payload_dump(&d, 3);
+    d.ok(&[
+        "ingest",
+        &dump,
+        "--site",
+        "stackoverflow.com",
+        "--all-questions",
+        "--study",
+        &s,
+    ]);
+    d.ok(&[
+        "sample", "--study", &s, "--name", "b1", "--size", "3", "--seed", "0",
+    ]);
+    let mut server = Server::start(&d, &s);
+    let base = server.url.clone();
+    let profile = d.path("chromium-profile");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let c = browser(port, &profile).await;
+        // alice: crash, installation, comprehension; bob differs on the second.
+        label_batch(&c, &base, "alice", &["1", "6", "5"]).await;
+        label_batch(&c, &base, "bob", &["1", "4", "5"]).await;
+    });
+    // Kill the server (as kill -9) and start it again: nothing saved is lost.
+    server.kill();
+    let server = Server::start(&d, &s);
+    let base = server.url.clone();
+    rt.block_on(async {
+        let c = browser(port, &d.path("chromium-profile-2")).await;
+        c.goto(&format!("{base}/label/b1?annotator=alice&i=1"))
+            .await
+            .unwrap();
+        let chosen = c.find(Locator::Id("primary-installation")).await.unwrap();
+        assert!(
+            chosen.is_selected().await.unwrap(),
+            "alice's label survived the reload"
+        );
+        c.goto(&format!("{base}/label/b1?annotator=bob&i=1"))
+            .await
+            .unwrap();
+        let chosen = c.find(Locator::Id("primary-training")).await.unwrap();
+        assert!(
+            chosen.is_selected().await.unwrap(),
+            "bob sees his own label"
+        );
+        let alice_choice = c.find(Locator::Id("primary-installation")).await.unwrap();
+        assert!(
+            !alice_choice.is_selected().await.unwrap(),
+            "bob must not see alice's label"
+        );
+
+        // With the mouse: a click on a kind, then the plain form's "Save and next".
+        c.goto(&format!("{base}/label/b1?annotator=dave&i=0"))
+            .await
+            .unwrap();
+        c.find(Locator::Id("primary-performance"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.find(Locator::Id("save-next"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        until("the form post", || async {
+            c.current_url()
+                .await
+                .map(|u| u.as_str().ends_with("i=1"))
+                .unwrap_or(false)
+        })
+        .await;
+
+        // The screenshot for the README: a 1280×800 viewport.
+        c.goto(&format!("{base}/label/b1?annotator=alice&i=1"))
+            .await
+            .unwrap();
+        let chrome = c
+            .execute("return window.outerHeight - window.innerHeight", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap_or(0);
+        c.set_window_size(1280, 800 + chrome as u32).await.unwrap();
+        let png = c.screenshot().await.unwrap();
+        let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("labeling.png");
+        std::fs::write(&out, png).unwrap();
+        eprintln!("screenshot: {}", out.display());
+        c.close().await.unwrap();
+    });
+
+    assert_eq!(
+        d.count(
+            &s,
+            "SELECT COUNT(*) FROM labels WHERE annotator = 'dave' AND primary_kind = 'performance'"
+        ),
+        1
+    );
+    // dave labeled one post only: agreement compares the posts all annotators labeled.
+    d.db(&s)
+        .execute("DELETE FROM labels WHERE annotator = 'dave'", [])
+        .unwrap();
+    let agree: serde_json::Value =
+        serde_json::from_str(&d.ok(&["agree", "--set", "b1", "--study", &s, "--json"])).unwrap();
+    assert_eq!(agree["items"], 3);
+    assert_eq!(agree["annotators"], serde_json::json!(["alice", "bob"]));
+    assert!((agree["agreement"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-12);
+    let disagreement = &agree["disagreements"][0];
+    assert_eq!(disagreement["labels"]["alice"], "installation");
+    assert_eq!(disagreement["labels"]["bob"], "training");
+    assert!(disagreement["adjudicated"].is_null());
+    let (site, id) = (
+        disagreement["site"].as_str().unwrap().to_string(),
+        disagreement["post_id"].as_i64().unwrap(),
+    );
+
+    rt.block_on(async {
+        let c = browser(port, &d.path("chromium-profile-3")).await;
+        c.goto(&format!("{base}/adjudicate/b1?adjudicator=carol"))
+            .await
+            .unwrap();
+        let css_site = site.replace('.', "\\.");
+        let side = text(&c, &format!("#post-{css_site}-{id} table")).await;
+        assert!(
+            side.contains("alice installation") && side.contains("bob training"),
+            "{side}"
+        );
+        c.find(Locator::Css(&format!(
+            "#final-{css_site}-{id} option[value=installation]"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+        c.find(Locator::Css(&format!("#decide-{css_site}-{id}")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        until("the decision", || async {
+            c.source()
+                .await
+                .map(|s| s.contains("decided: installation"))
+                .unwrap_or(false)
+        })
+        .await;
+        c.close().await.unwrap();
+    });
+    let agree: serde_json::Value =
+        serde_json::from_str(&d.ok(&["agree", "--set", "b1", "--study", &s, "--json"])).unwrap();
+    assert_eq!(agree["disagreements"][0]["adjudicated"], "installation");
+    assert_eq!(
+        d.count(
+            &s,
+            "SELECT COUNT(*) FROM final_labels WHERE decided_by = 'carol'"
+        ),
+        1
+    );
+    let export = d.ok(&["label", "export", "--set", "b1", "--study", &s]);
+    assert!(export.starts_with("site,post_id,primary,secondary,annotator_alice,annotator_bob\n"));
+    assert!(
+        export.contains(&format!("{site},{id},installation,,installation,training")),
+        "{export}"
+    );
+}
