@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator, key::Key};
-use util::{Dir, Server, payload_dump};
+use util::{Dir, Server, study_with_batch};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -180,20 +180,7 @@ fn two_annotators_label_agree_and_adjudicate_in_a_real_browser() {
         return;
     };
     let d = Dir::new();
-    let s = d.study("s");
-    let dump = payload_dump(&d, 3);
-    d.ok(&[
-        "ingest",
-        &dump,
-        "--site",
-        "stackoverflow.com",
-        "--all-questions",
-        "--study",
-        &s,
-    ]);
-    d.ok(&[
-        "sample", "--study", &s, "--name", "b1", "--size", "3", "--seed", "0",
-    ]);
+    let s = study_with_batch(&d);
     let mut server = Server::start(&d, &s);
     let base = server.url.clone();
     let profile = d.path("chromium-profile");

@@ -3,13 +3,9 @@
 
 mod util;
 
-use util::{Dir, close, data};
+use util::{Dir, close, data, path};
 
 const DEPLOY: &str = "stackoverflow-dl-deploy/Posts.xml";
-
-fn path(rel: &str) -> String {
-    data(rel).to_string_lossy().into_owned()
-}
 
 /// The statistics of the deployment questions agree with an independent
 /// implementation: `python3 benches/baseline/ingest_stats.py

@@ -3,11 +3,7 @@
 
 mod util;
 
-use util::{Dir, close, data};
-
-fn path(rel: &str) -> String {
-    data(rel).to_string_lossy().into_owned()
-}
+use util::{Dir, close, data, path};
 
 /// A study holding the three dumps the shared labels come from.
 fn labeled_study(d: &Dir) -> String {

@@ -3,25 +3,7 @@
 
 mod util;
 
-use util::{Dir, Server, http, payload_dump};
-
-fn study_with_batch(d: &Dir) -> String {
-    let s = d.study("s");
-    let dump = payload_dump(d, 3);
-    d.ok(&[
-        "ingest",
-        &dump,
-        "--site",
-        "stackoverflow.com",
-        "--all-questions",
-        "--study",
-        &s,
-    ]);
-    d.ok(&[
-        "sample", "--study", &s, "--name", "b1", "--size", "3", "--seed", "0",
-    ]);
-    s
-}
+use util::{Dir, Server, http, study_with_batch};
 
 fn first_post(d: &Dir, s: &str) -> (String, i64) {
     d.db(s)

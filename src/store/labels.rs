@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError, utc_now};
+use super::{Store, StoreError, sql_err, utc_now};
 use crate::sample::Candidate;
 
 /// One batch and how many posts it holds.
@@ -81,10 +81,7 @@ pub fn split_kinds(s: &str) -> Vec<String> {
 
 impl Store {
     fn q<T>(&self, r: rusqlite::Result<T>) -> Result<T, StoreError> {
-        r.map_err(|source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        })
+        r.map_err(sql_err(self.path.clone()))
     }
 
     /// Every question, ordered by site and Id, with its frameworks.
@@ -133,36 +130,32 @@ impl Store {
         method: &str,
         posts: &[(String, i64, String)],
     ) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(err)?;
+        let err = sql_err(self.path.clone());
+        let tx = self.conn.transaction().map_err(&err)?;
         let now = utc_now();
         tx.execute(
             "INSERT INTO batches (name, seed, method, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![name, seed as i64, method, now],
         )
-        .map_err(err)?;
+        .map_err(&err)?;
         tx.execute(
             "INSERT INTO label_sets (name, source, created_at) VALUES (?1, 'batch', ?2)",
             params![name, now],
         )
-        .map_err(err)?;
+        .map_err(&err)?;
         {
             let mut stmt = tx
                 .prepare(
                     "INSERT INTO batch_posts (batch, site, post_id, position, stratum)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
-                .map_err(err)?;
+                .map_err(&err)?;
             for (i, (site, id, stratum)) in posts.iter().enumerate() {
                 stmt.execute(params![name, site, id, i as i64, stratum])
-                    .map_err(err)?;
+                    .map_err(&err)?;
             }
         }
-        tx.commit().map_err(err)
+        tx.commit().map_err(&err)
     }
 
     /// All batches.
@@ -249,12 +242,8 @@ impl Store {
         finals: &[FinalLabel],
         replace: bool,
     ) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(err)?;
+        let err = sql_err(self.path.clone());
+        let tx = self.conn.transaction().map_err(&err)?;
         let now = utc_now();
         if replace {
             for sql in [
@@ -262,45 +251,37 @@ impl Store {
                 "DELETE FROM final_labels WHERE set_name = ?1",
                 "DELETE FROM label_sets WHERE name = ?1",
             ] {
-                tx.execute(sql, [name]).map_err(err)?;
+                tx.execute(sql, [name]).map_err(&err)?;
             }
         }
         tx.execute(
             "INSERT INTO label_sets (name, source, created_at) VALUES (?1, ?2, ?3)",
             params![name, source, now],
         )
-        .map_err(err)?;
+        .map_err(&err)?;
         for l in labels {
-            write_label(&tx, l, &now).map_err(err)?;
+            write_label(&tx, l, &now).map_err(&err)?;
         }
         for f in finals {
-            write_final(&tx, name, f, &now).map_err(err)?;
+            write_final(&tx, name, f, &now).map_err(&err)?;
         }
-        tx.commit().map_err(err)
+        tx.commit().map_err(&err)
     }
 
     /// Stores one annotator's label at once (its own transaction), with history.
     pub fn save_label(&mut self, label: &LabelRow) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(err)?;
-        write_label(&tx, label, &utc_now()).map_err(err)?;
-        tx.commit().map_err(err)
+        let err = sql_err(self.path.clone());
+        let tx = self.conn.transaction().map_err(&err)?;
+        write_label(&tx, label, &utc_now()).map_err(&err)?;
+        tx.commit().map_err(&err)
     }
 
     /// Stores a final label at once, with history.
     pub fn save_final(&mut self, set: &str, f: &FinalLabel) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(err)?;
-        write_final(&tx, set, f, &utc_now()).map_err(err)?;
-        tx.commit().map_err(err)
+        let err = sql_err(self.path.clone());
+        let tx = self.conn.transaction().map_err(&err)?;
+        write_final(&tx, set, f, &utc_now()).map_err(&err)?;
+        tx.commit().map_err(&err)
     }
 
     /// Every annotator label of a set, by site, post and annotator.

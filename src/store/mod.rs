@@ -62,6 +62,15 @@ pub enum StoreError {
     Missing { path: PathBuf },
 }
 
+/// Wraps SQLite errors with the store's path (owning it, so it can be used
+/// while the connection is borrowed for a transaction).
+fn sql_err(path: PathBuf) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |source| StoreError::Sqlite {
+        path: path.clone(),
+        source,
+    }
+}
+
 /// An open study store.
 pub struct Store {
     conn: Connection,
@@ -162,24 +171,17 @@ impl Store {
         Ok(store)
     }
 
-    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + use<> {
+        sql_err(self.path.clone())
     }
 
     /// Brings the schema to [`SCHEMA_VERSION`] in one transaction.
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let err = sql_err(self.path.clone());
         let version: i64 = self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(err)?;
+            .map_err(&err)?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema {
                 path: self.path.clone(),
@@ -189,21 +191,21 @@ impl Store {
         if version == SCHEMA_VERSION {
             return Ok(());
         }
-        let tx = self.conn.transaction().map_err(err)?;
+        let tx = self.conn.transaction().map_err(&err)?;
         if version < 1 {
-            tx.execute_batch(SCHEMA).map_err(err)?;
+            tx.execute_batch(SCHEMA).map_err(&err)?;
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES ('created_by', ?1)",
                 [concat!("stackmine ", env!("CARGO_PKG_VERSION"))],
             )
-            .map_err(err)?;
+            .map_err(&err)?;
         }
         if version < 2 {
-            tx.execute_batch(SCHEMA_V2).map_err(err)?;
+            tx.execute_batch(SCHEMA_V2).map_err(&err)?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
-            .map_err(err)?;
-        tx.commit().map_err(err)
+            .map_err(&err)?;
+        tx.commit().map_err(&err)
     }
 
     /// The file this store lives in.
@@ -218,10 +220,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|source| StoreError::Sqlite {
-                path: path.clone(),
-                source,
-            })?;
+            .map_err(sql_err(path.clone()))?;
         Ok(Writer { tx, path })
     }
 
@@ -366,11 +365,8 @@ pub struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + use<> {
+        sql_err(self.path.clone())
     }
 
     /// Forgets the posts a site brought before (labels and other study data
@@ -555,9 +551,6 @@ impl Writer<'_> {
 
     /// Makes the whole ingest visible at once.
     pub fn commit(self) -> Result<(), StoreError> {
-        let path = self.path;
-        self.tx
-            .commit()
-            .map_err(|source| StoreError::Sqlite { path, source })
+        self.tx.commit().map_err(sql_err(self.path))
     }
 }

@@ -12,6 +12,11 @@ pub fn data(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// A fixture's path as a string, for command lines.
+pub fn path(rel: &str) -> String {
+    data(rel).to_string_lossy().into_owned()
+}
+
 /// A test's own folder, removed when dropped.
 pub struct Dir {
     pub tmp: tempfile::TempDir,
@@ -213,4 +218,24 @@ pub fn payload_dump(dir: &Dir, questions: usize) -> String {
     }
     out.push("</posts>".into());
     dir.write("payload/Posts.xml", out.join("\n").as_bytes())
+}
+
+/// A study holding the payload dump as site `stackoverflow.com`, with batch
+/// `b1` drawn from all three of its questions.
+pub fn study_with_batch(d: &Dir) -> String {
+    let s = d.study("s");
+    let dump = payload_dump(d, 3);
+    d.ok(&[
+        "ingest",
+        &dump,
+        "--site",
+        "stackoverflow.com",
+        "--all-questions",
+        "--study",
+        &s,
+    ]);
+    d.ok(&[
+        "sample", "--study", &s, "--name", "b1", "--size", "3", "--seed", "0",
+    ]);
+    s
 }
