@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError, sql_err, utc_now};
+use super::{Store, StoreError, comma_list, sql_err, utc_now};
 use crate::sample::Candidate;
 
 /// One batch and how many posts it holds.
@@ -97,9 +97,7 @@ impl Store {
             Ok(Candidate {
                 site: r.get(0)?,
                 id: r.get(1)?,
-                frameworks: f
-                    .map(|s| s.split(',').map(String::from).collect())
-                    .unwrap_or_default(),
+                frameworks: comma_list(f),
             })
         }))?;
         self.q(rows.collect())
@@ -356,9 +354,7 @@ impl Store {
                 source: r.get(1)?,
                 posts: r.get(2)?,
                 final_labels: r.get(3)?,
-                annotators: a
-                    .map(|s| s.split(',').map(String::from).collect())
-                    .unwrap_or_default(),
+                annotators: comma_list(a),
             })
         }))?;
         self.q(rows.collect())

@@ -71,6 +71,12 @@ fn sql_err(path: PathBuf) -> impl Fn(rusqlite::Error) -> StoreError {
     }
 }
 
+/// A `group_concat(x, ',')` column as a list (NULL: empty).
+fn comma_list(s: Option<String>) -> Vec<String> {
+    s.map(|s| s.split(',').map(String::from).collect())
+        .unwrap_or_default()
+}
+
 /// An open study store.
 pub struct Store {
     conn: Connection,
@@ -253,9 +259,7 @@ impl Store {
                     accepted_answer_id: r.get(5)?,
                     accepted_ms: r.get(6)?,
                     first_answer_ms: r.get(7)?,
-                    frameworks: fws
-                        .map(|s| s.split(',').map(String::from).collect())
-                        .unwrap_or_default(),
+                    frameworks: comma_list(fws),
                 })
             })
             .map_err(self.err())?;
