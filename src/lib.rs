@@ -6,6 +6,7 @@
 //! [`study`] reads the study file that configures all of them.
 
 pub mod analyze;
+pub mod classify;
 pub mod dump;
 pub mod ingest;
 pub mod label;

@@ -1,0 +1,287 @@
+//! Features: a post's fields (title, body text, code, tags, error names) →
+//! one sparse TF-IDF vector. Each field has its own vocabulary, n-gram range,
+//! minimum document frequency and weight; its block is L2-normalized, then
+//! scaled by the weight. TF-IDF follows scikit-learn's `TfidfVectorizer`
+//! (`sublinear_tf=True`, `smooth_idf=True`): tf = 1 + ln(count),
+//! idf = ln((1 + n) / (1 + df)) + 1.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::tokenize::{StopWords, error_names, lower, words};
+
+/// The text of a post the classifiers read.
+#[derive(Debug, Clone, Default)]
+pub struct Doc {
+    pub title: String,
+    pub body: String,
+    pub code: String,
+    pub tags: Vec<String>,
+}
+
+/// Which part of a post a field reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Title,
+    Body,
+    Code,
+    Tags,
+    Errors,
+}
+
+/// A sparse vector: (index, value), indexes ascending.
+pub type Sparse = Vec<(u32, f32)>;
+
+/// One field's vectorizer: settings, and after fitting its terms and idf.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Field {
+    pub source: Source,
+    /// Longest n-gram (1 = words only).
+    pub max_ngram: usize,
+    pub min_df: u32,
+    pub weight: f32,
+    /// Terms in index order (sorted), and their idf.
+    pub terms: Vec<String>,
+    pub idf: Vec<f32>,
+    #[serde(skip)]
+    index: HashMap<String, u32>,
+}
+
+impl Field {
+    pub fn new(source: Source, max_ngram: usize, min_df: u32, weight: f32) -> Field {
+        Field {
+            source,
+            max_ngram,
+            min_df,
+            weight,
+            terms: Vec::new(),
+            idf: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    /// The field's terms of a post, with n-grams.
+    pub fn terms_of(&self, doc: &Doc, stop: &StopWords) -> Vec<String> {
+        let base: Vec<String> = match self.source {
+            Source::Title => words(&doc.title, stop),
+            Source::Body => words(&doc.body, stop),
+            Source::Code => words(&doc.code, stop),
+            Source::Tags => doc.tags.iter().map(|t| lower(t)).collect(),
+            Source::Errors => {
+                let mut e = error_names(&doc.body);
+                e.extend(error_names(&doc.code));
+                e
+            }
+        };
+        ngrams(base, self.max_ngram)
+    }
+
+    /// Learns the vocabulary and idf from the terms of each document.
+    pub fn fit(&mut self, docs: &[Vec<String>]) {
+        let mut df: BTreeMap<&str, u32> = BTreeMap::new();
+        for d in docs {
+            let mut seen: Vec<&str> = d.iter().map(String::as_str).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            for t in seen {
+                *df.entry(t).or_default() += 1;
+            }
+        }
+        let n = docs.len() as f64;
+        self.terms.clear();
+        self.idf.clear();
+        for (t, d) in df {
+            if d >= self.min_df {
+                self.terms.push(t.to_string());
+                self.idf
+                    .push((((1.0 + n) / (1.0 + f64::from(d))).ln() + 1.0) as f32);
+            }
+        }
+        self.reindex();
+    }
+
+    /// Rebuilds the term → index map (after loading a model).
+    pub fn reindex(&mut self) {
+        self.index = self
+            .terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
+    }
+
+    /// The L2-normalized, weighted TF-IDF of some terms, indexes offset by `offset`.
+    pub fn transform(&self, terms: &[String], offset: u32, out: &mut Sparse) {
+        let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
+        for t in terms {
+            if let Some(&i) = self.index.get(t) {
+                *counts.entry(i).or_default() += 1;
+            }
+        }
+        let values: Vec<(u32, f32)> = counts
+            .into_iter()
+            .map(|(i, c)| (i, (1.0 + (c as f32).ln()) * self.idf[i as usize]))
+            .collect();
+        let norm = values.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            out.extend(
+                values
+                    .into_iter()
+                    .map(|(i, v)| (offset + i, self.weight * v / norm)),
+            );
+        }
+    }
+}
+
+/// Words plus their n-grams up to `n`, joined by spaces.
+pub fn ngrams(words: Vec<String>, n: usize) -> Vec<String> {
+    let mut out = words.clone();
+    for k in 2..=n {
+        for w in words.windows(k) {
+            out.push(w.join(" "));
+        }
+    }
+    out
+}
+
+/// All fields of a post → one vector.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Features {
+    pub fields: Vec<Field>,
+}
+
+/// The stop words every field uses.
+static STOP: std::sync::LazyLock<StopWords> = std::sync::LazyLock::new(StopWords::default);
+
+impl Features {
+    /// The default fields: title (1–2-grams, weight 2), body text (1–2-grams,
+    /// min df 2), code (words, min df 2), tags, error names.
+    pub fn default_fields() -> Features {
+        Features {
+            fields: vec![
+                Field::new(Source::Title, 2, 1, 2.0),
+                Field::new(Source::Body, 2, 2, 1.0),
+                Field::new(Source::Code, 1, 2, 1.0),
+                Field::new(Source::Tags, 1, 1, 1.0),
+                Field::new(Source::Errors, 1, 1, 1.0),
+            ],
+        }
+    }
+
+    /// Fits every field's vocabulary on the training posts.
+    pub fn fit(&mut self, docs: &[Doc]) {
+        for f in &mut self.fields {
+            let terms: Vec<Vec<String>> = docs.iter().map(|d| f.terms_of(d, &STOP)).collect();
+            f.fit(&terms);
+        }
+    }
+
+    /// Rebuilds lookup tables after loading.
+    pub fn reindex(&mut self) {
+        for f in &mut self.fields {
+            f.reindex();
+        }
+    }
+
+    /// Vector length.
+    pub fn dim(&self) -> usize {
+        self.fields.iter().map(|f| f.terms.len()).sum()
+    }
+
+    /// The vector of one post.
+    pub fn transform(&self, doc: &Doc) -> Sparse {
+        let mut out = Vec::new();
+        let mut offset = 0u32;
+        for f in &self.fields {
+            f.transform(&f.terms_of(doc, &STOP), offset, &mut out);
+            offset += f.terms.len() as u32;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(docs: &[&str]) -> Vec<Vec<String>> {
+        docs.iter()
+            .map(|d| d.split_whitespace().map(String::from).collect())
+            .collect()
+    }
+
+    #[test]
+    fn tfidf_matches_scikit_learn() {
+        // Reference: TfidfVectorizer(analyzer=str.split, sublinear_tf=True,
+        // smooth_idf=True, norm='l2').fit_transform(docs), scikit-learn 1.x.
+        let docs = split(&[
+            "loss nan loss",
+            "nan gradient",
+            "gradient gradient gradient cuda",
+        ]);
+        let mut f = Field::new(Source::Body, 1, 1, 1.0);
+        f.fit(&docs);
+        assert_eq!(f.terms, ["cuda", "gradient", "loss", "nan"]);
+        let idf = [
+            1.693_147_180_559_945_4,
+            1.287_682_072_451_780_8,
+            1.693_147_180_559_945_4,
+            1.287_682_072_451_780_8,
+        ];
+        for (a, b) in f.idf.iter().zip(idf) {
+            assert!((f64::from(*a) - b).abs() < 1e-6);
+        }
+        let want: [&[(u32, f64)]; 3] = [
+            &[(2, 0.912_201_629_597_154), (3, 0.409_741_609_993_782)],
+            &[
+                (1, std::f64::consts::FRAC_1_SQRT_2),
+                (3, std::f64::consts::FRAC_1_SQRT_2),
+            ],
+            &[(0, 0.530_941_483_759_459), (1, 0.847_408_485_220_265)],
+        ];
+        for (d, w) in docs.iter().zip(want) {
+            let mut v = Vec::new();
+            f.transform(d, 0, &mut v);
+            assert_eq!(v.len(), w.len());
+            for ((i, x), (j, y)) in v.iter().zip(w) {
+                assert_eq!(i, j);
+                assert!((f64::from(*x) - y).abs() < 1e-6, "{x} vs {y}");
+            }
+        }
+        // min_df = 2 keeps gradient and nan; idf over all three documents.
+        let mut f = Field::new(Source::Body, 1, 2, 1.0);
+        f.fit(&docs);
+        assert_eq!(f.terms, ["gradient", "nan"]);
+        let mut v = Vec::new();
+        f.transform(&split(&["loss cuda nan nan"])[0], 10, &mut v);
+        assert_eq!(v, [(11, 1.0)]);
+    }
+
+    #[test]
+    fn fields_and_ngrams() {
+        assert_eq!(
+            ngrams(vec!["a".into(), "b".into(), "c".into()], 2),
+            ["a", "b", "c", "a b", "b c"]
+        );
+        let doc = Doc {
+            title: "How to save a Keras model".into(),
+            body: "It fails with ValueError".into(),
+            code: "model.save('m.h5')".into(),
+            tags: vec!["Keras".into()],
+        };
+        let mut f = Features::default_fields();
+        f.fit(std::slice::from_ref(&doc));
+        let v = f.transform(&doc);
+        assert!(!v.is_empty());
+        let errors = &f.fields[4];
+        assert_eq!(errors.terms, ["valueerror"]);
+        let title = &f.fields[0];
+        assert!(
+            title.terms.contains(&"save keras".to_string()),
+            "{:?}",
+            title.terms
+        );
+    }
+}
