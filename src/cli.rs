@@ -33,6 +33,12 @@ pub enum Command {
     Label(LabelArgs),
     /// Agreement between annotators of a label set (Cohen's / Fleiss' kappa).
     Agree(AgreeArgs),
+    /// Train a question classifier on a label set.
+    Train(TrainArgs),
+    /// Score a classifier against a label set, or train and test on splits.
+    Eval(EvalArgs),
+    /// Give every question of the study a category.
+    Classify(ClassifyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -212,4 +218,85 @@ pub struct AgreeArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub study: StudyArg,
+    /// The label set to train on.
+    #[arg(long)]
+    pub labels: String,
+    /// keyword: the study's model; linear: TF-IDF fields + logistic regression.
+    #[arg(long, value_enum, default_value = "linear")]
+    pub kind: stackmine::classify::Kind,
+    /// The model's name (saved as STUDY/models/NAME.json; default: the kind).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Write the model here instead.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub params: ModelArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ModelArgs {
+    /// Inverse regularization strength of the linear model.
+    #[arg(long, default_value_t = 10.0)]
+    pub c: f64,
+    /// Loss of the linear model.
+    #[arg(long, value_enum, default_value = "logistic")]
+    pub loss: LossArg,
+    /// Extra weight of manual keywords (keyword model; the study's 0.18).
+    #[arg(long, default_value_t = 0.18)]
+    pub alpha: f64,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LossArg {
+    Logistic,
+    SquaredHinge,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Protocol {
+    /// The study's stratified 60/40 split (seed 0).
+    Study,
+    /// Stratified 5-fold cross-validation (seed 0).
+    Cv5,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub study: StudyArg,
+    /// The label set to score against.
+    #[arg(long)]
+    pub labels: String,
+    /// A trained model to apply (name in STUDY/models, a .json path, or
+    /// "default"); default: the built-in model.
+    #[arg(long, conflicts_with = "protocol")]
+    pub model: Option<String>,
+    /// Train and test a new model of this kind on splits of the labels.
+    #[arg(long, value_enum, requires = "protocol")]
+    pub kind: Option<stackmine::classify::Kind>,
+    /// How to split for --kind.
+    #[arg(long, value_enum, requires = "kind")]
+    pub protocol: Option<Protocol>,
+    #[command(flatten)]
+    pub params: ModelArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    #[command(flatten)]
+    pub study: StudyArg,
+    /// The model (name in STUDY/models, a .json path, or "default");
+    /// default: the built-in model.
+    #[arg(long)]
+    pub model: Option<String>,
 }

@@ -1,6 +1,165 @@
 //! Question classifiers: text steps ([`tokenize`]), features ([`features`]),
-//! models ([`linear`], [`keyword`]) and their evaluation ([`eval`]).
+//! models ([`linear`], [`keyword`]), files ([`model`]) and evaluation
+//! ([`eval`]). `Params → train → Model → predict`.
 
+pub mod eval;
 pub mod features;
+pub mod keyword;
 pub mod linear;
+pub mod model;
 pub mod tokenize;
+
+use serde::{Deserialize, Serialize};
+
+use eval::Example;
+use features::Features;
+use keyword::Keyword;
+use linear::{Linear, LinearParams};
+use model::{Classifier, FORMAT, Model, Training, labels_hash};
+
+use crate::study::Category;
+
+/// Which model `train` fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// The study's keyword-weighted model.
+    Keyword,
+    /// TF-IDF fields and one-vs-rest logistic regression.
+    Linear,
+}
+
+/// Settings of `train`.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainParams {
+    pub kind: Kind,
+    /// Extra weight of manual keywords (keyword model).
+    pub alpha: f64,
+    /// Words per category (keyword model).
+    pub top: usize,
+    pub linear: LinearParams,
+}
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        TrainParams {
+            kind: Kind::Linear,
+            alpha: 0.18,
+            top: 200,
+            linear: LinearParams::default(),
+        }
+    }
+}
+
+/// Trains a model on labeled posts. Classes are the study's categories that
+/// occur as a primary kind in `examples`, in study order.
+pub fn train(
+    examples: &[Example],
+    categories: &[Category],
+    params: &TrainParams,
+    name: &str,
+    label_set: &str,
+) -> Model {
+    let keys: Vec<String> = categories.iter().map(|c| c.key.clone()).collect();
+    let classes: Vec<String> = keys
+        .iter()
+        .filter(|k| examples.iter().any(|e| &e.primary == *k))
+        .cloned()
+        .collect();
+    let classifier = match params.kind {
+        Kind::Keyword => {
+            let manual: Vec<Vec<String>> = classes
+                .iter()
+                .map(|k| {
+                    categories
+                        .iter()
+                        .find(|c| &c.key == k)
+                        .map(|c| c.keywords.clone())
+                        .unwrap_or_default()
+                })
+                .collect();
+            Classifier::Keyword {
+                keyword: Keyword::fit(examples, &classes, &manual, params.alpha, params.top),
+            }
+        }
+        Kind::Linear => {
+            let mut features = Features::default_fields();
+            let docs: Vec<features::Doc> = examples.iter().map(|e| e.doc.clone()).collect();
+            features.fit(&docs);
+            let xs: Vec<features::Sparse> = docs.iter().map(|d| features.transform(d)).collect();
+            let labels: Vec<usize> = examples
+                .iter()
+                .map(|e| classes.iter().position(|c| c == &e.primary).unwrap_or(0))
+                .collect();
+            let linear = Linear::fit(&xs, &labels, &classes, features.dim(), params.linear);
+            Classifier::Linear { features, linear }
+        }
+    };
+    Model {
+        format: FORMAT,
+        name: name.to_string(),
+        created_by: concat!("stackmine ", env!("CARGO_PKG_VERSION")).to_string(),
+        categories: keys,
+        training: Training {
+            label_set: label_set.to_string(),
+            examples: examples.len() as u64,
+            labels_hash: labels_hash(examples),
+        },
+        classifier,
+    }
+}
+
+/// Predicts every example's category key with `model`.
+pub fn predict_all(model: &Model, examples: &[&Example]) -> Vec<String> {
+    use rayon::prelude::*;
+    let stop = tokenize::StopWords::default();
+    examples
+        .par_iter()
+        .map(|e| model.categories[model.predict(&e.doc, &stop).category].clone())
+        .collect()
+}
+
+/// A label set's posts as training or test examples.
+pub struct Examples {
+    pub examples: Vec<Example>,
+    /// Posts whose annotators disagree and that have no final label yet.
+    pub unresolved: usize,
+    /// Labeled posts no longer in the study.
+    pub missing: usize,
+}
+
+/// The examples of a label set: each post's resolved label (final, or the
+/// annotators' common one) and its text from the store.
+pub fn examples(
+    store: &crate::store::Store,
+    set: &str,
+) -> Result<Examples, crate::label::LabelError> {
+    let posts = crate::label::gather(store, set)?;
+    let keys: Vec<(String, i64)> = posts.keys().cloned().collect();
+    let mut docs = store.docs(&keys)?;
+    let mut out = Examples {
+        examples: Vec::new(),
+        unresolved: 0,
+        missing: 0,
+    };
+    for ((site, id), p) in posts {
+        let Some((primary, secondary)) = p.resolved() else {
+            out.unresolved += 1;
+            continue;
+        };
+        let Some(doc) = docs.remove(&(site.clone(), id)) else {
+            out.missing += 1;
+            continue;
+        };
+        let mut kinds = vec![primary.clone()];
+        kinds.extend(secondary.into_iter().filter(|k| k != &primary));
+        out.examples.push(Example {
+            site,
+            post_id: id,
+            doc,
+            primary,
+            kinds,
+        });
+    }
+    Ok(out)
+}

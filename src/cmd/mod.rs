@@ -1,6 +1,8 @@
 //! One module per subcommand; each has `pub fn run(args) -> Result<()>`.
 
 mod agree;
+mod classify;
+mod eval;
 mod info;
 mod ingest;
 mod init;
@@ -9,6 +11,7 @@ mod progress;
 mod run;
 mod sample;
 mod stats;
+mod train;
 
 use anyhow::Result;
 
@@ -25,5 +28,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sample(args) => sample::run(args),
         Command::Label(args) => label::run(args),
         Command::Agree(args) => agree::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Classify(args) => classify::run(args),
     }
 }

@@ -239,3 +239,16 @@ pub fn study_with_batch(d: &Dir) -> String {
     ]);
     s
 }
+
+/// `1234567` → `1,234,567`, as the binary prints counts.
+pub fn thousands(n: i64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,178 @@
+//! A trained model as plain data on disk: JSON with the kind, the study's
+//! categories, the features (vocabulary and idf per field) and weights, and
+//! what it was trained on (label set, post count, a hash of the training
+//! labels). No timestamps, so the same inputs give the same bytes.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::eval::Example;
+use super::features::{Doc, Features};
+use super::keyword::Keyword;
+use super::linear::Linear;
+use super::tokenize::StopWords;
+
+/// The model file format version.
+pub const FORMAT: u32 = 1;
+
+/// The model shipped with stackmine (models/default.json), trained on the 820
+/// labeled questions in tests/data; rebuilt by `scripts/build-default-model.sh`.
+pub const DEFAULT_MODEL_JSON: &str = include_str!("../../models/default.json");
+
+/// Errors loading or saving a model.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: not a stackmine model: {source}", path.display())]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{}: model format {found}, this build reads {FORMAT}", path.display())]
+    Format { path: PathBuf, found: u32 },
+}
+
+/// What a model was trained on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Training {
+    pub label_set: String,
+    pub examples: u64,
+    /// FNV-1a 64 of the sorted `site/id=primary;secondary…` lines, in hex.
+    pub labels_hash: String,
+}
+
+/// The classifier inside a model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Classifier {
+    Linear { features: Features, linear: Linear },
+    Keyword { keyword: Keyword },
+}
+
+/// A trained model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Model {
+    pub format: u32,
+    pub name: String,
+    pub created_by: String,
+    pub categories: Vec<String>,
+    pub training: Training,
+    pub classifier: Classifier,
+}
+
+/// A prediction: the category's index in `Model::categories` and a confidence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prediction {
+    pub category: usize,
+    pub confidence: f64,
+}
+
+/// FNV-1a 64 of the training labels (a stable fingerprint, not a security hash).
+pub fn labels_hash(examples: &[Example]) -> String {
+    let mut lines: Vec<String> = examples
+        .iter()
+        .map(|e| {
+            format!(
+                "{}/{}={};{}",
+                e.site,
+                e.post_id,
+                e.primary,
+                e.kinds.join(";")
+            )
+        })
+        .collect();
+    lines.sort();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in lines.join("\n").bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+impl Model {
+    /// Reads a model file.
+    pub fn load(path: &Path) -> Result<Model, ModelError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Model::parse(&text, path)
+    }
+
+    /// The model shipped with stackmine.
+    pub fn default_model() -> Result<Model, ModelError> {
+        Model::parse(DEFAULT_MODEL_JSON, Path::new("<built-in default model>"))
+    }
+
+    fn parse(text: &str, path: &Path) -> Result<Model, ModelError> {
+        let mut m: Model = serde_json::from_str(text).map_err(|source| ModelError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if m.format != FORMAT {
+            return Err(ModelError::Format {
+                path: path.to_path_buf(),
+                found: m.format,
+            });
+        }
+        if let Classifier::Linear { features, .. } = &mut m.classifier {
+            features.reindex();
+        }
+        Ok(m)
+    }
+
+    /// Writes the model as JSON (a trailing newline, no timestamps).
+    pub fn save(&self, path: &Path) -> Result<(), ModelError> {
+        let io = |source| ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let mut text = serde_json::to_string(self).map_err(|source| ModelError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        text.push('\n');
+        std::fs::write(path, text).map_err(io)
+    }
+
+    /// Classifies one post.
+    pub fn predict(&self, doc: &Doc, stop: &StopWords) -> Prediction {
+        match &self.classifier {
+            Classifier::Linear { features, linear } => {
+                let (best, probs) = linear.predict(&features.transform(doc));
+                Prediction {
+                    category: self.index_of(&linear.classes[best]),
+                    confidence: probs[best],
+                }
+            }
+            Classifier::Keyword { keyword } => {
+                let (best, confidence) = keyword.predict(doc, stop);
+                Prediction {
+                    category: self.index_of(&keyword.classes[best]),
+                    confidence,
+                }
+            }
+        }
+    }
+
+    fn index_of(&self, class: &str) -> usize {
+        self.categories.iter().position(|c| c == class).unwrap_or(0)
+    }
+
+    /// The kind of classifier, as `train --kind` names it.
+    pub fn kind(&self) -> &'static str {
+        match self.classifier {
+            Classifier::Linear { .. } => "linear",
+            Classifier::Keyword { .. } => "keyword",
+        }
+    }
+}

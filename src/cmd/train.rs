@@ -1,0 +1,112 @@
+//! `stackmine train --study DIR --labels SET --kind keyword|linear`: the
+//! entry point for training a question classifier. Uses each post's final
+//! label (or the annotators' common one) and its text from the store; writes
+//! the model as JSON to STUDY/models/NAME.json. A few hundred labels train in
+//! well under a second; memory holds the set's texts and the model.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use stackmine::classify::linear::{LinearParams, Loss};
+use stackmine::classify::model::Model;
+use stackmine::classify::{self, Kind, TrainParams};
+use stackmine::report::fmt::int;
+use stackmine::store::{STORE_FILE, Store};
+use stackmine::study::Study;
+
+use crate::cli::{LossArg, ModelArgs, TrainArgs};
+
+pub fn run(args: TrainArgs) -> Result<()> {
+    let dir = &args.study.study;
+    let study = Study::load(dir)?;
+    let store = Store::open_existing(&dir.join(STORE_FILE))?;
+    let set = classify::examples(&store, &args.labels)?;
+    if set.examples.is_empty() {
+        bail!(
+            "label set {} has no resolved labels to train on",
+            args.labels
+        );
+    }
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{:?}", args.kind).to_lowercase());
+    if !stackmine::label::valid_name(&name) {
+        bail!("a model name is 1–64 letters, digits, '_', '.' or '-'");
+    }
+    let started = std::time::Instant::now();
+    let model = classify::train(
+        &set.examples,
+        &study.categories,
+        &params(args.kind, &args.params),
+        &name,
+        &args.labels,
+    );
+    let secs = started.elapsed().as_secs_f64();
+    let path = args
+        .out
+        .clone()
+        .unwrap_or_else(|| dir.join("models").join(format!("{name}.json")));
+    model.save(&path)?;
+    println!(
+        "model {name} ({}): trained on {} posts of label set {} → {}",
+        model.kind(),
+        int(set.examples.len() as u64),
+        args.labels,
+        path.display()
+    );
+    if set.unresolved > 0 {
+        println!(
+            "  left out {} posts whose annotators disagree, not yet adjudicated",
+            int(set.unresolved as u64)
+        );
+    }
+    if set.missing > 0 {
+        println!(
+            "  left out {} labeled posts no longer in the study",
+            int(set.missing as u64)
+        );
+    }
+    eprintln!("trained in {secs:.2} s");
+    Ok(())
+}
+
+/// Training settings from the command line.
+pub fn params(kind: Kind, a: &ModelArgs) -> TrainParams {
+    TrainParams {
+        kind,
+        alpha: a.alpha,
+        linear: LinearParams {
+            loss: match a.loss {
+                LossArg::Logistic => Loss::Logistic,
+                LossArg::SquaredHinge => Loss::SquaredHinge,
+            },
+            c: a.c,
+            ..LinearParams::default()
+        },
+        ..TrainParams::default()
+    }
+}
+
+/// The model a command names: a .json path, STUDY/models/NAME.json, or the
+/// built-in default (no name, or "default" when the study has none).
+pub fn load_model(dir: &Path, name: Option<&str>) -> Result<Model> {
+    let Some(name) = name else {
+        return Ok(Model::default_model()?);
+    };
+    let as_path = Path::new(name);
+    if name.ends_with(".json") && as_path.is_file() {
+        return Model::load(as_path).with_context(|| format!("cannot load model {name}"));
+    }
+    let in_study = dir.join("models").join(format!("{name}.json"));
+    if in_study.is_file() {
+        return Ok(Model::load(&in_study)?);
+    }
+    if name == "default" {
+        return Ok(Model::default_model()?);
+    }
+    bail!(
+        "no model {name:?} in {} (train one: stackmine train --labels SET --name {name})",
+        dir.join("models").display()
+    )
+}

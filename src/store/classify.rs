@@ -1,0 +1,111 @@
+//! Store queries for classifiers: the text of questions, and their categories.
+
+use std::collections::HashMap;
+
+use rusqlite::params;
+
+use super::{Store, StoreError, sql_err};
+use crate::classify::features::Doc;
+
+fn doc_of(r: &rusqlite::Row, from: usize) -> rusqlite::Result<Doc> {
+    let tags: String = r.get(from + 3)?;
+    Ok(Doc {
+        title: r.get::<_, Option<String>>(from)?.unwrap_or_default(),
+        body: r.get(from + 1)?,
+        code: r.get(from + 2)?,
+        tags: serde_json::from_str(&tags).unwrap_or_default(),
+    })
+}
+
+impl Store {
+    /// The text of the given questions (those still in the study).
+    pub fn docs(&self, keys: &[(String, i64)]) -> Result<HashMap<(String, i64), Doc>, StoreError> {
+        let err = sql_err(self.path.clone());
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT title, body_text, code_text, tags FROM questions WHERE site = ?1 AND id = ?2",
+            )
+            .map_err(&err)?;
+        let mut out = HashMap::new();
+        for (site, id) in keys {
+            let mut rows = stmt.query(params![site, id]).map_err(&err)?;
+            if let Some(r) = rows.next().map_err(&err)? {
+                out.insert((site.clone(), *id), doc_of(r, 0).map_err(&err)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Calls `f` with batches of up to `batch` questions (site, Id, text), in
+    /// (site, Id) order, so memory stays bounded.
+    pub fn for_each_question_doc(
+        &self,
+        batch: usize,
+        mut f: impl FnMut(Vec<(String, i64, Doc)>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let err = sql_err(self.path.clone());
+        let mut stmt = self
+            .conn
+            .prepare("SELECT site, id, title, body_text, code_text, tags FROM questions ORDER BY site, id")
+            .map_err(&err)?;
+        let mut rows = stmt.query([]).map_err(&err)?;
+        let mut buf = Vec::with_capacity(batch);
+        while let Some(r) = rows.next().map_err(&err)? {
+            buf.push((
+                r.get(0).map_err(&err)?,
+                r.get(1).map_err(&err)?,
+                doc_of(r, 2).map_err(&err)?,
+            ));
+            if buf.len() == batch {
+                f(std::mem::take(&mut buf))?;
+            }
+        }
+        if !buf.is_empty() {
+            f(buf)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces every classification with `rows` (site, Id, category,
+    /// confidence) from `model`, in one transaction.
+    pub fn replace_classifications(
+        &mut self,
+        model: &str,
+        rows: &[(String, i64, String, f64)],
+    ) -> Result<(), StoreError> {
+        let err = sql_err(self.path.clone());
+        let tx = self.conn.transaction().map_err(&err)?;
+        tx.execute("DELETE FROM classifications", [])
+            .map_err(&err)?;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT INTO classifications (site, question_id, category, confidence, model)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(&err)?;
+            for (site, id, category, confidence) in rows {
+                stmt.execute(params![site, id, category, confidence, model])
+                    .map_err(&err)?;
+            }
+        }
+        tx.commit().map_err(&err)
+    }
+
+    /// Questions per category of the latest classify, with the model's name.
+    pub fn classification_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let err = sql_err(self.path.clone());
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT model, category, COUNT(*) FROM classifications
+                 GROUP BY model, category ORDER BY model, category",
+            )
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(&err)?;
+        rows.collect::<Result<_, _>>().map_err(&err)
+    }
+}
