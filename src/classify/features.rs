@@ -46,7 +46,7 @@ pub struct Field {
     pub terms: Vec<String>,
     pub idf: Vec<f32>,
     #[serde(skip)]
-    index: HashMap<String, u32>,
+    index: HashMap<String, u32, foldhash::fast::FixedState>,
 }
 
 impl Field {
@@ -58,13 +58,13 @@ impl Field {
             weight,
             terms: Vec::new(),
             idf: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
         }
     }
 
-    /// The field's terms of a post, with n-grams.
-    pub fn terms_of(&self, doc: &Doc, stop: &StopWords) -> Vec<String> {
-        let base: Vec<String> = match self.source {
+    /// The field's words (or tags, or error names) of a post, before n-grams.
+    fn base_of(&self, doc: &Doc, stop: &StopWords) -> Vec<String> {
+        match self.source {
             Source::Title => words(&doc.title, stop),
             Source::Body => words(&doc.body, stop),
             Source::Code => words(&doc.code, stop),
@@ -74,8 +74,53 @@ impl Field {
                 e.extend(error_names(&doc.code));
                 e
             }
-        };
-        ngrams(base, self.max_ngram)
+        }
+    }
+
+    /// The field's terms of a post, with n-grams.
+    pub fn terms_of(&self, doc: &Doc, stop: &StopWords) -> Vec<String> {
+        ngrams(self.base_of(doc, stop), self.max_ngram)
+    }
+
+    /// The vocabulary indexes of a post's terms, without building the terms:
+    /// words are slices of the lower-cased field, n-grams are looked up in a
+    /// reused buffer (the classify hot path).
+    fn indexes_of(&self, doc: &Doc, stop: &StopWords, out: &mut Vec<u32>) {
+        match self.source {
+            Source::Title | Source::Body | Source::Code => {
+                let text = match self.source {
+                    Source::Title => &doc.title,
+                    Source::Body => &doc.body,
+                    _ => &doc.code,
+                };
+                let lowered = text.to_lowercase();
+                self.lookup(&super::tokenize::word_slices(&lowered, stop), out);
+            }
+            Source::Tags | Source::Errors => {
+                let owned = self.base_of(doc, stop);
+                let words: Vec<&str> = owned.iter().map(String::as_str).collect();
+                self.lookup(&words, out);
+            }
+        }
+    }
+
+    fn lookup(&self, words: &[&str], out: &mut Vec<u32>) {
+        out.extend(words.iter().filter_map(|w| self.index.get(*w)));
+        let mut buf = String::new();
+        for k in 2..=self.max_ngram {
+            for w in words.windows(k) {
+                buf.clear();
+                for (i, part) in w.iter().enumerate() {
+                    if i > 0 {
+                        buf.push(' ');
+                    }
+                    buf.push_str(part);
+                }
+                if let Some(&i) = self.index.get(buf.as_str()) {
+                    out.push(i);
+                }
+            }
+        }
     }
 
     /// Learns the vocabulary and idf from the terms of each document.
@@ -114,16 +159,21 @@ impl Field {
 
     /// The L2-normalized, weighted TF-IDF of some terms, indexes offset by `offset`.
     pub fn transform(&self, terms: &[String], offset: u32, out: &mut Sparse) {
-        let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
-        for t in terms {
-            if let Some(&i) = self.index.get(t) {
-                *counts.entry(i).or_default() += 1;
-            }
-        }
-        let values: Vec<(u32, f32)> = counts
-            .into_iter()
-            .map(|(i, c)| (i, (1.0 + (c as f32).ln()) * self.idf[i as usize]))
+        let mut idx: Vec<u32> = terms
+            .iter()
+            .filter_map(|t| self.index.get(t.as_str()).copied())
             .collect();
+        self.weigh(&mut idx, offset, out);
+    }
+
+    /// Counts vocabulary indexes and appends their weighted, normalized TF-IDF.
+    fn weigh(&self, idx: &mut [u32], offset: u32, out: &mut Sparse) {
+        idx.sort_unstable();
+        let mut values: Vec<(u32, f32)> = Vec::new();
+        for run in idx.chunk_by(|a, b| a == b) {
+            let i = run[0];
+            values.push((i, (1.0 + (run.len() as f32).ln()) * self.idf[i as usize]));
+        }
         let norm = values.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
         if norm > 0.0 {
             out.extend(
@@ -194,8 +244,11 @@ impl Features {
     pub fn transform(&self, doc: &Doc) -> Sparse {
         let mut out = Vec::new();
         let mut offset = 0u32;
+        let mut idx = Vec::new();
         for f in &self.fields {
-            f.transform(&f.terms_of(doc, &STOP), offset, &mut out);
+            idx.clear();
+            f.indexes_of(doc, &STOP, &mut idx);
+            f.weigh(&mut idx, offset, &mut out);
             offset += f.terms.len() as u32;
         }
         out

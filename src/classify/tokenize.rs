@@ -8,18 +8,45 @@
 /// `tf.nn.conv2d`, `tf`, `nn`, `conv2d`). Case is kept.
 pub fn tokens(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
+    if text.is_ascii() {
+        // Fast path, same boundaries as the char path for ASCII text.
+        let b = text.as_bytes();
+        let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'.';
+        let mut i = 0;
+        while i < b.len() {
+            while i < b.len() && !word(b[i]) {
+                i += 1;
+            }
+            let start = i;
+            while i < b.len() && word(b[i]) {
+                i += 1;
+            }
+            if start < i {
+                push_token(&text[start..i], &mut out);
+            }
+        }
+        return out;
+    }
     let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
     for raw in text.split(|c: char| !is_word(c)) {
-        let t = raw.trim_matches('.');
-        if t.is_empty() {
-            continue;
-        }
-        out.push(t);
-        if t.contains('.') {
-            out.extend(t.split('.').filter(|p| !p.is_empty()));
-        }
+        push_token(raw, &mut out);
     }
     out
+}
+
+fn push_token<'a>(raw: &'a str, out: &mut Vec<&'a str>) {
+    let t = if raw.starts_with('.') || raw.ends_with('.') {
+        raw.trim_matches('.')
+    } else {
+        raw
+    };
+    if t.is_empty() {
+        return;
+    }
+    out.push(t);
+    if t.contains('.') {
+        out.extend(t.split('.').filter(|p| !p.is_empty()));
+    }
 }
 
 /// Lower-cases a token.
@@ -30,25 +57,31 @@ pub fn lower(token: &str) -> String {
 /// Names of errors and exceptions in text (`ValueError`, `RuntimeError`,
 /// `CUDA_ERROR_OUT_OF_MEMORY`, `tf.errors.InvalidArgumentError` → its last part).
 pub fn error_names(text: &str) -> Vec<String> {
+    let any = ["Error", "Exception", "Warning", "ERROR"]
+        .iter()
+        .any(|k| text.contains(k));
+    if !any {
+        return Vec::new();
+    }
     tokens(text)
         .into_iter()
-        .filter(|t| !t.contains('.'))
-        .filter(|t| {
-            let upper = t.to_ascii_uppercase();
-            t.ends_with("Error")
-                || t.ends_with("Exception")
-                || t.ends_with("Warning")
-                || (t.chars().any(|c| c == '_') && upper == *t && upper.contains("ERROR"))
-        })
+        .filter(|t| !t.contains('.') && is_error_name(t))
         .map(lower)
         .collect()
+}
+
+fn is_error_name(t: &str) -> bool {
+    t.ends_with("Error")
+        || t.ends_with("Exception")
+        || t.ends_with("Warning")
+        || (t.contains('_') && t.contains("ERROR") && !t.bytes().any(|b| b.is_ascii_lowercase()))
 }
 
 /// A stop word list: English function words. Question words (how, what, why,
 /// when, which), negations and words like "error" are kept on purpose: they
 /// tell kinds of questions apart.
 pub struct StopWords {
-    words: std::collections::HashSet<&'static str>,
+    words: std::collections::HashSet<&'static str, foldhash::fast::FixedState>,
 }
 
 /// The default list (documented in the module docs above).
@@ -188,16 +221,26 @@ impl Default for StopWords {
 
 impl StopWords {
     pub fn is_stop(&self, token: &str) -> bool {
-        self.words.contains(token)
+        // No stop word is longer than 10 bytes ("themselves"): skip the lookup.
+        token.len() <= 10 && self.words.contains(token)
     }
 }
 
-/// The word pipeline: tokens → lower case → without stop words and numbers.
-pub fn words(text: &str, stop: &StopWords) -> Vec<String> {
-    tokens(text)
+/// The word pipeline over text that is already lower case: tokens without
+/// stop words and numbers, borrowed from `lowered`.
+pub fn word_slices<'a>(lowered: &'a str, stop: &StopWords) -> Vec<&'a str> {
+    tokens(lowered)
         .into_iter()
-        .map(lower)
-        .filter(|t| !stop.is_stop(t) && !t.chars().all(|c| c.is_ascii_digit()))
+        .filter(|t| !stop.is_stop(t) && !t.bytes().all(|c| c.is_ascii_digit()))
+        .collect()
+}
+
+/// The word pipeline: lower case → tokens → without stop words and numbers.
+/// (Lower-casing the text first, once, is what [`word_slices`] expects.)
+pub fn words(text: &str, stop: &StopWords) -> Vec<String> {
+    word_slices(&text.to_lowercase(), stop)
+        .into_iter()
+        .map(String::from)
         .collect()
 }
 
@@ -221,6 +264,15 @@ mod tests {
             ]
         );
         assert_eq!(tokens("..."), Vec::<&str>::new());
+        // The ASCII fast path and the Unicode path cut the same tokens.
+        assert_eq!(
+            tokens("né tf.nn.x-y"),
+            ["né", "tf.nn.x", "tf", "nn", "x", "y"]
+        );
+        assert_eq!(
+            tokens("ne tf.nn.x-y"),
+            ["ne", "tf.nn.x", "tf", "nn", "x", "y"]
+        );
     }
 
     #[test]
@@ -236,6 +288,10 @@ mod tests {
             ]
         );
         let stop = StopWords::default();
+        assert!(
+            STOP_WORDS.iter().all(|w| w.len() <= 10),
+            "is_stop's length shortcut"
+        );
         assert_eq!(
             words("How do I save the model in 2 files?", &stop),
             ["how", "save", "model", "files"]
