@@ -18,5 +18,5 @@ trap 'rm -rf "$work"' EXIT
   tests/data/stackoverflow-dl-deploy/Posts.xml \
   tests/data/ai.stackexchange.com-2017 >/dev/null
 "$bin" label import tests/data/labels/dl-questions.csv --set dl-questions --study "$work/study" >/dev/null
-"$bin" train --study "$work/study" --labels dl-questions --kind linear --c 10 --name default --out models/default.json
+"$bin" train --study "$work/study" --labels dl-questions --kind linear --c 10 --validate --name default --out models/default.json
 cargo build --release -q

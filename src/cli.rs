@@ -236,6 +236,10 @@ pub struct TrainArgs {
     /// Write the model here instead.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also run stratified 5-fold cross-validation and keep its scores and
+    /// confusion matrix in the model (the report corrects counts with it).
+    #[arg(long)]
+    pub validate: bool,
     #[command(flatten)]
     pub params: ModelArgs,
 }

@@ -102,6 +102,48 @@ pub struct StudyMeta {
     pub seed: u64,
 }
 
+/// One framework's published Table I row.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PublishedTable1 {
+    pub framework: String,
+    pub questions: u64,
+    pub views_max: u64,
+    pub views_q3: f64,
+    pub views_median: f64,
+}
+
+/// The published classifier quality.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PublishedClassifier {
+    pub precision: f64,
+    pub recall: f64,
+}
+
+/// A study's published figures, shown beside a run's in the report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Published {
+    pub source: String,
+    #[serde(default)]
+    pub table1: Vec<PublishedTable1>,
+    /// Category → share of questions (0–1).
+    #[serde(default)]
+    pub distribution: std::collections::BTreeMap<String, f64>,
+    /// Category → share with an accepted answer (0–1).
+    #[serde(default)]
+    pub accepted_rate: std::collections::BTreeMap<String, f64>,
+    /// Category → hours to the accepted answer [Q1, median, Q3].
+    #[serde(default)]
+    pub hours: std::collections::BTreeMap<String, [f64; 3]>,
+    #[serde(default)]
+    pub per_year: std::collections::BTreeMap<String, u64>,
+    pub classifier: Option<PublishedClassifier>,
+    #[serde(default)]
+    pub caveats: Vec<String>,
+}
+
 /// A parsed and validated `study.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -111,6 +153,8 @@ pub struct Study {
     pub frameworks: Vec<Framework>,
     #[serde(default)]
     pub categories: Vec<Category>,
+    /// Published figures to compare with, if any.
+    pub published: Option<Published>,
 }
 
 impl Study {
@@ -209,6 +253,12 @@ mod tests {
             .map(|f| f.key.as_str())
             .collect();
         assert_eq!(on, ["tensorflow", "pytorch", "deeplearning4j"]);
+        let p = s.published.unwrap();
+        assert_eq!(p.table1[0].questions, 37_565);
+        assert_eq!(p.hours["performance"], [0.484, 1.800, 5.957]);
+        let share: f64 = p.distribution.values().sum();
+        assert!((share - 1.0).abs() < 1e-9, "{share}");
+        assert_eq!(p.per_year.values().sum::<u64>(), 38_904);
     }
 
     #[test]

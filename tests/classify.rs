@@ -155,6 +155,7 @@ fn the_default_model_is_rebuilt_byte_for_byte() {
         "linear",
         "--c",
         "10",
+        "--validate",
         "--name",
         "default",
         "--out",

@@ -1,4 +1,5 @@
 //! Pure statistics over plain structs: no I/O, no printing.
 
+pub mod inference;
 pub mod quantile;
 pub mod stats;

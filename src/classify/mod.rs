@@ -105,6 +105,7 @@ pub fn train(
             examples: examples.len() as u64,
             labels_hash: labels_hash(examples),
         },
+        validation: None,
         classifier,
     }
 }
@@ -162,4 +163,73 @@ pub fn examples(
         });
     }
     Ok(out)
+}
+
+/// Trains on a stratified 60/40 split (seed 0) and scores the 40%: the study's protocol.
+pub fn study_split(
+    examples: &[Example],
+    categories: &[Category],
+    params: &TrainParams,
+    name: &str,
+    label_set: &str,
+) -> eval::Evaluation {
+    let keys: Vec<String> = categories.iter().map(|c| c.key.clone()).collect();
+    let is_train = eval::stratified_split(examples, 0.6, 0);
+    let train_set: Vec<Example> = examples
+        .iter()
+        .zip(&is_train)
+        .filter(|(_, t)| **t)
+        .map(|(e, _)| e.clone())
+        .collect();
+    let test: Vec<&Example> = examples
+        .iter()
+        .zip(&is_train)
+        .filter(|(_, t)| !**t)
+        .map(|(e, _)| e)
+        .collect();
+    let model = train(&train_set, categories, params, name, label_set);
+    let predicted = predict_all(&model, &test);
+    eval::evaluate(
+        &test,
+        &predicted,
+        &keys,
+        name,
+        "study: stratified 60/40 split, seed 0",
+    )
+}
+
+/// Stratified 5-fold cross-validation (seed 0): every post is predicted once,
+/// by a model that did not see it.
+pub fn cross_validate(
+    examples: &[Example],
+    categories: &[Category],
+    params: &TrainParams,
+    name: &str,
+    label_set: &str,
+) -> eval::Evaluation {
+    let keys: Vec<String> = categories.iter().map(|c| c.key.clone()).collect();
+    let folds = eval::stratified_folds(examples, 5, 0);
+    let mut predicted = vec![String::new(); examples.len()];
+    for f in 0..5 {
+        let train_set: Vec<Example> = examples
+            .iter()
+            .zip(&folds)
+            .filter(|(_, k)| **k != f)
+            .map(|(e, _)| e.clone())
+            .collect();
+        let test_idx: Vec<usize> = (0..examples.len()).filter(|&i| folds[i] == f).collect();
+        let test: Vec<&Example> = test_idx.iter().map(|&i| &examples[i]).collect();
+        let model = train(&train_set, categories, params, name, label_set);
+        for (i, p) in test_idx.iter().zip(predict_all(&model, &test)) {
+            predicted[*i] = p;
+        }
+    }
+    let refs: Vec<&Example> = examples.iter().collect();
+    eval::evaluate(
+        &refs,
+        &predicted,
+        &keys,
+        name,
+        "cv5: stratified 5-fold cross-validation, seed 0",
+    )
 }

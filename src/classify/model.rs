@@ -54,6 +54,19 @@ pub enum Classifier {
     Keyword { keyword: Keyword },
 }
 
+/// How well the model's kind did in cross-validation on its training labels,
+/// kept with the model so a report can correct counts for its errors.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Validation {
+    pub protocol: String,
+    pub items: u64,
+    pub accuracy: f64,
+    pub lenient_accuracy: f64,
+    pub macro_f1: f64,
+    /// Rows: labeled kind; columns: predicted; in `Model::categories` order.
+    pub confusion: Vec<Vec<u64>>,
+}
+
 /// A trained model.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Model {
@@ -62,6 +75,8 @@ pub struct Model {
     pub created_by: String,
     pub categories: Vec<String>,
     pub training: Training,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Validation>,
     pub classifier: Classifier,
 }
 

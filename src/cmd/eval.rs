@@ -69,61 +69,14 @@ fn by_protocol(
     protocol: Protocol,
     args: &EvalArgs,
 ) -> Evaluation {
-    let categories: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
     let p = params(kind, &args.params);
     let name = format!("{kind:?}").to_lowercase();
-    let fit =
-        |train: Vec<Example>| classify::train(&train, &study.categories, &p, &name, &args.labels);
     match protocol {
         Protocol::Study => {
-            let is_train = eval::stratified_split(examples, 0.6, 0);
-            let train: Vec<Example> = examples
-                .iter()
-                .zip(&is_train)
-                .filter(|(_, t)| **t)
-                .map(|(e, _)| e.clone())
-                .collect();
-            let test: Vec<&Example> = examples
-                .iter()
-                .zip(&is_train)
-                .filter(|(_, t)| !**t)
-                .map(|(e, _)| e)
-                .collect();
-            let model = fit(train);
-            let predicted = classify::predict_all(&model, &test);
-            eval::evaluate(
-                &test,
-                &predicted,
-                &categories,
-                &name,
-                "study: stratified 60/40 split, seed 0",
-            )
+            classify::study_split(examples, &study.categories, &p, &name, &args.labels)
         }
         Protocol::Cv5 => {
-            let folds = eval::stratified_folds(examples, 5, 0);
-            let mut predicted = vec![String::new(); examples.len()];
-            for f in 0..5 {
-                let train: Vec<Example> = examples
-                    .iter()
-                    .zip(&folds)
-                    .filter(|(_, k)| **k != f)
-                    .map(|(e, _)| e.clone())
-                    .collect();
-                let test_idx: Vec<usize> = (0..examples.len()).filter(|&i| folds[i] == f).collect();
-                let test: Vec<&Example> = test_idx.iter().map(|&i| &examples[i]).collect();
-                let model = fit(train);
-                for (i, p) in test_idx.iter().zip(classify::predict_all(&model, &test)) {
-                    predicted[*i] = p;
-                }
-            }
-            let refs: Vec<&Example> = examples.iter().collect();
-            eval::evaluate(
-                &refs,
-                &predicted,
-                &categories,
-                &name,
-                "cv5: stratified 5-fold cross-validation, seed 0",
-            )
+            classify::cross_validate(examples, &study.categories, &p, &name, &args.labels)
         }
     }
 }

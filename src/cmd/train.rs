@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use stackmine::classify::linear::{LinearParams, Loss};
-use stackmine::classify::model::Model;
+use stackmine::classify::model::{Model, Validation};
 use stackmine::classify::{self, Kind, TrainParams};
 use stackmine::report::fmt::int;
 use stackmine::store::{STORE_FILE, Store};
@@ -35,13 +35,23 @@ pub fn run(args: TrainArgs) -> Result<()> {
         bail!("a model name is 1–64 letters, digits, '_', '.' or '-'");
     }
     let started = std::time::Instant::now();
-    let model = classify::train(
-        &set.examples,
-        &study.categories,
-        &params(args.kind, &args.params),
-        &name,
-        &args.labels,
-    );
+    let p = params(args.kind, &args.params);
+    let mut model = classify::train(&set.examples, &study.categories, &p, &name, &args.labels);
+    if args.validate {
+        let e = classify::cross_validate(&set.examples, &study.categories, &p, &name, &args.labels);
+        println!(
+            "cross-validation ({}): macro F1 {:.3}, lenient accuracy {:.3}, accuracy {:.3}",
+            e.protocol, e.macro_f1, e.lenient_accuracy, e.accuracy
+        );
+        model.validation = Some(Validation {
+            protocol: e.protocol,
+            items: e.items,
+            accuracy: e.accuracy,
+            lenient_accuracy: e.lenient_accuracy,
+            macro_f1: e.macro_f1,
+            confusion: e.confusion.matrix,
+        });
+    }
     let secs = started.elapsed().as_secs_f64();
     let path = args
         .out
