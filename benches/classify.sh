@@ -3,7 +3,8 @@
 # 0.5 GiB benchmark dump ingested with --all-questions: real rows), with the
 # default model on one core (RAYON_NUM_THREADS=1) and on all cores, against
 # the scikit-learn pipeline of benches/baseline/classify_sklearn.py doing the
-# same from the same SQLite file, in the same run. Also times training.
+# same from the same SQLite file, in the same run. Also times training, and
+# `stackmine report` on the classified study (issue 5: under 5 s at 100,000).
 #
 # usage: benches/classify.sh     (needs python3 with scikit-learn)
 set -euo pipefail
@@ -27,12 +28,14 @@ t() { /usr/bin/time -f "%e" "$@" 2>&1 >/dev/null | tail -1; }
 one=$(RAYON_NUM_THREADS=1 t "$BIN" classify --study "$study")
 all=$(t "$BIN" classify --study "$study")
 train=$(t "$BIN" train --study "$study" --labels dl-questions --kind linear --name bench)
+report=$(t "$BIN" report --study "$study" --out "$OUT/report")
 sk=$(python3 benches/baseline/classify_sklearn.py "$study/study.db" dl-questions)
 sk_qps=$(echo "$sk" | sed -E 's/.*\(([0-9]+) questions\/s\)/\1/')
-awk -v n="$n" -v one="$one" -v all="$all" -v sk="$sk_qps" -v train="$train" 'BEGIN {
+awk -v n="$n" -v one="$one" -v all="$all" -v sk="$sk_qps" -v train="$train" -v report="$report" 'BEGIN {
   printf "stackmine classify, 1 core:   %6.2f s  %8.0f questions/s (whole process)\n", one, n / one
   printf "stackmine classify, 2 cores:  %6.2f s  %8.0f questions/s\n", all, n / all
   printf "scikit-learn, timed part:                %8.0f questions/s\n", sk
   printf "ratio (1 core / scikit-learn):  %5.1fx\n", (n / one) / sk
   printf "stackmine train (820 labels, whole process): %.2f s\n", train
+  printf "stackmine report (%d questions, whole process): %.2f s\n", n, report
 }'

@@ -25,7 +25,7 @@ pub enum Command {
     Stats(StatsArgs),
     /// What the study holds: sites, dumps, counts, date ranges, recent ingests.
     Info(InfoArgs),
-    /// The main job: init when needed, ingest, stats; writes DIR/report/.
+    /// The main job: init when needed, ingest, stats, classify, report.
     Run(RunArgs),
     /// Draw a seeded batch of questions to label.
     Sample(SampleArgs),
@@ -39,6 +39,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// Give every question of the study a category.
     Classify(ClassifyArgs),
+    /// Write the study's report: index.html with charts, and every table as CSV, JSON, Markdown.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -303,4 +305,13 @@ pub struct ClassifyArgs {
     /// default: the built-in model.
     #[arg(long)]
     pub model: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub study: StudyArg,
+    /// Where the report goes (default: STUDY/report).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }

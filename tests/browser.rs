@@ -337,3 +337,60 @@ fn two_annotators_label_agree_and_adjudicate_in_a_real_browser() {
         "{export}"
     );
 }
+
+/// The report opens from disk in Chromium, reads at 1280 px and on a phone
+/// (no sideways scrolling of the page), and gives the README its screenshot.
+#[test]
+fn the_report_reads_well_in_a_real_browser() {
+    let Some((_driver, port)) = driver() else {
+        return;
+    };
+    let d = Dir::new();
+    d.ok(&[
+        "run",
+        &util::path("stackoverflow-dl-deploy/Posts.xml"),
+        "--study",
+        "s",
+        "-q",
+    ]);
+    let index = d.path("s/report/index.html");
+    let url = format!("file://{}", index.display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let c = browser(port, &d.path("profile")).await;
+        c.goto(&url).await.unwrap();
+        let title = c.title().await.unwrap();
+        assert!(title.contains("stackmine report"), "{title}");
+        let charts = c.find_all(Locator::Css("svg.chart")).await.unwrap();
+        assert_eq!(charts.len(), 5);
+        let chrome = c
+            .execute("return window.outerHeight - window.innerHeight", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap_or(0);
+        c.set_window_size(1280, 800 + chrome as u32).await.unwrap();
+        c.goto(&format!("{url}#kinds")).await.unwrap();
+        let png = c.screenshot().await.unwrap();
+        let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("report.png");
+        std::fs::write(&out, png).unwrap();
+        eprintln!("screenshot: {}", out.display());
+        // A phone: the page itself must not scroll sideways.
+        c.set_window_size(390, 844 + chrome as u32).await.unwrap();
+        c.goto(&url).await.unwrap();
+        let overflow = c
+            .execute(
+                "return document.documentElement.scrollWidth - window.innerWidth",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_i64()
+            .unwrap();
+        assert!(
+            overflow <= 0,
+            "the page is {overflow} px wider than a phone"
+        );
+        c.close().await.unwrap();
+    });
+}

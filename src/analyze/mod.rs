@@ -1,5 +1,6 @@
 //! Pure statistics over plain structs: no I/O, no printing.
 
+pub mod findings;
 pub mod inference;
 pub mod quantile;
 pub mod stats;

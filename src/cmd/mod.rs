@@ -8,6 +8,7 @@ mod ingest;
 mod init;
 mod label;
 mod progress;
+mod report;
 mod run;
 mod sample;
 mod stats;
@@ -31,5 +32,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Classify(args) => classify::run(args),
+        Command::Report(args) => report::run(args),
     }
 }

@@ -6,3 +6,6 @@ pub mod eval;
 pub mod fmt;
 pub mod info;
 pub mod stats;
+pub mod study;
+pub mod svg;
+pub mod table;

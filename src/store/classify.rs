@@ -109,3 +109,64 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(&err)
     }
 }
+
+/// Category keys by (site, question Id).
+pub type Classified = HashMap<(String, i64), String>;
+
+impl Store {
+    /// The category of every classified question, and the model's name.
+    pub fn classifications(&self) -> Result<(Option<String>, Classified), StoreError> {
+        let err = sql_err(self.path.clone());
+        let mut stmt = self
+            .conn
+            .prepare("SELECT site, question_id, category, model FROM classifications")
+            .map_err(&err)?;
+        let mut rows = stmt.query([]).map_err(&err)?;
+        let mut model = None;
+        let mut out = HashMap::new();
+        while let Some(r) = rows.next().map_err(&err)? {
+            out.insert(
+                (r.get(0).map_err(&err)?, r.get(1).map_err(&err)?),
+                r.get(2).map_err(&err)?,
+            );
+            if model.is_none() {
+                model = Some(r.get(3).map_err(&err)?);
+            }
+        }
+        Ok((model, out))
+    }
+
+    /// Root causes recorded while labeling: (kind, root cause, posts), by kind
+    /// then count. The kind is the annotator's primary kind; causes are
+    /// compared case-insensitively.
+    pub fn root_causes(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let err = sql_err(self.path.clone());
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT primary_kind, lower(trim(root_cause)) AS cause, COUNT(DISTINCT site || '/' || post_id)
+                 FROM labels WHERE trim(root_cause) <> ''
+                 GROUP BY primary_kind, cause ORDER BY primary_kind, 3 DESC, cause",
+            )
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(&err)?;
+        rows.collect::<Result<_, _>>().map_err(&err)
+    }
+
+    /// The stored results whose keys start with `prefix` (e.g. `agree:`), by key.
+    pub fn results_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let err = sql_err(self.path.clone());
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT key, json FROM results WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key",
+            )
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map([prefix], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(&err)?;
+        rows.collect::<Result<_, _>>().map_err(&err)
+    }
+}

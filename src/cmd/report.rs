@@ -1,0 +1,111 @@
+//! `stackmine report --study DIR [--out DIR/report]`: the entry point for the
+//! study's report: a self-contained `index.html` (inline SVG and CSS, no
+//! network) and every table as CSV, JSON and Markdown under `tables/`. Reads
+//! every question's facts and category (a few dozen bytes each); the same
+//! study gives byte-identical files wherever it lives.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use stackmine::analyze::{findings, stats};
+use stackmine::report::study::{ReportInput, build};
+use stackmine::store::{STORE_FILE, Store};
+use stackmine::study::Study;
+
+use super::train::load_model;
+use crate::cli::ReportArgs;
+
+pub fn run(args: ReportArgs) -> Result<()> {
+    let out = args.out.unwrap_or_else(|| args.study.study.join("report"));
+    let index = write_report(&args.study.study, &out)?;
+    println!("report written to {}", index.display());
+    Ok(())
+}
+
+/// Writes the report of the study at `dir` into `out`; returns index.html's path.
+pub fn write_report(dir: &Path, out: &Path) -> Result<PathBuf> {
+    let study = Study::load(dir)?;
+    let store = Store::open_existing(&dir.join(STORE_FILE))?;
+    let facts = store.question_facts()?;
+    let frameworks: Vec<_> = study.enabled_frameworks().into_iter().cloned().collect();
+    let fw_pairs: Vec<(String, String)> = frameworks
+        .iter()
+        .map(|f| (f.key.clone(), f.name.clone()))
+        .collect();
+    let stats = stats::compute(&fw_pairs, &facts);
+    let (model_name, categories_of) = store.classifications()?;
+    let model = match &model_name {
+        Some(name) => load_model(dir, Some(name)).ok(),
+        None => None,
+    };
+    let keys: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
+    let confusion = model
+        .as_ref()
+        .filter(|m| m.categories == keys)
+        .and_then(|m| m.validation.as_ref())
+        .map(|v| v.confusion.clone());
+    let findings = (!categories_of.is_empty()).then(|| {
+        let fw_keys: Vec<String> = frameworks.iter().map(|f| f.key.clone()).collect();
+        findings::compute(
+            &facts,
+            &categories_of,
+            &keys,
+            &fw_keys,
+            confusion.as_deref(),
+            study.study.seed,
+        )
+    });
+    let mut seen = HashSet::new();
+    let ingests = store
+        .ingest_log(10_000)?
+        .into_iter()
+        .filter(|l| seen.insert((l.site.clone(), l.source.clone())))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let parse = |rows: Vec<(String, String)>, prefix: &str| -> Vec<(String, serde_json::Value)> {
+        rows.into_iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    k.strip_prefix(prefix)?.to_string(),
+                    serde_json::from_str(&v).ok()?,
+                ))
+            })
+            .collect()
+    };
+    let input = ReportInput {
+        study_name: study.study.name.clone(),
+        frameworks,
+        categories: study.categories.clone(),
+        sites: store.sites()?,
+        ingests,
+        stats,
+        findings,
+        model: model.map(|m| (m.name.clone(), m.kind().to_string(), m.validation.clone())),
+        published: study.published.clone(),
+        agree: parse(store.results_with_prefix("agree:")?, "agree:"),
+        evals: parse(store.results_with_prefix("eval:")?, "eval:"),
+        root_causes: store.root_causes()?,
+    };
+    let report = build(&input);
+    let tables_dir = out.join("tables");
+    std::fs::create_dir_all(&tables_dir)
+        .with_context(|| format!("cannot create {}", tables_dir.display()))?;
+    for t in &report.tables {
+        let write = |ext: &str, f: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| -> Result<()> {
+            let mut buf = Vec::new();
+            f(&mut buf)?;
+            let path = tables_dir.join(format!("{}.{ext}", t.name));
+            std::fs::write(&path, buf).with_context(|| format!("cannot write {}", path.display()))
+        };
+        write("csv", &|b| t.write_csv(b))?;
+        write("json", &|b| t.write_json(b))?;
+        write("md", &|b| t.write_markdown(b))?;
+    }
+    let index = out.join("index.html");
+    std::fs::write(&index, &report.html)
+        .with_context(|| format!("cannot write {}", index.display()))?;
+    Ok(index)
+}

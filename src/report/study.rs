@@ -1,0 +1,751 @@
+//! The study report: every table (also written as CSV, JSON and Markdown) and
+//! one self-contained HTML page (inline CSS and SVG, no scripts, no network).
+//! Built from plain data; nothing here reads the store or the clock, so the
+//! same study gives the same bytes.
+
+use std::fmt::Write as _;
+
+use super::fmt::{int, num};
+use super::svg::{self, Series, esc};
+use super::table::{Cell, Table};
+use crate::analyze::findings::{Findings, MIN_HOURS};
+use crate::analyze::stats::Stats;
+use crate::classify::model::Validation;
+use crate::store::{IngestLog, SiteSummary};
+use crate::study::{Category, Framework, Published};
+
+/// Everything a report shows, already read from the study.
+pub struct ReportInput {
+    pub study_name: String,
+    pub frameworks: Vec<Framework>,
+    pub categories: Vec<Category>,
+    pub sites: Vec<SiteSummary>,
+    /// The latest ingest of each dump.
+    pub ingests: Vec<IngestLog>,
+    pub stats: Stats,
+    pub findings: Option<Findings>,
+    /// The classifying model: name, kind, cross-validation.
+    pub model: Option<(String, String, Option<Validation>)>,
+    pub published: Option<Published>,
+    /// Latest `agree` results by set (JSON of label::agree::Agreement).
+    pub agree: Vec<(String, serde_json::Value)>,
+    /// Latest `eval` results by set (JSON of classify::eval::Evaluation).
+    pub evals: Vec<(String, serde_json::Value)>,
+    pub root_causes: Vec<(String, String, i64)>,
+}
+
+/// The rendered report.
+pub struct Report {
+    pub tables: Vec<Table>,
+    pub html: String,
+}
+
+fn file_name(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_string(), |f| f.to_string_lossy().into_owned())
+}
+
+impl ReportInput {
+    fn category_name(&self, key: &str) -> String {
+        self.categories
+            .iter()
+            .find(|c| c.key == key)
+            .map_or_else(|| key.to_string(), |c| c.name.clone())
+    }
+
+    fn framework_name(&self, key: &str) -> String {
+        self.frameworks
+            .iter()
+            .find(|f| f.key == key)
+            .map_or_else(|| key.to_string(), |f| f.name.clone())
+    }
+}
+
+fn data_tables(r: &ReportInput) -> Vec<Table> {
+    let mut sites = Table::new(
+        "sites",
+        "Sites and dumps",
+        &[
+            "site",
+            "dumps",
+            "questions",
+            "answers",
+            "comments",
+            "first question",
+            "last question",
+            "questions kept",
+        ],
+    );
+    for s in &r.sites {
+        sites.rows.push(vec![
+            Cell::text(&s.site),
+            Cell::text(
+                s.dumps
+                    .iter()
+                    .map(|d| file_name(d))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            Cell::Int(Some(s.questions)),
+            Cell::Int(Some(s.answers)),
+            Cell::Int(Some(s.comments)),
+            Cell::text(
+                s.first_question
+                    .as_deref()
+                    .map_or("—", |d| &d[..10.min(d.len())]),
+            ),
+            Cell::text(
+                s.last_question
+                    .as_deref()
+                    .map_or("—", |d| &d[..10.min(d.len())]),
+            ),
+            Cell::text(if s.all_questions {
+                "all"
+            } else {
+                "matching a framework"
+            }),
+        ]);
+    }
+    let mut ingest = Table::new(
+        "ingest",
+        "What ingest read, kept and skipped",
+        &[
+            "site",
+            "file",
+            "rows",
+            "questions kept",
+            "answers kept",
+            "comments kept",
+            "malformed rows",
+            "skipped",
+        ],
+    );
+    for l in &r.ingests {
+        let skipped: Vec<String> = l
+            .skipped
+            .iter()
+            .map(|(k, v)| format!("{}: {k}", int(*v)))
+            .collect();
+        ingest.rows.push(vec![
+            Cell::text(&l.site),
+            Cell::text(file_name(&l.source)),
+            Cell::Int(Some(l.rows_scanned as i64)),
+            Cell::Int(Some(l.questions_kept as i64)),
+            Cell::Int(Some(l.answers_kept as i64)),
+            Cell::Int(Some(l.comments_kept as i64)),
+            Cell::Int(Some(l.bad_rows as i64)),
+            Cell::text(skipped.join("; ")),
+        ]);
+    }
+    let filters: Vec<String> = r
+        .frameworks
+        .iter()
+        .map(|f| {
+            format!("{} = tags {:?} ({:?} match)", f.name, f.tags, f.match_mode).to_lowercase()
+        })
+        .collect();
+    let ingest = ingest.note(format!("Frameworks: {}.", filters.join("; ")));
+    vec![sites, ingest]
+}
+
+fn table1(r: &ReportInput) -> Table {
+    let mut t = Table::new(
+        "table1",
+        "Table I: questions and view counts per framework",
+        &[
+            "framework",
+            "questions",
+            "views max",
+            "views Q3",
+            "views median",
+            "published questions",
+            "published views max",
+            "published views Q3",
+            "published views median",
+        ],
+    );
+    let published = r.published.as_ref();
+    for g in r
+        .stats
+        .frameworks
+        .iter()
+        .chain(std::iter::once(&r.stats.all))
+    {
+        let p = published.and_then(|p| p.table1.iter().find(|row| row.framework == g.name));
+        t.rows.push(vec![
+            Cell::text(&g.label),
+            Cell::Int(Some(g.questions as i64)),
+            Cell::Int(g.views.max),
+            Cell::Num(g.views.q3, 1),
+            Cell::Num(g.views.median, 1),
+            Cell::Int(p.map(|p| p.questions as i64)),
+            Cell::Int(p.map(|p| p.views_max as i64)),
+            Cell::Num(p.map(|p| p.views_q3), 0),
+            Cell::Num(p.map(|p| p.views_median), 0),
+        ]);
+    }
+    t.note(format!("Quantiles: {}. A question with two framework tags counts under each framework and once in All questions.", r.stats.quantile_method))
+}
+
+fn category_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
+    let published = r.published.as_ref();
+    let mut dist = Table::new(
+        "categories",
+        "Kinds of questions",
+        &[
+            "kind",
+            "questions",
+            "share",
+            "adjusted share",
+            "adjusted 95% low",
+            "adjusted 95% high",
+            "published share",
+        ],
+    );
+    for (i, s) in f.distribution.iter().enumerate() {
+        let adj = f.adjusted.as_ref().map(|a| &a[i]);
+        dist.rows.push(vec![
+            Cell::text(r.category_name(&s.category)),
+            Cell::Int(Some(s.count as i64)),
+            Cell::Pct(Some(s.share), 1),
+            Cell::Pct(adj.map(|a| a.share), 1),
+            Cell::Pct(adj.and_then(|a| a.interval).map(|i| i.lo), 1),
+            Cell::Pct(adj.and_then(|a| a.interval).map(|i| i.hi), 1),
+            Cell::Pct(
+                published.and_then(|p| p.distribution.get(&s.category).copied()),
+                0,
+            ),
+        ]);
+    }
+    let dist = dist.note(
+        "Share: the classifier's categories as they are. Adjusted share: corrected for the classifier's confusion measured in cross-validation \
+         (adjusted classify-and-count), with a 95% percentile bootstrap interval over the labeled posts behind that confusion.",
+    );
+    let mut cols: Vec<String> = vec!["framework".into()];
+    cols.extend(f.categories.iter().map(|c| r.category_name(c)));
+    cols.push("total".into());
+    let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+    let mut by_fw = Table::new(
+        "categories_by_framework",
+        "Kinds of questions per framework",
+        &col_refs,
+    );
+    for (fw, counts) in &f.per_framework {
+        let mut row = vec![Cell::text(r.framework_name(fw))];
+        row.extend(counts.iter().map(|&c| Cell::Int(Some(c as i64))));
+        row.push(Cell::Int(Some(counts.iter().sum::<u64>() as i64)));
+        by_fw.rows.push(row);
+    }
+    cols[0] = "year".into();
+    cols.push("published total".into());
+    let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+    let mut by_year = Table::new(
+        "categories_by_year",
+        "Kinds of questions per year",
+        &col_refs,
+    );
+    for (year, counts) in &f.per_year {
+        let mut row = vec![Cell::text(year)];
+        row.extend(counts.iter().map(|&c| Cell::Int(Some(c as i64))));
+        row.push(Cell::Int(Some(counts.iter().sum::<u64>() as i64)));
+        row.push(Cell::Int(
+            published
+                .and_then(|p| p.per_year.get(year))
+                .map(|&n| n as i64),
+        ));
+        by_year.rows.push(row);
+    }
+    vec![dist, by_fw, by_year]
+}
+
+fn difficulty_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
+    let published = r.published.as_ref();
+    let mut d = Table::new(
+        "difficulty",
+        "How hard each kind is to get answered",
+        &[
+            "kind",
+            "questions",
+            "accepted",
+            "accepted rate",
+            "rate 95% low",
+            "rate 95% high",
+            "published rate",
+            "answer times",
+            "median hours",
+            "median 95% low",
+            "median 95% high",
+            "Q1 hours",
+            "Q3 hours",
+            "mean hours",
+            "under a minute",
+            "published median hours",
+        ],
+    );
+    for x in &f.difficulty {
+        let h = x.hours.as_ref();
+        d.rows.push(vec![
+            Cell::text(r.category_name(&x.category)),
+            Cell::Int(Some(x.questions as i64)),
+            Cell::Int(Some(x.accepted as i64)),
+            Cell::Pct(x.rate, 1),
+            Cell::Pct(x.rate_interval.map(|i| i.lo), 1),
+            Cell::Pct(x.rate_interval.map(|i| i.hi), 1),
+            Cell::Pct(
+                published.and_then(|p| p.accepted_rate.get(&x.category).copied()),
+                2,
+            ),
+            Cell::Int(h.map(|h| h.n as i64)),
+            Cell::Num(h.map(|h| h.median), 3),
+            Cell::Num(h.and_then(|h| h.median_interval).map(|i| i.lo), 3),
+            Cell::Num(h.and_then(|h| h.median_interval).map(|i| i.hi), 3),
+            Cell::Num(h.map(|h| h.q1), 3),
+            Cell::Num(h.map(|h| h.q3), 3),
+            Cell::Num(h.map(|h| h.mean), 3),
+            Cell::Int(h.map(|h| h.clamped as i64)),
+            Cell::Num(
+                published
+                    .and_then(|p| p.hours.get(&x.category))
+                    .map(|h| h[1]),
+                3,
+            ),
+        ]);
+    }
+    let d = d.note(format!(
+        "Accepted rate: questions with an accepted answer, with a 95% Wilson score interval. Answer times: from the question to its accepted answer, \
+         for accepted answers the dump holds; times under a minute (self-answers) are counted as {} hours (one minute). The median's interval is a \
+         95% percentile bootstrap (1,000 resamples, seeded).",
+        num(Some(MIN_HOURS), 4)
+    ));
+    let mut tests = vec![d];
+    if let Some(p) = &f.performance {
+        let mut t = Table::new(
+            "performance_test",
+            "Are performance questions harder?",
+            &[
+                "measure",
+                "performance",
+                "all other kinds",
+                "test",
+                "statistic",
+                "p",
+                "effect size",
+            ],
+        );
+        t.rows.push(vec![
+            Cell::text("accepted-answer rate"),
+            Cell::Pct(Some(p.rate_performance), 1),
+            Cell::Pct(Some(p.rate_others), 1),
+            Cell::text("Pearson chi-square, 2×2, no continuity correction"),
+            Cell::Num(p.chi_square.map(|c| c.chi2), 3),
+            Cell::Num(p.chi_square.map(|c| c.p), 4),
+            Cell::text(p.chi_square.map_or("—".into(), |c| {
+                format!(
+                    "φ = {}; difference {} points",
+                    num(Some(c.phi), 3),
+                    num(Some(100.0 * (p.rate_performance - p.rate_others)), 1)
+                )
+            })),
+        ]);
+        t.rows.push(vec![
+            Cell::text("hours to the accepted answer (median)"),
+            Cell::Num(p.median_hours_performance, 3),
+            Cell::Num(p.median_hours_others, 3),
+            Cell::text("Mann–Whitney U, two-sided, normal approximation"),
+            Cell::Num(p.mann_whitney.map(|m| m.u), 1),
+            Cell::Num(p.mann_whitney.map(|m| m.p), 4),
+            Cell::text(p.mann_whitney.map_or("—".into(), |m| {
+                format!(
+                    "Cliff's δ = {} (> 0: performance waits longer)",
+                    num(Some(m.cliffs_delta), 3)
+                )
+            })),
+        ]);
+        t.rows.push(vec![
+            Cell::text("hours to the accepted answer (mean)"),
+            Cell::Num(p.mean_hours_performance, 3),
+            Cell::Num(p.mean_hours_others, 3),
+            Cell::text("—"),
+            Cell::Num(None, 0),
+            Cell::Num(None, 0),
+            Cell::text("the study reports 4.3 h vs 2.5 h"),
+        ]);
+        tests.push(t.note("The study's claim: performance questions get accepted answers less often (25% vs 34%) and later."));
+    }
+    tests
+}
+
+fn quality_tables(r: &ReportInput) -> Vec<Table> {
+    let mut c = Table::new(
+        "classifier",
+        "The classifier's measured quality",
+        &[
+            "source",
+            "protocol",
+            "posts",
+            "accuracy",
+            "lenient accuracy",
+            "macro F1",
+            "macro precision",
+            "macro recall",
+        ],
+    );
+    if let Some((name, kind, Some(v))) = &r.model {
+        c.rows.push(vec![
+            Cell::text(format!("model {name} ({kind}), kept with the model")),
+            Cell::text(&v.protocol),
+            Cell::Int(Some(v.items as i64)),
+            Cell::Pct(Some(v.accuracy), 1),
+            Cell::Pct(Some(v.lenient_accuracy), 1),
+            Cell::Num(Some(v.macro_f1), 3),
+            Cell::Num(None, 3),
+            Cell::Num(None, 3),
+        ]);
+    }
+    for (set, e) in &r.evals {
+        c.rows.push(vec![
+            Cell::text(format!(
+                "eval of {} on label set {set}",
+                e["model"].as_str().unwrap_or("?")
+            )),
+            Cell::text(e["protocol"].as_str().unwrap_or("")),
+            Cell::Int(e["items"].as_i64()),
+            Cell::Pct(e["accuracy"].as_f64(), 1),
+            Cell::Pct(e["lenient_accuracy"].as_f64(), 1),
+            Cell::Num(e["macro_f1"].as_f64(), 3),
+            Cell::Num(e["macro_precision"].as_f64(), 3),
+            Cell::Num(e["macro_recall"].as_f64(), 3),
+        ]);
+    }
+    if let Some(p) = r.published.as_ref().and_then(|p| p.classifier.as_ref()) {
+        c.rows.push(vec![
+            Cell::text("published (the study's keyword model)"),
+            Cell::text("60/40 split of 715 posts; correct when any of the post's labels"),
+            Cell::Int(Some(286)),
+            Cell::Num(None, 1),
+            Cell::Num(None, 1),
+            Cell::Num(None, 3),
+            Cell::Num(Some(p.precision), 3),
+            Cell::Num(Some(p.recall), 3),
+        ]);
+    }
+    let mut a = Table::new(
+        "agreement",
+        "Agreement between annotators",
+        &[
+            "label set",
+            "posts",
+            "annotators",
+            "agreement",
+            "Cohen's kappa",
+            "Fleiss' kappa",
+            "disagreements",
+        ],
+    );
+    for (set, v) in &r.agree {
+        a.rows.push(vec![
+            Cell::text(set),
+            Cell::Int(v["items"].as_i64()),
+            Cell::text(
+                v["annotators"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default(),
+            ),
+            Cell::Pct(v["agreement"].as_f64(), 1),
+            Cell::Num(v["cohen_kappa"].as_f64(), 3),
+            Cell::Num(v["fleiss_kappa"].as_f64(), 3),
+            Cell::Int(v["disagreements"].as_array().map(|d| d.len() as i64)),
+        ]);
+    }
+    let mut rc = Table::new(
+        "root_causes",
+        "Root causes recorded while labeling",
+        &["kind", "root cause", "posts"],
+    );
+    for (k, cause, n) in &r.root_causes {
+        rc.rows.push(vec![
+            Cell::text(r.category_name(k)),
+            Cell::text(cause),
+            Cell::Int(Some(*n)),
+        ]);
+    }
+    vec![c, a, rc]
+}
+
+const CSS: &str = "body{margin:0;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2330;background:#fbfbfd}\
+header,main,footer{max-width:1100px;margin:0 auto;padding:0 1rem}header{padding-top:1rem}h1{font-size:1.6rem;margin:.2rem 0}\
+h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #d8dce5}nav a{margin-right:.8rem}\
+.chart{width:100%;height:auto;max-width:760px;display:block;margin:.5rem 0}.ct{font-weight:600;font-size:14px}.lg,.tick,.val{font-size:11px;fill:#333}\
+.lbl{font-size:12px}.axis{font-size:12px;fill:#555}.grid{stroke:#e3e6ec}.ci{stroke:#222;stroke-width:1.4;fill:none}.wh{stroke:#0072B2;stroke-width:1.2}\
+.med{stroke:#0b2e59;stroke-width:2.5}.tw{overflow-x:auto}table{border-collapse:collapse;margin:.6rem 0;font-size:13.5px}caption{text-align:left;font-weight:600;padding:.3rem 0}\
+th,td{border-bottom:1px solid #d8dce5;padding:.25rem .5rem;text-align:left;vertical-align:top}td.n{text-align:right;font-variant-numeric:tabular-nums}\
+.note,.files,.muted{color:#5b6475;font-size:13px}.key{font-size:1.05rem}.finding{background:#fff;border-left:4px solid #0072B2;padding:.4rem .8rem}";
+
+/// Builds the report's tables and page.
+pub fn build(r: &ReportInput) -> Report {
+    let mut tables = data_tables(r);
+    tables.push(table1(r));
+    if let Some(f) = &r.findings {
+        tables.extend(category_tables(r, f));
+        tables.extend(difficulty_tables(r, f));
+    }
+    tables.extend(quality_tables(r));
+    let html = page(r, &tables);
+    Report { tables, html }
+}
+
+fn table_html(tables: &[Table], name: &str) -> String {
+    tables
+        .iter()
+        .find(|t| t.name == name)
+        .map(Table::html)
+        .unwrap_or_default()
+}
+
+fn page(r: &ReportInput, tables: &[Table]) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} · stackmine report</title><style>{CSS}</style></head><body>",
+        esc(&r.study_name)
+    );
+    let questions = r.stats.all.questions;
+    let _ = write!(
+        h,
+        "<header><p class=\"muted\">stackmine report</p><h1>{}</h1><p class=\"key\">{} questions from {} site{}, {} classified.</p>\
+         <nav><a href=\"#data\">Data</a><a href=\"#table1\">Table I</a><a href=\"#kinds\">Kinds</a><a href=\"#difficulty\">Difficulty</a><a href=\"#quality\">Quality</a><a href=\"#published\">Published figures</a><a href=\"#license\">License</a></nav></header><main>",
+        esc(&r.study_name),
+        int(questions),
+        int(r.sites.len() as u64),
+        if r.sites.len() == 1 { "" } else { "s" },
+        int(r.findings.as_ref().map_or(0, |f| f.classified))
+    );
+    let _ = write!(
+        h,
+        "<h2 id=\"data\">The data</h2>{}{}",
+        table_html(tables, "sites"),
+        table_html(tables, "ingest")
+    );
+    let _ = write!(
+        h,
+        "<h2 id=\"table1\">Questions and views</h2>{}",
+        table_html(tables, "table1")
+    );
+    let cat_labels =
+        |f: &Findings| -> Vec<String> { f.categories.iter().map(|c| r.category_name(c)).collect() };
+    let published = r.published.as_ref();
+    if let Some(f) = &r.findings {
+        let labels = cat_labels(f);
+        let mut series = vec![Series {
+            name: "classified".into(),
+            marker: false,
+            values: f.distribution.iter().map(|s| Some(s.share)).collect(),
+            intervals: vec![None; labels.len()],
+        }];
+        if let Some(adj) = &f.adjusted {
+            series.push(Series {
+                name: "adjusted for the classifier's errors (95% CI)".into(),
+                marker: false,
+                values: adj.iter().map(|a| Some(a.share)).collect(),
+                intervals: adj.iter().map(|a| a.interval).collect(),
+            });
+        }
+        if let Some(p) = published.filter(|p| !p.distribution.is_empty()) {
+            series.push(Series {
+                name: "published".into(),
+                marker: true,
+                values: f
+                    .categories
+                    .iter()
+                    .map(|c| p.distribution.get(c).copied())
+                    .collect(),
+                intervals: vec![None; labels.len()],
+            });
+        }
+        let desc: Vec<String> = f
+            .distribution
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}%",
+                    r.category_name(&s.category),
+                    num(Some(100.0 * s.share), 1)
+                )
+            })
+            .collect();
+        let _ = write!(
+            h,
+            "<h2 id=\"kinds\">Kinds of questions</h2>{}{}",
+            svg::grouped_hbars(
+                "dist",
+                "Share of questions per kind",
+                &format!(
+                    "Share of the {} classified questions per kind: {}.",
+                    int(f.classified),
+                    desc.join(", ")
+                ),
+                "share of classified questions",
+                &labels,
+                &series
+            ),
+            table_html(tables, "categories")
+        );
+        let fw_rows: Vec<String> = f
+            .per_framework
+            .iter()
+            .map(|(k, _)| r.framework_name(k))
+            .collect();
+        let fw_counts: Vec<Vec<u64>> = f.per_framework.iter().map(|(_, c)| c.clone()).collect();
+        let _ = write!(
+            h,
+            "{}{}",
+            svg::stacked_hbars(
+                "fw",
+                "Kinds of questions per framework",
+                "The mix of kinds within each framework's classified questions, as shares.",
+                &fw_rows,
+                &labels,
+                &fw_counts
+            ),
+            table_html(tables, "categories_by_framework")
+        );
+        let years: Vec<String> = f.per_year.iter().map(|(y, _)| y.clone()).collect();
+        let year_counts: Vec<Vec<u64>> = f.per_year.iter().map(|(_, c)| c.clone()).collect();
+        let _ = write!(
+            h,
+            "{}{}",
+            svg::stacked_vbars(
+                "years",
+                "Questions per year, by kind",
+                "Classified questions per creation year, stacked by kind.",
+                &years,
+                &labels,
+                &year_counts
+            ),
+            table_html(tables, "categories_by_year")
+        );
+        let mut rate_series = vec![Series {
+            name: "accepted-answer rate (95% Wilson CI)".into(),
+            marker: false,
+            values: f.difficulty.iter().map(|d| d.rate).collect(),
+            intervals: f.difficulty.iter().map(|d| d.rate_interval).collect(),
+        }];
+        if let Some(p) = published.filter(|p| !p.accepted_rate.is_empty()) {
+            rate_series.push(Series {
+                name: "published".into(),
+                marker: true,
+                values: f
+                    .categories
+                    .iter()
+                    .map(|c| p.accepted_rate.get(c).copied())
+                    .collect(),
+                intervals: vec![None; labels.len()],
+            });
+        }
+        let rows: Vec<svg::BoxRow> = f
+            .difficulty
+            .iter()
+            .map(|d| svg::BoxRow {
+                label: r.category_name(&d.category),
+                stats: d.hours.clone(),
+                published: published.and_then(|p| p.hours.get(&d.category).copied()),
+            })
+            .collect();
+        let _ = write!(
+            h,
+            "<h2 id=\"difficulty\">How hard they are to get answered</h2>{}{}{}",
+            svg::grouped_hbars(
+                "rates",
+                "Questions with an accepted answer, per kind",
+                "Accepted-answer rate per kind with 95% Wilson intervals, and the published rates.",
+                "share with an accepted answer",
+                &labels,
+                &rate_series
+            ),
+            svg::log_boxplots(
+                "hours",
+                "Hours to the accepted answer, per kind",
+                "Box plots on a log scale of the hours from question to accepted answer per kind, with the median's bootstrap interval and the published quartiles.",
+                &rows
+            ),
+            table_html(tables, "difficulty")
+        );
+        if let Some(p) = &f.performance {
+            let verdict = match (p.chi_square, p.mann_whitney) {
+                (Some(c), Some(m)) => format!(
+                    "Performance questions get an accepted answer in {}% of cases against {}% for the other kinds (χ² p = {}), and wait a median {} h against {} h (Mann–Whitney p = {}, Cliff's δ = {}).",
+                    num(Some(100.0 * p.rate_performance), 1),
+                    num(Some(100.0 * p.rate_others), 1),
+                    num(Some(c.p), 4),
+                    num(p.median_hours_performance, 2),
+                    num(p.median_hours_others, 2),
+                    num(Some(m.p), 4),
+                    num(Some(m.cliffs_delta), 3)
+                ),
+                _ => "Too few questions to test.".into(),
+            };
+            let _ = write!(
+                h,
+                "<h3>Are performance questions harder?</h3><p class=\"finding\">{}</p>{}",
+                esc(&verdict),
+                table_html(tables, "performance_test")
+            );
+        }
+    } else {
+        let _ = write!(
+            h,
+            "<h2 id=\"kinds\">Kinds of questions</h2><p>No question is classified yet: run <code>stackmine classify</code>.</p><h2 id=\"difficulty\">Difficulty</h2><p>Needs classified questions.</p>"
+        );
+    }
+    let _ = write!(
+        h,
+        "<h2 id=\"quality\">Classifier and annotators</h2>{}{}",
+        table_html(tables, "classifier"),
+        table_html(tables, "agreement")
+    );
+    if tables
+        .iter()
+        .any(|t| t.name == "root_causes" && !t.rows.is_empty())
+    {
+        let _ = write!(h, "{}", table_html(tables, "root_causes"));
+    }
+    let _ = write!(h, "<h2 id=\"published\">The published figures</h2>");
+    match published {
+        Some(p) => {
+            let _ = write!(
+                h,
+                "<p>Beside this run's figures above: {}. Differences are findings to explain, not failures to reproduce:</p><ul>",
+                esc(&p.source)
+            );
+            for c in &p.caveats {
+                let _ = write!(h, "<li>{}</li>", esc(c));
+            }
+            let _ = write!(
+                h,
+                "<li>This run classifies with a model of its own, whose measured quality is above; the study's keyword lists and labels were not published.</li></ul>"
+            );
+        }
+        None => {
+            let _ = write!(
+                h,
+                "<p>The study file gives no published figures to compare with.</p>"
+            );
+        }
+    }
+    let _ = writeln!(
+        h,
+        "<h2 id=\"license\">License and attribution</h2><p>The questions and answers counted and quoted here are Stack Exchange content by their authors, licensed under CC BY-SA \
+         (2.5, 3.0 or 4.0 by date: <a href=\"https://stackoverflow.com/help/licensing\">stackoverflow.com/help/licensing</a>); each post can be found by its site and Id. \
+         This report's tables derived from them are shared under the same license.</p></main><footer><p class=\"muted\">Made by stackmine {} from the study's store; \
+         every table is also in <code>tables/</code> as CSV, JSON and Markdown.</p></footer></body></html>",
+        env!("CARGO_PKG_VERSION")
+    );
+    h
+}

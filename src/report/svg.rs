@@ -1,0 +1,482 @@
+//! SVG charts written as text: grouped horizontal bars with intervals,
+//! stacked bars, and box plots on a log scale. Every chart has a title, a
+//! description (its text alternative), axis labels and a legend; it scales to
+//! its container (viewBox). No fonts or scripts are needed.
+
+use std::fmt::Write;
+
+use super::fmt::num;
+use crate::analyze::findings::BoxStats;
+use crate::analyze::inference::Interval;
+
+/// Okabe–Ito colours: distinguishable with common colour blindness.
+pub const PALETTE: [&str; 8] = [
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+];
+
+/// Escapes text for SVG/HTML.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn open(out: &mut String, id: &str, w: f64, h: f64, title: &str, desc: &str) {
+    let _ = write!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-labelledby="{id}-t {id}-d" class="chart"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
+        esc(title),
+        esc(desc)
+    );
+    let _ = write!(
+        out,
+        r##"<text x="0" y="16" class="ct">{}</text>"##,
+        esc(title)
+    );
+}
+
+/// One series of a grouped bar chart.
+pub struct Series {
+    pub name: String,
+    /// Bar, or a marker only (for published figures).
+    pub marker: bool,
+    pub values: Vec<Option<f64>>,
+    pub intervals: Vec<Option<Interval>>,
+}
+
+fn legend(out: &mut String, x: f64, y: f64, items: &[(&str, &str, bool)]) {
+    let mut lx = x;
+    for (name, color, marker) in items {
+        if *marker {
+            let _ = write!(
+                out,
+                r#"<path d="M{} {} l5 5 l-5 5 l-5 -5 z" fill="{color}"/>"#,
+                lx + 5.0,
+                y - 9.0
+            );
+        } else {
+            let _ = write!(
+                out,
+                r#"<rect x="{lx}" y="{}" width="10" height="10" fill="{color}"/>"#,
+                y - 9.0
+            );
+        }
+        let _ = write!(
+            out,
+            r#"<text x="{}" y="{y}" class="lg">{}</text>"#,
+            lx + 14.0,
+            esc(name)
+        );
+        lx += 22.0 + 6.5 * name.chars().count() as f64;
+    }
+}
+
+/// Horizontal grouped bars of shares (0–1) per category, with 95% interval
+/// whiskers where given, and marker-only series (published figures).
+pub fn grouped_hbars(
+    id: &str,
+    title: &str,
+    desc: &str,
+    axis: &str,
+    labels: &[String],
+    series: &[Series],
+) -> String {
+    let bars = series.iter().filter(|s| !s.marker).count().max(1) as f64;
+    let (left, right, top, band) = (215.0, 40.0, 46.0, 10.0 + 12.0 * bars);
+    let width = 720.0;
+    let plot = width - left - right;
+    let max = series
+        .iter()
+        .flat_map(|s| {
+            s.values
+                .iter()
+                .flatten()
+                .copied()
+                .chain(s.intervals.iter().flatten().map(|i| i.hi))
+        })
+        .fold(0.0f64, f64::max)
+        .max(0.01);
+    // Round ticks: 5, 10 or 20 points apart.
+    let step = if max <= 0.25 {
+        0.05
+    } else if max <= 0.5 {
+        0.1
+    } else {
+        0.2
+    };
+    let ticks = (max / step).ceil().max(1.0) as i32;
+    let scale_max = step * f64::from(ticks);
+    let h = top + band * labels.len() as f64 + 40.0;
+    let mut out = String::new();
+    open(&mut out, id, width, h, title, desc);
+    let items: Vec<(&str, &str, bool)> = series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), PALETTE[i % PALETTE.len()], s.marker))
+        .collect();
+    legend(&mut out, left, 34.0, &items);
+    let x = |v: f64| left + plot * v / scale_max;
+    for t in 0..=ticks {
+        let v = step * f64::from(t);
+        let _ = write!(
+            out,
+            r#"<line x1="{0}" x2="{0}" y1="{top}" y2="{1}" class="grid"/><text x="{0}" y="{2}" class="tick" text-anchor="middle">{3}%</text>"#,
+            x(v),
+            h - 30.0,
+            h - 16.0,
+            num(Some(100.0 * v), 0)
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<text x="{}" y="{}" class="axis" text-anchor="middle">{}</text>"#,
+        left + plot / 2.0,
+        h - 2.0,
+        esc(axis)
+    );
+    for (r, label) in labels.iter().enumerate() {
+        let y0 = top + band * r as f64;
+        let _ = write!(
+            out,
+            r#"<text x="{}" y="{}" class="lbl" text-anchor="end">{}</text>"#,
+            left - 6.0,
+            y0 + band / 2.0 + 4.0,
+            esc(label)
+        );
+        let mut slot = 0.0;
+        for (i, s) in series.iter().enumerate() {
+            let color = PALETTE[i % PALETTE.len()];
+            let Some(v) = s.values.get(r).copied().flatten() else {
+                if !s.marker {
+                    slot += 1.0;
+                }
+                continue;
+            };
+            if s.marker {
+                let cy = y0 + band / 2.0;
+                let _ = write!(
+                    out,
+                    r##"<path d="M{} {} l6 6 l-6 6 l-6 -6 z" fill="{color}" stroke="#fff"><title>{}: {}%</title></path>"##,
+                    x(v),
+                    cy - 6.0,
+                    esc(&s.name),
+                    num(Some(100.0 * v), 1)
+                );
+                continue;
+            }
+            let y = y0 + 5.0 + 12.0 * slot;
+            let _ = write!(
+                out,
+                r#"<rect x="{left}" y="{y}" width="{:.2}" height="10" fill="{color}"><title>{} {}: {}%</title></rect>"#,
+                (x(v) - left).max(0.5),
+                esc(label),
+                esc(&s.name),
+                num(Some(100.0 * v), 1)
+            );
+            if let Some(Some(ci)) = s.intervals.get(r) {
+                let _ = write!(
+                    out,
+                    r#"<path d="M{0:.2} {1} v6 M{0:.2} {2} H{3:.2} M{3:.2} {1} v6" class="ci"/>"#,
+                    x(ci.lo),
+                    y + 2.0,
+                    y + 5.0,
+                    x(ci.hi)
+                );
+            }
+            let _ = write!(
+                out,
+                r#"<text x="{:.2}" y="{}" class="val">{}%</text>"#,
+                x(s.intervals
+                    .get(r)
+                    .copied()
+                    .flatten()
+                    .map_or(v, |c| c.hi.max(v)))
+                    + 4.0,
+                y + 9.0,
+                num(Some(100.0 * v), 1)
+            );
+            slot += 1.0;
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// Stacked bars: one bar per row label, segments per category, as shares of
+/// the row (100% stacked), horizontal.
+pub fn stacked_hbars(
+    id: &str,
+    title: &str,
+    desc: &str,
+    rows: &[String],
+    categories: &[String],
+    counts: &[Vec<u64>],
+) -> String {
+    let (left, right, top, band) = (215.0, 20.0, 66.0, 28.0);
+    let width = 720.0;
+    let plot = width - left - right;
+    let h = top + band * rows.len() as f64 + 36.0;
+    let mut out = String::new();
+    open(&mut out, id, width, h, title, desc);
+    let items: Vec<(&str, &str, bool)> = categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), PALETTE[i % PALETTE.len()], false))
+        .collect();
+    legend(&mut out, left, 34.0, &items[..items.len().min(4)]);
+    if items.len() > 4 {
+        legend(&mut out, left, 52.0, &items[4..]);
+    }
+    for (r, (label, row)) in rows.iter().zip(counts).enumerate() {
+        let y = top + band * r as f64;
+        let total: u64 = row.iter().sum();
+        let _ = write!(
+            out,
+            r#"<text x="{}" y="{}" class="lbl" text-anchor="end">{} ({})</text>"#,
+            left - 6.0,
+            y + 15.0,
+            esc(label),
+            super::fmt::int(total)
+        );
+        let mut x = left;
+        for (c, &n) in row.iter().enumerate() {
+            if total == 0 || n == 0 {
+                continue;
+            }
+            let w = plot * n as f64 / total as f64;
+            let _ = write!(
+                out,
+                r#"<rect x="{x:.2}" y="{y}" width="{w:.2}" height="20" fill="{}"><title>{} {}: {} ({}%)</title></rect>"#,
+                PALETTE[c % PALETTE.len()],
+                esc(label),
+                esc(&categories[c]),
+                super::fmt::int(n),
+                num(Some(100.0 * n as f64 / total as f64), 1)
+            );
+            x += w;
+        }
+    }
+    for t in 0..=4 {
+        let x = left + plot * f64::from(t) / 4.0;
+        let _ = write!(
+            out,
+            r#"<text x="{x}" y="{}" class="tick" text-anchor="middle">{}%</text>"#,
+            h - 14.0,
+            25 * t
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<text x="{}" y="{}" class="axis" text-anchor="middle">share of the row's classified questions</text>"#,
+        left + plot / 2.0,
+        h - 1.0
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// One row of [`log_boxplots`].
+pub struct BoxRow {
+    pub label: String,
+    pub stats: Option<BoxStats>,
+    /// Published Q1, median, Q3.
+    pub published: Option<[f64; 3]>,
+}
+
+/// Box plots of hours on a log scale, one row per category, with the
+/// median's bootstrap interval and optional published Q1/median/Q3.
+pub fn log_boxplots(id: &str, title: &str, desc: &str, rows: &[BoxRow]) -> String {
+    let (left, right, top, band) = (215.0, 30.0, 50.0, 30.0);
+    let width = 720.0;
+    let plot = width - left - right;
+    let h = top + band * rows.len() as f64 + 40.0;
+    let (lo_exp, hi_exp) = (-2i32, 4i32); // 0.01 h to 10,000 h
+    let x = |v: f64| {
+        let l = v.max(10f64.powi(lo_exp)).log10();
+        left + plot * (l - f64::from(lo_exp)) / f64::from(hi_exp - lo_exp)
+    };
+    let mut out = String::new();
+    open(&mut out, id, width, h, title, desc);
+    legend(
+        &mut out,
+        left,
+        34.0,
+        &[
+            (
+                "this run (box: Q1–Q3, line: median ± 95% CI)",
+                PALETTE[0],
+                false,
+            ),
+            ("published median and Q1–Q3", PALETTE[1], true),
+        ],
+    );
+    for e in lo_exp..=hi_exp {
+        let v = 10f64.powi(e);
+        let label = if e < 0 {
+            format!("{v}")
+        } else {
+            super::fmt::int(v as i64)
+        };
+        let _ = write!(
+            out,
+            r#"<line x1="{0:.2}" x2="{0:.2}" y1="{top}" y2="{1}" class="grid"/><text x="{0:.2}" y="{2}" class="tick" text-anchor="middle">{3}</text>"#,
+            x(v),
+            h - 30.0,
+            h - 16.0,
+            label
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<text x="{}" y="{}" class="axis" text-anchor="middle">hours to the accepted answer (log scale; under a minute counted as one minute)</text>"#,
+        left + plot / 2.0,
+        h - 2.0
+    );
+    for (
+        r,
+        BoxRow {
+            label,
+            stats,
+            published,
+        },
+    ) in rows.iter().enumerate()
+    {
+        let y = top + band * r as f64;
+        let cy = y + 12.0;
+        let _ = write!(
+            out,
+            r#"<text x="{}" y="{}" class="lbl" text-anchor="end">{}</text>"#,
+            left - 6.0,
+            cy + 4.0,
+            esc(label)
+        );
+        if let Some(b) = stats {
+            let _ = write!(
+                out,
+                r#"<g><title>{}: median {} h, Q1 {} h, Q3 {} h, n = {}</title><path d="M{:.2} {cy} H{:.2} M{:.2} {cy} H{:.2}" class="wh"/><rect x="{:.2}" y="{}" width="{:.2}" height="14" fill="{}" fill-opacity="0.35" stroke="{}"/><path d="M{:.2} {} v14" class="med"/></g>"#,
+                esc(label),
+                num(Some(b.median), 3),
+                num(Some(b.q1), 3),
+                num(Some(b.q3), 3),
+                super::fmt::int(b.n),
+                x(b.whisker_lo),
+                x(b.q1),
+                x(b.q3),
+                x(b.whisker_hi),
+                x(b.q1),
+                cy - 7.0,
+                (x(b.q3) - x(b.q1)).max(1.0),
+                PALETTE[0],
+                PALETTE[0],
+                x(b.median),
+                cy - 7.0
+            );
+            if let Some(ci) = b.median_interval {
+                let _ = write!(
+                    out,
+                    r#"<path d="M{:.2} {} H{:.2}" class="ci"/>"#,
+                    x(ci.lo),
+                    cy + 9.0,
+                    x(ci.hi)
+                );
+            }
+        }
+        if let Some([q1, med, q3]) = published {
+            let _ = write!(
+                out,
+                r#"<path d="M{:.2} {} H{:.2}" stroke="{}" stroke-width="2"/><path d="M{:.2} {} l4 4 l-4 4 l-4 -4 z" fill="{}"><title>published: median {} h</title></path>"#,
+                x(*q1),
+                cy + 13.0,
+                x(*q3),
+                PALETTE[1],
+                x(*med),
+                cy + 9.0,
+                PALETTE[1],
+                num(Some(*med), 3)
+            );
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// Vertical stacked bars of counts (e.g. questions per year by category).
+pub fn stacked_vbars(
+    id: &str,
+    title: &str,
+    desc: &str,
+    columns: &[String],
+    categories: &[String],
+    counts: &[Vec<u64>],
+) -> String {
+    let (left, right, top, bottom) = (60.0, 20.0, 66.0, 44.0);
+    let width = 720.0;
+    let height = 320.0;
+    let plot_w = width - left - right;
+    let plot_h = height - top - bottom;
+    let max = counts
+        .iter()
+        .map(|r| r.iter().sum::<u64>())
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let mut out = String::new();
+    open(&mut out, id, width, height, title, desc);
+    let items: Vec<(&str, &str, bool)> = categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), PALETTE[i % PALETTE.len()], false))
+        .collect();
+    legend(&mut out, left, 34.0, &items[..items.len().min(4)]);
+    if items.len() > 4 {
+        legend(&mut out, left, 52.0, &items[4..]);
+    }
+    for t in 0..=4 {
+        let v = max * f64::from(t) / 4.0;
+        let y = top + plot_h - plot_h * f64::from(t) / 4.0;
+        let _ = write!(
+            out,
+            r#"<line x1="{left}" x2="{}" y1="{y:.2}" y2="{y:.2}" class="grid"/><text x="{}" y="{:.2}" class="tick" text-anchor="end">{}</text>"#,
+            width - right,
+            left - 4.0,
+            y + 4.0,
+            super::fmt::int(v.round() as i64)
+        );
+    }
+    let band = plot_w / columns.len().max(1) as f64;
+    for (i, (col, row)) in columns.iter().zip(counts).enumerate() {
+        let x = left + band * i as f64 + band * 0.15;
+        let w = band * 0.7;
+        let mut y = top + plot_h;
+        for (c, &n) in row.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            let hgt = plot_h * n as f64 / max;
+            y -= hgt;
+            let _ = write!(
+                out,
+                r#"<rect x="{x:.2}" y="{y:.2}" width="{w:.2}" height="{hgt:.2}" fill="{}"><title>{col} {}: {}</title></rect>"#,
+                PALETTE[c % PALETTE.len()],
+                esc(&categories[c]),
+                super::fmt::int(n)
+            );
+        }
+        let _ = write!(
+            out,
+            r#"<text x="{:.2}" y="{}" class="tick" text-anchor="middle">{}</text>"#,
+            x + w / 2.0,
+            height - bottom + 16.0,
+            esc(col)
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<text x="14" y="{:.2}" class="axis" transform="rotate(-90 14 {:.2})" text-anchor="middle">questions</text>"#,
+        top + plot_h / 2.0,
+        top + plot_h / 2.0
+    );
+    out.push_str("</svg>");
+    out
+}
