@@ -3,30 +3,7 @@
 
 mod util;
 
-use util::{Dir, path};
-
-fn labeled_study(d: &Dir) -> String {
-    let s = d.study("s");
-    d.ok(&[
-        "ingest",
-        &path("stackoverflow-pytorch-labeled/Posts.xml"),
-        &path("stackoverflow-dl-deploy/Posts.xml"),
-        &path("ai.stackexchange.com-2017"),
-        "--all-questions",
-        "--study",
-        &s,
-    ]);
-    d.ok(&[
-        "label",
-        "import",
-        &path("labels/dl-questions.csv"),
-        "--set",
-        "dl-questions",
-        "--study",
-        &s,
-    ]);
-    s
-}
+use util::{Dir, labeled_study};
 
 fn eval_json(d: &Dir, args: &[&str]) -> serde_json::Value {
     let mut all = vec!["eval", "--json"];
@@ -40,7 +17,7 @@ fn eval_json(d: &Dir, args: &[&str]) -> serde_json::Value {
 #[test]
 fn cross_validation_is_deterministic_and_the_linear_model_beats_the_keyword_model() {
     let d = Dir::new();
-    let s = labeled_study(&d);
+    let s = labeled_study(&d, Some("dl-questions"));
     let linear = eval_json(
         &d,
         &[
@@ -143,7 +120,7 @@ fn cross_validation_is_deterministic_and_the_linear_model_beats_the_keyword_mode
 #[test]
 fn the_default_model_is_rebuilt_byte_for_byte() {
     let d = Dir::new();
-    let s = labeled_study(&d);
+    let s = labeled_study(&d, Some("dl-questions"));
     let out = d.path("default.json");
     d.ok(&[
         "train",
@@ -184,7 +161,7 @@ fn the_default_model_is_rebuilt_byte_for_byte() {
 #[test]
 fn models_are_plain_json_and_classify_replaces_never_duplicates() {
     let d = Dir::new();
-    let s = labeled_study(&d);
+    let s = labeled_study(&d, Some("dl-questions"));
     let out = d.ok(&[
         "train",
         "--study",

@@ -3,22 +3,7 @@
 
 mod util;
 
-use util::{Dir, close, data, path};
-
-/// A study holding the three dumps the shared labels come from.
-fn labeled_study(d: &Dir) -> String {
-    let s = d.study("s");
-    d.ok(&[
-        "ingest",
-        &path("stackoverflow-pytorch-labeled/Posts.xml"),
-        &path("stackoverflow-dl-deploy/Posts.xml"),
-        &path("ai.stackexchange.com-2017"),
-        "--all-questions",
-        "--study",
-        &s,
-    ]);
-    s
-}
+use util::{Dir, close, data, labeled_study, path};
 
 /// The 820 real questions labeled by two annotators. Reference values:
 /// scikit-learn 1.x, `cohen_kappa_score(annotator_a, annotator_b)` =
@@ -27,7 +12,7 @@ fn labeled_study(d: &Dir) -> String {
 #[test]
 fn agreement_on_the_shared_labels_matches_scikit_learn() {
     let d = Dir::new();
-    let s = labeled_study(&d);
+    let s = labeled_study(&d, None);
     let out = d.ok(&[
         "label",
         "import",
@@ -92,7 +77,7 @@ fn agreement_on_the_shared_labels_matches_scikit_learn() {
 #[test]
 fn label_csv_round_trips() {
     let d = Dir::new();
-    let s = labeled_study(&d);
+    let s = labeled_study(&d, None);
     let csv = path("labels/dl-questions.csv");
     d.ok(&["label", "import", &csv, "--set", "one", "--study", &s]);
     let first = d.ok(&["label", "export", "--set", "one", "--study", &s]);
@@ -198,7 +183,7 @@ fn label_import_errors_name_the_problem() {
 #[test]
 fn sampling_is_seeded_and_never_redraws() {
     let d = Dir::new();
-    let s = labeled_study(&d);
+    let s = labeled_study(&d, None);
     let draw = |name: &str, extra: &[&str]| -> serde_json::Value {
         let mut args = vec!["sample", "--study", s.as_str(), "--name", name, "--json"];
         args.extend(extra);
@@ -208,7 +193,7 @@ fn sampling_is_seeded_and_never_redraws() {
     assert_eq!(a["posts"].as_array().unwrap().len(), 20);
     // Another study, same dumps, same seed: the same draw.
     let d2 = Dir::new();
-    let s2 = labeled_study(&d2);
+    let s2 = labeled_study(&d2, None);
     let again: serde_json::Value = serde_json::from_str(&d2.ok(&[
         "sample", "--study", &s2, "--name", "a", "--json", "--size", "20", "--seed", "7",
     ]))

@@ -6,7 +6,7 @@ mod util;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use util::{Dir, path};
+use util::{Dir, labeled_study, path};
 
 const DEPLOY: &str = "stackoverflow-dl-deploy/Posts.xml";
 
@@ -176,25 +176,7 @@ fn report_tables_are_consistent() {
 #[test]
 fn report_shows_agreement_evaluation_and_root_causes() {
     let d = Dir::new();
-    let s = d.study("s");
-    d.ok(&[
-        "ingest",
-        &path("stackoverflow-pytorch-labeled/Posts.xml"),
-        &path("stackoverflow-dl-deploy/Posts.xml"),
-        &path("ai.stackexchange.com-2017"),
-        "--all-questions",
-        "--study",
-        &s,
-    ]);
-    d.ok(&[
-        "label",
-        "import",
-        &path("labels/dl-questions.csv"),
-        "--set",
-        "dl",
-        "--study",
-        &s,
-    ]);
+    let s = labeled_study(&d, Some("dl"));
     d.ok(&["agree", "--set", "dl", "--study", &s]);
     d.ok(&[
         "eval",

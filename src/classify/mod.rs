@@ -165,6 +165,29 @@ pub fn examples(
     Ok(out)
 }
 
+/// Trains on the examples `train` selects and predicts the others; returns
+/// (index, predicted key) for each predicted example.
+fn fit_predict(
+    examples: &[Example],
+    train: impl Fn(usize) -> bool,
+    categories: &[Category],
+    params: &TrainParams,
+    name: &str,
+    label_set: &str,
+) -> Vec<(usize, String)> {
+    let train_set: Vec<Example> = (0..examples.len())
+        .filter(|&i| train(i))
+        .map(|i| examples[i].clone())
+        .collect();
+    let test_idx: Vec<usize> = (0..examples.len()).filter(|&i| !train(i)).collect();
+    let test: Vec<&Example> = test_idx.iter().map(|&i| &examples[i]).collect();
+    let model = self::train(&train_set, categories, params, name, label_set);
+    test_idx
+        .into_iter()
+        .zip(predict_all(&model, &test))
+        .collect()
+}
+
 /// Trains on a stratified 60/40 split (seed 0) and scores the 40%: the study's protocol.
 pub fn study_split(
     examples: &[Example],
@@ -175,23 +198,19 @@ pub fn study_split(
 ) -> eval::Evaluation {
     let keys: Vec<String> = categories.iter().map(|c| c.key.clone()).collect();
     let is_train = eval::stratified_split(examples, 0.6, 0);
-    let train_set: Vec<Example> = examples
-        .iter()
-        .zip(&is_train)
-        .filter(|(_, t)| **t)
-        .map(|(e, _)| e.clone())
-        .collect();
-    let test: Vec<&Example> = examples
-        .iter()
-        .zip(&is_train)
-        .filter(|(_, t)| !**t)
-        .map(|(e, _)| e)
-        .collect();
-    let model = train(&train_set, categories, params, name, label_set);
-    let predicted = predict_all(&model, &test);
+    let predicted = fit_predict(
+        examples,
+        |i| is_train[i],
+        categories,
+        params,
+        name,
+        label_set,
+    );
+    let test: Vec<&Example> = predicted.iter().map(|(i, _)| &examples[*i]).collect();
+    let labels: Vec<String> = predicted.into_iter().map(|(_, p)| p).collect();
     eval::evaluate(
         &test,
-        &predicted,
+        &labels,
         &keys,
         name,
         "study: stratified 60/40 split, seed 0",
@@ -211,17 +230,15 @@ pub fn cross_validate(
     let folds = eval::stratified_folds(examples, 5, 0);
     let mut predicted = vec![String::new(); examples.len()];
     for f in 0..5 {
-        let train_set: Vec<Example> = examples
-            .iter()
-            .zip(&folds)
-            .filter(|(_, k)| **k != f)
-            .map(|(e, _)| e.clone())
-            .collect();
-        let test_idx: Vec<usize> = (0..examples.len()).filter(|&i| folds[i] == f).collect();
-        let test: Vec<&Example> = test_idx.iter().map(|&i| &examples[i]).collect();
-        let model = train(&train_set, categories, params, name, label_set);
-        for (i, p) in test_idx.iter().zip(predict_all(&model, &test)) {
-            predicted[*i] = p;
+        for (i, p) in fit_predict(
+            examples,
+            |i| folds[i] != f,
+            categories,
+            params,
+            name,
+            label_set,
+        ) {
+            predicted[i] = p;
         }
     }
     let refs: Vec<&Example> = examples.iter().collect();

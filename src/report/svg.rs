@@ -72,6 +72,18 @@ fn legend(out: &mut String, x: f64, y: f64, items: &[(&str, &str, bool)]) {
     }
 }
 
+/// The categories' colours, four to a line.
+fn category_legend(out: &mut String, left: f64, categories: &[String]) {
+    let items: Vec<(&str, &str, bool)> = categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), PALETTE[i % PALETTE.len()], false))
+        .collect();
+    for (line, chunk) in items.chunks(4).enumerate() {
+        legend(out, left, 34.0 + 18.0 * line as f64, chunk);
+    }
+}
+
 /// Horizontal grouped bars of shares (0–1) per category, with 95% interval
 /// whiskers where given, and marker-only series (published figures).
 pub fn grouped_hbars(
@@ -219,15 +231,7 @@ pub fn stacked_hbars(
     let h = top + band * rows.len() as f64 + 36.0;
     let mut out = String::new();
     open(&mut out, id, width, h, title, desc);
-    let items: Vec<(&str, &str, bool)> = categories
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.as_str(), PALETTE[i % PALETTE.len()], false))
-        .collect();
-    legend(&mut out, left, 34.0, &items[..items.len().min(4)]);
-    if items.len() > 4 {
-        legend(&mut out, left, 52.0, &items[4..]);
-    }
+    category_legend(&mut out, left, categories);
     for (r, (label, row)) in rows.iter().zip(counts).enumerate() {
         let y = top + band * r as f64;
         let total: u64 = row.iter().sum();
@@ -423,15 +427,7 @@ pub fn stacked_vbars(
         .max(1) as f64;
     let mut out = String::new();
     open(&mut out, id, width, height, title, desc);
-    let items: Vec<(&str, &str, bool)> = categories
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.as_str(), PALETTE[i % PALETTE.len()], false))
-        .collect();
-    legend(&mut out, left, 34.0, &items[..items.len().min(4)]);
-    if items.len() > 4 {
-        legend(&mut out, left, 52.0, &items[4..]);
-    }
+    category_legend(&mut out, left, categories);
     for t in 0..=4 {
         let v = max * f64::from(t) / 4.0;
         let y = top + plot_h - plot_h * f64::from(t) / 4.0;

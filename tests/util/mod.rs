@@ -252,3 +252,30 @@ pub fn thousands(n: i64) -> String {
     }
     out
 }
+
+/// A study holding the three dumps the shared labels come from (every
+/// question kept); with `set`, the 820 shared labels imported under that name.
+pub fn labeled_study(d: &Dir, set: Option<&str>) -> String {
+    let s = d.study("s");
+    d.ok(&[
+        "ingest",
+        &path("stackoverflow-pytorch-labeled/Posts.xml"),
+        &path("stackoverflow-dl-deploy/Posts.xml"),
+        &path("ai.stackexchange.com-2017"),
+        "--all-questions",
+        "--study",
+        &s,
+    ]);
+    if let Some(set) = set {
+        d.ok(&[
+            "label",
+            "import",
+            &path("labels/dl-questions.csv"),
+            "--set",
+            set,
+            "--study",
+            &s,
+        ]);
+    }
+    s
+}
