@@ -205,3 +205,37 @@ fn report_shows_agreement_evaluation_and_root_causes() {
         "root causes"
     );
 }
+
+/// Snapshots of the quick-start report's tables (tests/snapshots/quickstart):
+/// a change in any figure shows up as a diff to review. Set
+/// UPDATE_SNAPSHOTS=1 to rewrite them after a change that is meant.
+#[test]
+fn the_quick_start_report_matches_its_snapshots() {
+    let d = Dir::new();
+    d.ok(&["run", &path(DEPLOY), "--study", "s", "-q"]);
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/quickstart");
+    let got = files(&d.path("s/report/tables"));
+    let got: BTreeMap<String, Vec<u8>> = got
+        .into_iter()
+        .filter(|(k, _)| k.ends_with(".md"))
+        .collect();
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(&snapshots).unwrap();
+        for (name, bytes) in &got {
+            std::fs::write(snapshots.join(name), bytes).unwrap();
+        }
+    }
+    let want: BTreeMap<String, Vec<u8>> = files(&snapshots);
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "the set of tables changed"
+    );
+    for (name, bytes) in &got {
+        assert!(
+            bytes == &want[name],
+            "{name} differs from its snapshot:\n{}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+}

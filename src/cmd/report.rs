@@ -13,6 +13,8 @@ use stackmine::report::study::{ReportInput, build};
 use stackmine::store::{STORE_FILE, Store};
 use stackmine::study::Study;
 
+use stackmine::classify::model::Model;
+
 use super::train::load_model;
 use crate::cli::ReportArgs;
 
@@ -40,11 +42,18 @@ pub fn write_report(dir: &Path, out: &Path) -> Result<PathBuf> {
         None => None,
     };
     let keys: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
-    let confusion = model
-        .as_ref()
-        .filter(|m| m.categories == keys)
-        .and_then(|m| m.validation.as_ref())
-        .map(|v| v.confusion.clone());
+    let parse = |rows: Vec<(String, String)>, prefix: &str| -> Vec<(String, serde_json::Value)> {
+        rows.into_iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    k.strip_prefix(prefix)?.to_string(),
+                    serde_json::from_str(&v).ok()?,
+                ))
+            })
+            .collect()
+    };
+    let evals = parse(store.results_with_prefix("eval:")?, "eval:");
+    let (confusion, confusion_source) = confusion_for(model.as_ref(), &evals, &keys);
     let findings = (!categories_of.is_empty()).then(|| {
         let fw_keys: Vec<String> = frameworks.iter().map(|f| f.key.clone()).collect();
         findings::compute(
@@ -65,16 +74,6 @@ pub fn write_report(dir: &Path, out: &Path) -> Result<PathBuf> {
         .into_iter()
         .rev()
         .collect();
-    let parse = |rows: Vec<(String, String)>, prefix: &str| -> Vec<(String, serde_json::Value)> {
-        rows.into_iter()
-            .filter_map(|(k, v)| {
-                Some((
-                    k.strip_prefix(prefix)?.to_string(),
-                    serde_json::from_str(&v).ok()?,
-                ))
-            })
-            .collect()
-    };
     let input = ReportInput {
         study_name: study.study.name.clone(),
         frameworks,
@@ -86,7 +85,8 @@ pub fn write_report(dir: &Path, out: &Path) -> Result<PathBuf> {
         model: model.map(|m| (m.name.clone(), m.kind().to_string(), m.validation.clone())),
         published: study.published.clone(),
         agree: parse(store.results_with_prefix("agree:")?, "agree:"),
-        evals: parse(store.results_with_prefix("eval:")?, "eval:"),
+        evals,
+        confusion_source,
         root_causes: store.root_causes()?,
     };
     let report = build(&input);
@@ -108,4 +108,50 @@ pub fn write_report(dir: &Path, out: &Path) -> Result<PathBuf> {
     std::fs::write(&index, &report.html)
         .with_context(|| format!("cannot write {}", index.display()))?;
     Ok(index)
+}
+
+/// The confusion matrix the adjusted shares correct for: the latest stored
+/// `eval` of the classifying model that is an estimate (held-out posts, not
+/// its own training labels), else the cross-validation kept in the model.
+fn confusion_for(
+    model: Option<&Model>,
+    evals: &[(String, serde_json::Value)],
+    keys: &[String],
+) -> (Option<Vec<Vec<u64>>>, Option<String>) {
+    let Some(model) = model.filter(|m| m.categories == keys) else {
+        return (None, None);
+    };
+    let held_out = evals.iter().find_map(|(set, e)| {
+        let same_model = e["model"].as_str() == Some(model.name.as_str());
+        let estimate = e["warning"].is_null();
+        let categories: Option<Vec<String>> =
+            serde_json::from_value(e["confusion"]["categories"].clone()).ok();
+        let matrix: Option<Vec<Vec<u64>>> =
+            serde_json::from_value(e["confusion"]["matrix"].clone()).ok();
+        (same_model && estimate && categories.as_deref() == Some(keys))
+            .then_some(matrix)
+            .flatten()
+            .map(|m| {
+                (
+                    m,
+                    format!(
+                        "eval on label set {set} ({})",
+                        e["protocol"].as_str().unwrap_or("")
+                    ),
+                )
+            })
+    });
+    match held_out {
+        Some((m, source)) => (Some(m), Some(source)),
+        None => match &model.validation {
+            Some(v) => (
+                Some(v.confusion.clone()),
+                Some(format!(
+                    "the cross-validation kept with model {} ({})",
+                    model.name, v.protocol
+                )),
+            ),
+            None => (None, None),
+        },
+    }
 }

@@ -24,13 +24,29 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
     println!();
     report::stats::render_markdown(&stats, std::io::stdout().lock())?;
     println!();
+    let bar = stage(quiet, "classifying questions with the default model");
     classify::run(ClassifyArgs {
         study: StudyArg {
             study: args.study.clone(),
         },
         model: None,
     })?;
+    bar.finish_and_clear();
+    let bar = stage(quiet, "writing the report");
     let index = report_cmd::write_report(&args.study, &out)?;
+    bar.finish_and_clear();
     println!("\nreport written to {}", index.display());
     Ok(())
+}
+
+/// A spinner on stderr for a stage without a byte count (hidden with --quiet
+/// or when stderr is not a terminal).
+fn stage(quiet: bool, what: &str) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
 }

@@ -31,6 +31,8 @@ pub struct ReportInput {
     pub agree: Vec<(String, serde_json::Value)>,
     /// Latest `eval` results by set (JSON of classify::eval::Evaluation).
     pub evals: Vec<(String, serde_json::Value)>,
+    /// Where the confusion behind the adjusted shares comes from.
+    pub confusion_source: Option<String>,
     pub root_causes: Vec<(String, String, i64)>,
 }
 
@@ -201,6 +203,7 @@ fn category_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
             "adjusted 95% low",
             "adjusted 95% high",
             "published share",
+            "adjusted − published",
         ],
     );
     for (i, s) in f.distribution.iter().enumerate() {
@@ -216,12 +219,19 @@ fn category_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
                 published.and_then(|p| p.distribution.get(&s.category).copied()),
                 0,
             ),
+            Cell::Pct(
+                adj.map(|a| a.share)
+                    .zip(published.and_then(|p| p.distribution.get(&s.category).copied()))
+                    .map(|(a, p)| a - p),
+                1,
+            ),
         ]);
     }
-    let dist = dist.note(
-        "Share: the classifier's categories as they are. Adjusted share: corrected for the classifier's confusion measured in cross-validation \
-         (adjusted classify-and-count), with a 95% percentile bootstrap interval over the labeled posts behind that confusion.",
-    );
+    let dist = dist.note(format!(
+        "Share: the classifier's categories as they are. Adjusted share: corrected for the classifier's confusion (adjusted classify-and-count) \
+         as measured by {}, with a 95% percentile bootstrap interval over the labeled posts behind that confusion.",
+        r.confusion_source.as_deref().unwrap_or("no stored evaluation")
+    ));
     let mut cols: Vec<String> = vec!["framework".into()];
     cols.extend(f.categories.iter().map(|c| r.category_name(c)));
     cols.push("total".into());
@@ -272,6 +282,7 @@ fn difficulty_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
             "rate 95% low",
             "rate 95% high",
             "published rate",
+            "rate − published",
             "answer times",
             "median hours",
             "median 95% low",
@@ -295,6 +306,12 @@ fn difficulty_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
             Cell::Pct(
                 published.and_then(|p| p.accepted_rate.get(&x.category).copied()),
                 2,
+            ),
+            Cell::Pct(
+                x.rate
+                    .zip(published.and_then(|p| p.accepted_rate.get(&x.category).copied()))
+                    .map(|(a, p)| a - p),
+                1,
             ),
             Cell::Int(h.map(|h| h.n as i64)),
             Cell::Num(h.map(|h| h.median), 3),
