@@ -311,10 +311,26 @@ impl Store {
         post_id: i64,
         annotator: &str,
     ) -> Result<Option<LabelRow>, StoreError> {
-        Ok(self
-            .labels(set)?
-            .into_iter()
-            .find(|l| l.site == site && l.post_id == post_id && l.annotator == annotator))
+        self.q(self
+            .conn
+            .query_row(
+                "SELECT primary_kind, secondary, note, root_cause FROM labels
+                     WHERE set_name = ?1 AND site = ?2 AND post_id = ?3 AND annotator = ?4",
+                params![set, site, post_id, annotator],
+                |r| {
+                    Ok(LabelRow {
+                        set_name: set.to_string(),
+                        site: site.to_string(),
+                        post_id,
+                        annotator: annotator.to_string(),
+                        primary: r.get(0)?,
+                        secondary: split_kinds(&r.get::<_, String>(1)?),
+                        note: r.get(2)?,
+                        root_cause: r.get(3)?,
+                    })
+                },
+            )
+            .optional())
     }
 
     /// The final labels of a set.
