@@ -229,7 +229,9 @@ pub struct TrainArgs {
     /// The label set to train on.
     #[arg(long)]
     pub labels: String,
-    /// keyword: the study's model; linear: TF-IDF fields + logistic regression.
+    /// keyword: the study's model; linear: TF-IDF fields + logistic
+    /// regression; hybrid: linear plus a sentence embedding (needs the
+    /// encoder: scripts/fetch-encoder.sh).
     #[arg(long, value_enum, default_value = "linear")]
     pub kind: stackmine::classify::Kind,
     /// The model's name (saved as STUDY/models/NAME.json; default: the kind).
@@ -257,6 +259,12 @@ pub struct ModelArgs {
     /// Extra weight of manual keywords (keyword model; the study's 0.18).
     #[arg(long, default_value_t = 0.18)]
     pub alpha: f64,
+    /// Tokens the hybrid model embeds per post ([CLS] and [SEP] included).
+    #[arg(long, default_value_t = stackmine::classify::HYBRID_MAX_TOKENS)]
+    pub max_tokens: usize,
+    /// Weight of the embedding beside the TF-IDF fields (hybrid model).
+    #[arg(long, default_value_t = stackmine::classify::HYBRID_WEIGHT)]
+    pub embedding_weight: f32,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

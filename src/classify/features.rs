@@ -18,6 +18,9 @@ pub struct Doc {
     pub body: String,
     pub code: String,
     pub tags: Vec<String>,
+    /// The post's sentence embedding, for models that read one (empty
+    /// otherwise); see [`crate::classify::encoder`].
+    pub embedding: Vec<f32>,
 }
 
 /// Which part of a post a field reads.
@@ -253,6 +256,20 @@ impl Features {
         }
         out
     }
+
+    /// The vector of one post followed by its embedding, scaled by `weight`,
+    /// at indexes `dim()..dim() + embedding.len()`.
+    pub fn transform_with_embedding(&self, doc: &Doc, weight: f32) -> Sparse {
+        let mut out = self.transform(doc);
+        let offset = self.dim() as u32;
+        out.extend(
+            doc.embedding
+                .iter()
+                .enumerate()
+                .map(|(j, &v)| (offset + j as u32, weight * v)),
+        );
+        out
+    }
 }
 
 #[cfg(test)]
@@ -323,6 +340,7 @@ mod tests {
             body: "It fails with ValueError".into(),
             code: "model.save('m.h5')".into(),
             tags: vec!["Keras".into()],
+            ..Doc::default()
         };
         let mut f = Features::default_fields();
         f.fit(std::slice::from_ref(&doc));

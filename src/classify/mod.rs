@@ -2,6 +2,7 @@
 //! models ([`linear`], [`keyword`]), files ([`model`]) and evaluation
 //! ([`eval`]). `Params → train → Model → predict`.
 
+pub mod encoder;
 pub mod eval;
 pub mod features;
 pub mod keyword;
@@ -15,7 +16,7 @@ use eval::Example;
 use features::Features;
 use keyword::Keyword;
 use linear::{Linear, LinearParams};
-use model::{Classifier, FORMAT, Model, Training, labels_hash};
+use model::{Classifier, EncoderSpec, FORMAT, Model, Training, labels_hash};
 
 use crate::study::Category;
 
@@ -27,10 +28,13 @@ pub enum Kind {
     Keyword,
     /// TF-IDF fields and one-vs-rest logistic regression.
     Linear,
+    /// The linear model's TF-IDF fields plus a sentence embedding of the
+    /// title and prose (all-MiniLM-L6-v2, run from local files).
+    Hybrid,
 }
 
 /// Settings of `train`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct TrainParams {
     pub kind: Kind,
     /// Extra weight of manual keywords (keyword model).
@@ -38,7 +42,17 @@ pub struct TrainParams {
     /// Words per category (keyword model).
     pub top: usize,
     pub linear: LinearParams,
+    /// The encoder a hybrid model reads (its examples carry embeddings).
+    pub encoder: EncoderSpec,
 }
+
+/// Tokens a hybrid model embeds per post by default: the median labeled
+/// post has about 140, and 256 gained under 0.01 macro-F1 for twice the time.
+pub const HYBRID_MAX_TOKENS: usize = 128;
+
+/// The embedding block's default weight beside the TF-IDF blocks (chosen by
+/// cv5 on the shared labels among 1, 2, 3, 4; see BENCHMARKS.md).
+pub const HYBRID_WEIGHT: f32 = 3.0;
 
 impl Default for TrainParams {
     fn default() -> Self {
@@ -47,6 +61,13 @@ impl Default for TrainParams {
             alpha: 0.18,
             top: 200,
             linear: LinearParams::default(),
+            encoder: EncoderSpec {
+                name: encoder::DEFAULT_ENCODER.to_string(),
+                fingerprint: String::new(),
+                max_tokens: HYBRID_MAX_TOKENS,
+                weight: HYBRID_WEIGHT,
+                dim: 384,
+            },
         }
     }
 }
@@ -82,17 +103,33 @@ pub fn train(
                 keyword: Keyword::fit(examples, &classes, &manual, params.alpha, params.top),
             }
         }
-        Kind::Linear => {
+        Kind::Linear | Kind::Hybrid => {
             let mut features = Features::default_fields();
             let docs: Vec<features::Doc> = examples.iter().map(|e| e.doc.clone()).collect();
             features.fit(&docs);
-            let xs: Vec<features::Sparse> = docs.iter().map(|d| features.transform(d)).collect();
             let labels: Vec<usize> = examples
                 .iter()
                 .map(|e| classes.iter().position(|c| c == &e.primary).unwrap_or(0))
                 .collect();
-            let linear = Linear::fit(&xs, &labels, &classes, features.dim(), params.linear);
-            Classifier::Linear { features, linear }
+            if params.kind == Kind::Hybrid {
+                let spec = &params.encoder;
+                let xs: Vec<features::Sparse> = docs
+                    .iter()
+                    .map(|d| features.transform_with_embedding(d, spec.weight))
+                    .collect();
+                let dim = features.dim() + spec.dim;
+                let linear = Linear::fit(&xs, &labels, &classes, dim, params.linear);
+                Classifier::Hybrid {
+                    features,
+                    encoder: spec.clone(),
+                    linear,
+                }
+            } else {
+                let xs: Vec<features::Sparse> =
+                    docs.iter().map(|d| features.transform(d)).collect();
+                let linear = Linear::fit(&xs, &labels, &classes, features.dim(), params.linear);
+                Classifier::Linear { features, linear }
+            }
         }
     };
     Model {
@@ -118,6 +155,67 @@ pub fn predict_all(model: &Model, examples: &[&Example]) -> Vec<String> {
         .par_iter()
         .map(|e| model.categories[model.predict(&e.doc, &stop).category].clone())
         .collect()
+}
+
+/// FNV-1a 64 of a text, in hex (the embedding cache's check that a
+/// question's text is the one embedded).
+fn text_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Fills each post's `Doc::embedding` for a hybrid model: from the store's
+/// cache where the text is unchanged, otherwise by running `encoder` (on all
+/// cores) and caching the result. `done(k)` is called as k more posts are
+/// embedded. Returns how many were embedded (not cached).
+pub fn attach_embeddings(
+    store: &crate::store::Store,
+    encoder: &encoder::Encoder,
+    max_tokens: usize,
+    posts: &mut [(&str, i64, &mut features::Doc)],
+    done: &(dyn Fn(u64) + Sync),
+) -> Result<usize, crate::store::StoreError> {
+    use rayon::prelude::*;
+    let texts: Vec<String> = posts.iter().map(|(_, _, d)| encoder::doc_text(d)).collect();
+    let hashes: Vec<String> = texts.iter().map(|t| text_hash(t)).collect();
+    let keys: Vec<(&str, i64, &str)> = posts
+        .iter()
+        .zip(&hashes)
+        .map(|((site, id, _), h)| (*site, *id, h.as_str()))
+        .collect();
+    let cached = store.cached_embeddings(&encoder.fingerprint, max_tokens, &keys)?;
+    let missing: Vec<usize> = (0..posts.len()).filter(|&i| cached[i].is_none()).collect();
+    let mut computed: Vec<Vec<f32>> = Vec::with_capacity(missing.len());
+    // In slices, so the cache keeps what was done if a long run is stopped.
+    for chunk in missing.chunks(256) {
+        let part: Vec<Vec<f32>> = chunk
+            .par_iter()
+            .map(|&i| {
+                let e = encoder.embed(&texts[i], max_tokens);
+                done(1);
+                e
+            })
+            .collect();
+        let rows: Vec<(&str, i64, &str, &[f32])> = chunk
+            .iter()
+            .zip(&part)
+            .map(|(&i, e)| (keys[i].0, keys[i].1, keys[i].2, e.as_slice()))
+            .collect();
+        store.save_embeddings(&encoder.fingerprint, max_tokens, &rows)?;
+        computed.extend(part);
+    }
+    let mut computed = computed.into_iter();
+    for (post, c) in posts.iter_mut().zip(cached) {
+        post.2.embedding = match c {
+            Some(e) => e,
+            None => computed.next().unwrap_or_default(),
+        };
+    }
+    Ok(missing.len())
 }
 
 /// A label set's posts as training or test examples.

@@ -20,6 +20,11 @@ pub const FORMAT: u32 = 1;
 /// labeled questions in tests/data; rebuilt by `scripts/build-default-model.sh`.
 pub const DEFAULT_MODEL_JSON: &str = include_str!("../../models/default.json");
 
+/// The shipped hybrid model (models/default-hybrid.json): the same labels,
+/// TF-IDF plus all-MiniLM-L6-v2 embeddings. The default whenever the
+/// encoder's files are present (see `classify::encoder`).
+pub const DEFAULT_HYBRID_JSON: &str = include_str!("../../models/default-hybrid.json");
+
 /// Errors loading or saving a model.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -50,8 +55,33 @@ pub struct Training {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Classifier {
-    Linear { features: Features, linear: Linear },
-    Keyword { keyword: Keyword },
+    Linear {
+        features: Features,
+        linear: Linear,
+    },
+    Keyword {
+        keyword: Keyword,
+    },
+    /// TF-IDF features followed by a sentence embedding, one linear model.
+    Hybrid {
+        features: Features,
+        encoder: EncoderSpec,
+        linear: Linear,
+    },
+}
+
+/// The sentence encoder a hybrid model reads, and how.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EncoderSpec {
+    /// Its name (`all-MiniLM-L6-v2`), for messages.
+    pub name: String,
+    /// `Encoder::fingerprint` of the weights the model was trained with.
+    pub fingerprint: String,
+    /// Tokens read per post, `[CLS]` and `[SEP]` included.
+    pub max_tokens: usize,
+    /// The embedding block's weight beside the TF-IDF blocks.
+    pub weight: f32,
+    pub dim: usize,
 }
 
 /// How well the model's kind did in cross-validation on its training labels,
@@ -136,7 +166,9 @@ impl Model {
                 found: m.format,
             });
         }
-        if let Classifier::Linear { features, .. } = &mut m.classifier {
+        if let Classifier::Linear { features, .. } | Classifier::Hybrid { features, .. } =
+            &mut m.classifier
+        {
             features.reindex();
         }
         Ok(m)
@@ -159,15 +191,36 @@ impl Model {
         std::fs::write(path, text).map_err(io)
     }
 
-    /// Classifies one post.
+    /// The shipped hybrid model.
+    pub fn default_hybrid() -> Result<Model, ModelError> {
+        Model::parse(DEFAULT_HYBRID_JSON, Path::new("<built-in hybrid model>"))
+    }
+
+    /// The encoder the model reads, if it reads one: its posts need their
+    /// `Doc::embedding` (of `max_tokens` tokens) before [`Model::predict`].
+    pub fn encoder(&self) -> Option<&EncoderSpec> {
+        match &self.classifier {
+            Classifier::Hybrid { encoder, .. } => Some(encoder),
+            _ => None,
+        }
+    }
+
+    /// Classifies one post. A hybrid model reads `doc.embedding`, which the
+    /// caller fills (`classify::attach_embeddings`); without it only the
+    /// TF-IDF part speaks.
     pub fn predict(&self, doc: &Doc, stop: &StopWords) -> Prediction {
         match &self.classifier {
             Classifier::Linear { features, linear } => {
-                let (best, probs) = linear.predict(&features.transform(doc));
-                Prediction {
-                    category: self.index_of(&linear.classes[best]),
-                    confidence: probs[best],
-                }
+                self.linear_prediction(linear, &features.transform(doc))
+            }
+            Classifier::Hybrid {
+                features,
+                encoder,
+                linear,
+            } => {
+                debug_assert_eq!(doc.embedding.len(), encoder.dim);
+                let x = features.transform_with_embedding(doc, encoder.weight);
+                self.linear_prediction(linear, &x)
             }
             Classifier::Keyword { keyword } => {
                 let (best, confidence) = keyword.predict(doc, stop);
@@ -176,6 +229,14 @@ impl Model {
                     confidence,
                 }
             }
+        }
+    }
+
+    fn linear_prediction(&self, linear: &Linear, x: &super::features::Sparse) -> Prediction {
+        let (best, probs) = linear.predict(x);
+        Prediction {
+            category: self.index_of(&linear.classes[best]),
+            confidence: probs[best],
         }
     }
 
@@ -188,6 +249,7 @@ impl Model {
         match self.classifier {
             Classifier::Linear { .. } => "linear",
             Classifier::Keyword { .. } => "keyword",
+            Classifier::Hybrid { .. } => "hybrid",
         }
     }
 }

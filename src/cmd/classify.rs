@@ -10,18 +10,34 @@ use stackmine::classify::tokenize::StopWords;
 use stackmine::report::fmt::{int, num};
 use stackmine::store::{STORE_FILE, Store};
 
-use super::train::load_model;
+use stackmine::classify::{self, features::Doc};
+
+use super::model::{Loaded, embedding_bar, load_model};
 use crate::cli::ClassifyArgs;
 
-pub fn run(args: ClassifyArgs) -> Result<()> {
+pub fn run(args: ClassifyArgs, quiet: bool) -> Result<()> {
     let dir = &args.study.study;
     stackmine::study::Study::load(dir)?;
     let mut store = Store::open_existing(&dir.join(STORE_FILE))?;
-    let model = load_model(dir, args.model.as_deref())?;
+    let Loaded { model, encoder } = load_model(dir, args.model.as_deref())?;
     let started = std::time::Instant::now();
     let stop = StopWords::default();
     let mut rows: Vec<(String, i64, String, f64)> = Vec::new();
-    store.for_each_question_doc(4096, |batch| {
+    let mut embedded = 0;
+    let bar = match encoder {
+        Some(_) => embedding_bar(quiet, store.question_count()?),
+        None => indicatif::ProgressBar::hidden(),
+    };
+    let done = |k: u64| bar.inc(k);
+    store.for_each_question_doc(4096, |mut batch| {
+        if let (Some(enc), Some(spec)) = (&encoder, model.encoder()) {
+            let mut posts: Vec<(&str, i64, &mut Doc)> = batch
+                .iter_mut()
+                .map(|(site, id, doc)| (site.as_str(), *id, doc))
+                .collect();
+            embedded +=
+                classify::attach_embeddings(&store, enc, spec.max_tokens, &mut posts, &done)?;
+        }
         let predicted: Vec<(String, i64, String, f64)> = batch
             .into_par_iter()
             .map(|(site, id, doc)| {
@@ -32,6 +48,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         rows.extend(predicted);
         Ok(())
     })?;
+    bar.finish_and_clear();
     store.replace_classifications(&model.name, &rows)?;
     let secs = started.elapsed().as_secs_f64();
     let n = rows.len() as u64;
@@ -48,6 +65,14 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
             "| {c} | {} | {} % |",
             int(k),
             num((n > 0).then(|| 100.0 * k as f64 / n as f64), 1)
+        );
+    }
+    if let Some(spec) = model.encoder() {
+        eprintln!(
+            "embedded {} questions with {} ({} were cached)",
+            int(embedded as u64),
+            spec.name,
+            int(n.saturating_sub(embedded as u64))
         );
     }
     eprintln!(

@@ -9,27 +9,39 @@
 use anyhow::{Result, bail};
 use stackmine::classify::eval::{self, Evaluation, Example};
 use stackmine::classify::model::labels_hash;
-use stackmine::classify::{self, Kind};
+use stackmine::classify::{self, Kind, TrainParams};
 use stackmine::report;
 use stackmine::store::{STORE_FILE, Store};
 use stackmine::study::Study;
 
-use super::train::{load_model, params};
+use super::model::{Loaded, embed_examples, encoder_for_training, load_model};
+use super::train::params;
 use crate::cli::{EvalArgs, Protocol};
 
-pub fn run(args: EvalArgs) -> Result<()> {
+pub fn run(args: EvalArgs, quiet: bool) -> Result<()> {
     let dir = &args.study.study;
     let study = Study::load(dir)?;
     let store = Store::open_existing(&dir.join(STORE_FILE))?;
-    let set = classify::examples(&store, &args.labels)?;
+    let mut set = classify::examples(&store, &args.labels)?;
     if set.examples.is_empty() {
         bail!("label set {} has no resolved labels", args.labels);
     }
     let categories: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
     let result = match (args.kind, args.protocol) {
-        (Some(kind), Some(protocol)) => by_protocol(&set.examples, &study, kind, protocol, &args),
+        (Some(kind), Some(protocol)) => {
+            let mut p = params(kind, &args.params);
+            if kind == Kind::Hybrid {
+                let enc = encoder_for_training(&mut p.encoder)?;
+                let max_tokens = p.encoder.max_tokens;
+                embed_examples(&store, &enc, max_tokens, &mut set.examples, quiet)?;
+            }
+            by_protocol(&set.examples, &study, &p, protocol, &args)
+        }
         _ => {
-            let model = load_model(dir, args.model.as_deref())?;
+            let Loaded { model, encoder } = load_model(dir, args.model.as_deref())?;
+            if let (Some(enc), Some(spec)) = (&encoder, model.encoder()) {
+                embed_examples(&store, enc, spec.max_tokens, &mut set.examples, quiet)?;
+            }
             let refs: Vec<&Example> = set.examples.iter().collect();
             let predicted = classify::predict_all(&model, &refs);
             let mut e = eval::evaluate(
@@ -65,18 +77,17 @@ pub fn run(args: EvalArgs) -> Result<()> {
 fn by_protocol(
     examples: &[Example],
     study: &Study,
-    kind: Kind,
+    p: &TrainParams,
     protocol: Protocol,
     args: &EvalArgs,
 ) -> Evaluation {
-    let p = params(kind, &args.params);
-    let name = format!("{kind:?}").to_lowercase();
+    let name = format!("{:?}", p.kind).to_lowercase();
     match protocol {
         Protocol::Study => {
-            classify::study_split(examples, &study.categories, &p, &name, &args.labels)
+            classify::study_split(examples, &study.categories, p, &name, &args.labels)
         }
         Protocol::Cv5 => {
-            classify::cross_validate(examples, &study.categories, &p, &name, &args.labels)
+            classify::cross_validate(examples, &study.categories, p, &name, &args.labels)
         }
     }
 }

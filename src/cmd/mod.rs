@@ -7,6 +7,7 @@ mod info;
 mod ingest;
 mod init;
 mod label;
+mod model;
 mod progress;
 mod report;
 mod run;
@@ -29,9 +30,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sample(args) => sample::run(args),
         Command::Label(args) => label::run(args),
         Command::Agree(args) => agree::run(args),
-        Command::Train(args) => train::run(args),
-        Command::Eval(args) => eval::run(args),
-        Command::Classify(args) => classify::run(args),
+        Command::Train(args) => train::run(args, cli.quiet),
+        Command::Eval(args) => eval::run(args, cli.quiet),
+        Command::Classify(args) => classify::run(args, cli.quiet),
         Command::Report(args) => report::run(args),
     }
 }

@@ -15,7 +15,7 @@ use stackmine::study::Study;
 
 use stackmine::classify::model::Model;
 
-use super::train::load_model;
+use super::model::find_model;
 use crate::cli::ReportArgs;
 
 pub fn run(args: ReportArgs) -> Result<()> {
@@ -38,7 +38,7 @@ pub fn write_report(dir: &Path, out: &Path) -> Result<PathBuf> {
     let stats = stats::compute(&fw_pairs, &facts);
     let (model_name, categories_of) = store.classifications()?;
     let model = match &model_name {
-        Some(name) => load_model(dir, Some(name)).ok(),
+        Some(name) => find_model(dir, name).ok(),
         None => None,
     };
     let keys: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();

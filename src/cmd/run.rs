@@ -25,12 +25,15 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
     report::stats::render_markdown(&stats, std::io::stdout().lock())?;
     println!();
     let bar = stage(quiet, "classifying questions with the default model");
-    classify::run(ClassifyArgs {
-        study: StudyArg {
-            study: args.study.clone(),
+    classify::run(
+        ClassifyArgs {
+            study: StudyArg {
+                study: args.study.clone(),
+            },
+            model: None,
         },
-        model: None,
-    })?;
+        quiet,
+    )?;
     bar.finish_and_clear();
     let bar = stage(quiet, "writing the report");
     let index = report_cmd::write_report(&args.study, &out)?;

@@ -4,23 +4,22 @@
 //! the model as JSON to STUDY/models/NAME.json. A few hundred labels train in
 //! well under a second; memory holds the set's texts and the model.
 
-use std::path::Path;
-
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use stackmine::classify::linear::{LinearParams, Loss};
-use stackmine::classify::model::{Model, Validation};
+use stackmine::classify::model::{EncoderSpec, Validation};
 use stackmine::classify::{self, Kind, TrainParams};
 use stackmine::report::fmt::int;
 use stackmine::store::{STORE_FILE, Store};
 use stackmine::study::Study;
 
+use super::model::{embed_examples, encoder_for_training};
 use crate::cli::{LossArg, ModelArgs, TrainArgs};
 
-pub fn run(args: TrainArgs) -> Result<()> {
+pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
     let dir = &args.study.study;
     let study = Study::load(dir)?;
     let store = Store::open_existing(&dir.join(STORE_FILE))?;
-    let set = classify::examples(&store, &args.labels)?;
+    let mut set = classify::examples(&store, &args.labels)?;
     if set.examples.is_empty() {
         bail!(
             "label set {} has no resolved labels to train on",
@@ -34,8 +33,19 @@ pub fn run(args: TrainArgs) -> Result<()> {
     if !stackmine::label::valid_name(&name) {
         bail!("a model name is 1–64 letters, digits, '_', '.' or '-'");
     }
+    let mut p = params(args.kind, &args.params);
+    if args.kind == Kind::Hybrid {
+        let enc = encoder_for_training(&mut p.encoder)?;
+        let max_tokens = p.encoder.max_tokens;
+        let embedded = embed_examples(&store, &enc, max_tokens, &mut set.examples, quiet)?;
+        eprintln!(
+            "embedded {} posts with {} ({} were cached)",
+            int(embedded as u64),
+            p.encoder.name,
+            int((set.examples.len() - embedded) as u64)
+        );
+    }
     let started = std::time::Instant::now();
-    let p = params(args.kind, &args.params);
     let mut model = classify::train(&set.examples, &study.categories, &p, &name, &args.labels);
     if args.validate {
         let e = classify::cross_validate(&set.examples, &study.categories, &p, &name, &args.labels);
@@ -94,29 +104,11 @@ pub fn params(kind: Kind, a: &ModelArgs) -> TrainParams {
             c: a.c,
             ..LinearParams::default()
         },
+        encoder: EncoderSpec {
+            max_tokens: a.max_tokens,
+            weight: a.embedding_weight,
+            ..TrainParams::default().encoder
+        },
         ..TrainParams::default()
     }
-}
-
-/// The model a command names: a .json path, STUDY/models/NAME.json, or the
-/// built-in default (no name, or "default" when the study has none).
-pub fn load_model(dir: &Path, name: Option<&str>) -> Result<Model> {
-    let Some(name) = name else {
-        return Ok(Model::default_model()?);
-    };
-    let as_path = Path::new(name);
-    if name.ends_with(".json") && as_path.is_file() {
-        return Model::load(as_path).with_context(|| format!("cannot load model {name}"));
-    }
-    let in_study = dir.join("models").join(format!("{name}.json"));
-    if in_study.is_file() {
-        return Ok(Model::load(&in_study)?);
-    }
-    if name == "default" {
-        return Ok(Model::default_model()?);
-    }
-    bail!(
-        "no model {name:?} in {} (train one: stackmine train --labels SET --name {name})",
-        dir.join("models").display()
-    )
 }

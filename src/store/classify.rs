@@ -14,6 +14,7 @@ fn doc_of(r: &rusqlite::Row, from: usize) -> rusqlite::Result<Doc> {
         body: r.get(from + 1)?,
         code: r.get(from + 2)?,
         tags: serde_json::from_str(&tags).unwrap_or_default(),
+        embedding: Vec::new(),
     })
 }
 
@@ -168,5 +169,79 @@ impl Store {
             .query_map([prefix], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(&err)?;
         rows.collect::<Result<_, _>>().map_err(&err)
+    }
+
+    /// How many questions the study holds.
+    pub fn question_count(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM questions", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(sql_err(self.path.clone()))
+    }
+
+    /// Cached embeddings of (site, Id, text hash), in the same order; `None`
+    /// where there is none for this encoder and token budget, or the text
+    /// has changed since.
+    pub fn cached_embeddings(
+        &self,
+        encoder: &str,
+        max_tokens: usize,
+        keys: &[(&str, i64, &str)],
+    ) -> Result<Vec<Option<Vec<f32>>>, StoreError> {
+        let err = sql_err(self.path.clone());
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT text_hash, vector FROM embeddings
+                 WHERE encoder = ?1 AND max_tokens = ?2 AND site = ?3 AND id = ?4",
+            )
+            .map_err(&err)?;
+        let mut out = Vec::with_capacity(keys.len());
+        for &(site, id, hash) in keys {
+            let mut rows = stmt
+                .query(params![encoder, max_tokens as i64, site, id])
+                .map_err(&err)?;
+            let mut found = None;
+            if let Some(r) = rows.next().map_err(&err)? {
+                let stored: String = r.get(0).map_err(&err)?;
+                let blob: Vec<u8> = r.get(1).map_err(&err)?;
+                if stored == hash && blob.len() % 4 == 0 {
+                    found = Some(
+                        blob.chunks_exact(4)
+                            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                            .collect(),
+                    );
+                }
+            }
+            out.push(found);
+        }
+        Ok(out)
+    }
+
+    /// Stores embeddings (site, Id, text hash, vector) in one transaction,
+    /// replacing older ones of the same encoder and token budget.
+    pub fn save_embeddings(
+        &self,
+        encoder: &str,
+        max_tokens: usize,
+        rows: &[(&str, i64, &str, &[f32])],
+    ) -> Result<(), StoreError> {
+        let err = sql_err(self.path.clone());
+        let tx = self.conn.unchecked_transaction().map_err(&err)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO embeddings
+                     (encoder, max_tokens, site, id, text_hash, vector)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(&err)?;
+            for &(site, id, hash, vector) in rows {
+                let blob: Vec<u8> = vector.iter().flat_map(|v| v.to_le_bytes()).collect();
+                stmt.execute(params![encoder, max_tokens as i64, site, id, hash, blob])
+                    .map_err(&err)?;
+            }
+        }
+        tx.commit().map_err(&err)
     }
 }

@@ -17,16 +17,30 @@ pub fn path(rel: &str) -> String {
     data(rel).to_string_lossy().into_owned()
 }
 
-/// A test's own folder, removed when dropped.
+/// A test's own folder, removed when dropped. Its commands run without the
+/// sentence encoder (so the built-in linear model is the default and results
+/// do not depend on what the machine has) unless made by `with_encoder`.
 pub struct Dir {
     pub tmp: tempfile::TempDir,
+    encoder: Option<PathBuf>,
 }
 
 impl Dir {
     pub fn new() -> Dir {
         Dir {
             tmp: tempfile::tempdir().expect("temp dir"),
+            encoder: None,
         }
+    }
+
+    /// A folder whose commands see the encoder; `None` (after a notice)
+    /// when it is not installed, see [`encoder_dir`].
+    pub fn with_encoder() -> Option<Dir> {
+        let encoder = encoder_dir()?;
+        Some(Dir {
+            tmp: tempfile::tempdir().expect("temp dir"),
+            encoder: Some(encoder),
+        })
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -37,6 +51,10 @@ impl Dir {
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_stackmine"));
         c.current_dir(self.tmp.path()).args(args);
+        match &self.encoder {
+            Some(dir) => c.env("STACKMINE_ENCODER", dir),
+            None => c.env("STACKMINE_ENCODER", self.tmp.path().join("no-encoder")),
+        };
         c
     }
 
@@ -278,4 +296,24 @@ pub fn labeled_study(d: &Dir, set: Option<&str>) -> String {
         ]);
     }
     s
+}
+
+/// The sentence encoder's folder if its files are there (scripts/fetch-encoder.sh);
+/// otherwise a notice and `None`, except under CI=true, where it fails.
+pub fn encoder_dir() -> Option<PathBuf> {
+    let dir = stackmine::classify::encoder::default_dir();
+    if dir.join("model.safetensors").is_file() {
+        return Some(dir);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!(
+            "CI=true but no encoder at {}: .ci/run runs scripts/fetch-encoder.sh",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "NOTICE: encoder test skipped: no encoder at {} (run scripts/fetch-encoder.sh)",
+        dir.display()
+    );
+    None
 }

@@ -1,0 +1,349 @@
+//! A BERT encoder's forward pass on the CPU (the architecture of
+//! all-MiniLM-L6-v2: post-LayerNorm, GELU, absolute positions), mean pooling
+//! over the tokens and L2 normalization, as sentence-transformers computes a
+//! sentence embedding. Matrix products use `matrixmultiply`'s sgemm; one text
+//! runs on one thread, so callers parallelize over texts.
+
+use std::collections::HashMap;
+
+/// The sizes read from `config.json`.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub struct Config {
+    pub hidden_size: usize,
+    pub num_attention_heads: usize,
+    pub num_hidden_layers: usize,
+    pub intermediate_size: usize,
+    pub max_position_embeddings: usize,
+    pub vocab_size: usize,
+    #[serde(default = "default_eps")]
+    pub layer_norm_eps: f32,
+}
+
+fn default_eps() -> f32 {
+    1e-12
+}
+
+/// A dense layer: `weight` is `[out, in]` row-major, as stored.
+#[derive(Debug, Clone)]
+pub struct Dense {
+    pub weight: Vec<f32>,
+    pub bias: Vec<f32>,
+    pub inputs: usize,
+    pub outputs: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Norm {
+    pub gamma: Vec<f32>,
+    pub beta: Vec<f32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub query: Dense,
+    pub key: Dense,
+    pub value: Dense,
+    pub attention_out: Dense,
+    pub attention_norm: Norm,
+    pub intermediate: Dense,
+    pub output: Dense,
+    pub output_norm: Norm,
+}
+
+/// The weights of a BERT model.
+#[derive(Debug, Clone)]
+pub struct Bert {
+    pub config: Config,
+    pub word: Vec<f32>,
+    pub position: Vec<f32>,
+    pub token_type: Vec<f32>,
+    pub embedding_norm: Norm,
+    pub layers: Vec<Layer>,
+}
+
+/// Tensors by name: shape and values.
+pub type Tensors = HashMap<String, (Vec<usize>, Vec<f32>)>;
+
+impl Bert {
+    /// Assembles the model from its tensors (Hugging Face `BertModel` names),
+    /// checking every shape; the error names the tensor at fault.
+    pub fn from_tensors(config: Config, mut t: Tensors) -> Result<Bert, String> {
+        let h = config.hidden_size;
+        let mut take = |name: &str, shape: &[usize]| -> Result<Vec<f32>, String> {
+            let (s, v) = t
+                .remove(name)
+                .or_else(|| t.remove(&format!("bert.{name}")))
+                .ok_or_else(|| format!("tensor {name} is missing"))?;
+            if s != shape {
+                return Err(format!("tensor {name} has shape {s:?}, expected {shape:?}"));
+            }
+            Ok(v)
+        };
+        let word = take("embeddings.word_embeddings.weight", &[config.vocab_size, h])?;
+        let position = take(
+            "embeddings.position_embeddings.weight",
+            &[config.max_position_embeddings, h],
+        )?;
+        let token_type = take("embeddings.token_type_embeddings.weight", &[2, h])?;
+        let embedding_norm = Norm {
+            gamma: take("embeddings.LayerNorm.weight", &[h])?,
+            beta: take("embeddings.LayerNorm.bias", &[h])?,
+        };
+        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        for l in 0..config.num_hidden_layers {
+            let p = format!("encoder.layer.{l}.");
+            let mut dense = |name: &str, outputs: usize, inputs: usize| -> Result<Dense, String> {
+                Ok(Dense {
+                    weight: take(&format!("{p}{name}.weight"), &[outputs, inputs])?,
+                    bias: take(&format!("{p}{name}.bias"), &[outputs])?,
+                    inputs,
+                    outputs,
+                })
+            };
+            let i = config.intermediate_size;
+            let query = dense("attention.self.query", h, h)?;
+            let key = dense("attention.self.key", h, h)?;
+            let value = dense("attention.self.value", h, h)?;
+            let attention_out = dense("attention.output.dense", h, h)?;
+            let intermediate = dense("intermediate.dense", i, h)?;
+            let output = dense("output.dense", h, i)?;
+            let mut norm = |name: &str| -> Result<Norm, String> {
+                Ok(Norm {
+                    gamma: take(&format!("{p}{name}.LayerNorm.weight"), &[h])?,
+                    beta: take(&format!("{p}{name}.LayerNorm.bias"), &[h])?,
+                })
+            };
+            layers.push(Layer {
+                query,
+                key,
+                value,
+                attention_out,
+                attention_norm: norm("attention.output")?,
+                intermediate,
+                output,
+                output_norm: norm("output")?,
+            });
+        }
+        if h % config.num_attention_heads != 0 {
+            return Err(format!(
+                "hidden size {h} is not a multiple of {} heads",
+                config.num_attention_heads
+            ));
+        }
+        Ok(Bert {
+            config,
+            word,
+            position,
+            token_type,
+            embedding_norm,
+            layers,
+        })
+    }
+
+    /// The L2-normalized mean of the last layer's token states. `ids` must be
+    /// non-empty, within the vocabulary and no longer than the positions.
+    pub fn embed(&self, ids: &[u32]) -> Vec<f32> {
+        let h = self.config.hidden_size;
+        let n = ids.len().min(self.config.max_position_embeddings);
+        let mut x = vec![0f32; n * h];
+        for (t, &id) in ids[..n].iter().enumerate() {
+            let id = (id as usize).min(self.config.vocab_size - 1);
+            let row = &mut x[t * h..(t + 1) * h];
+            let (w, p) = (&self.word[id * h..], &self.position[t * h..]);
+            for j in 0..h {
+                row[j] = w[j] + p[j] + self.token_type[j];
+            }
+        }
+        layer_norm(&mut x, &self.embedding_norm, h, self.config.layer_norm_eps);
+        let mut s = Scratch::new(n, h, self.config.intermediate_size);
+        for layer in &self.layers {
+            self.layer(layer, &mut x, &mut s, n);
+        }
+        let mut pooled = vec![0f32; h];
+        for t in 0..n {
+            for (p, v) in pooled.iter_mut().zip(&x[t * h..(t + 1) * h]) {
+                *p += v;
+            }
+        }
+        // The mean's direction is the sum's: normalizing the sum is enough.
+        let norm = pooled.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+        pooled.iter().map(|v| v / norm).collect()
+    }
+
+    fn layer(&self, l: &Layer, x: &mut [f32], s: &mut Scratch, n: usize) {
+        let h = self.config.hidden_size;
+        let heads = self.config.num_attention_heads;
+        let d = h / heads;
+        dense(&l.query, x, &mut s.q, n);
+        dense(&l.key, x, &mut s.k, n);
+        dense(&l.value, x, &mut s.v, n);
+        let scale = 1.0 / (d as f32).sqrt();
+        for head in 0..heads {
+            let off = head * d;
+            // scores = q_h · k_hᵀ / √d, [n, n]
+            // SAFETY: the pointers and strides describe in-bounds views of
+            // `q`, `k` ([n, h] row-major, columns off..off+d) and `scores`.
+            unsafe {
+                matrixmultiply::sgemm(
+                    n,
+                    d,
+                    n,
+                    scale,
+                    s.q.as_ptr().add(off),
+                    h as isize,
+                    1,
+                    s.k.as_ptr().add(off),
+                    1,
+                    h as isize,
+                    0.0,
+                    s.scores.as_mut_ptr(),
+                    n as isize,
+                    1,
+                );
+            }
+            for row in s.scores.chunks_mut(n) {
+                let max = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+                let mut sum = 0.0;
+                for v in row.iter_mut() {
+                    *v = (*v - max).exp();
+                    sum += *v;
+                }
+                for v in row.iter_mut() {
+                    *v /= sum;
+                }
+            }
+            // context_h = scores · v_h, written into columns off..off+d.
+            // SAFETY: as above; `context` is [n, h] row-major.
+            unsafe {
+                matrixmultiply::sgemm(
+                    n,
+                    n,
+                    d,
+                    1.0,
+                    s.scores.as_ptr(),
+                    n as isize,
+                    1,
+                    s.v.as_ptr().add(off),
+                    h as isize,
+                    1,
+                    0.0,
+                    s.context.as_mut_ptr().add(off),
+                    h as isize,
+                    1,
+                );
+            }
+        }
+        dense(&l.attention_out, &s.context, &mut s.q, n);
+        add_norm(x, &s.q, &l.attention_norm, h, self.config.layer_norm_eps);
+        dense(&l.intermediate, x, &mut s.inter, n);
+        for v in s.inter.iter_mut() {
+            *v = gelu(*v);
+        }
+        dense(&l.output, &s.inter, &mut s.q, n);
+        add_norm(x, &s.q, &l.output_norm, h, self.config.layer_norm_eps);
+    }
+}
+
+/// Buffers reused across layers.
+struct Scratch {
+    q: Vec<f32>,
+    k: Vec<f32>,
+    v: Vec<f32>,
+    context: Vec<f32>,
+    scores: Vec<f32>,
+    inter: Vec<f32>,
+}
+
+impl Scratch {
+    fn new(n: usize, h: usize, i: usize) -> Scratch {
+        Scratch {
+            q: vec![0.0; n * h],
+            k: vec![0.0; n * h],
+            v: vec![0.0; n * h],
+            context: vec![0.0; n * h],
+            scores: vec![0.0; n * n],
+            inter: vec![0.0; n * i],
+        }
+    }
+}
+
+/// out[n, outputs] = x[n, inputs] · Wᵀ + b.
+fn dense(layer: &Dense, x: &[f32], out: &mut [f32], n: usize) {
+    let (i, o) = (layer.inputs, layer.outputs);
+    assert!(x.len() >= n * i && out.len() >= n * o && layer.weight.len() == i * o);
+    for row in out[..n * o].chunks_mut(o) {
+        row.copy_from_slice(&layer.bias);
+    }
+    // SAFETY: the assert above bounds every view: x is [n, i], W is [o, i]
+    // read as Wᵀ [i, o] (row stride 1, column stride i), out is [n, o].
+    unsafe {
+        matrixmultiply::sgemm(
+            n,
+            i,
+            o,
+            1.0,
+            x.as_ptr(),
+            i as isize,
+            1,
+            layer.weight.as_ptr(),
+            1,
+            i as isize,
+            1.0,
+            out.as_mut_ptr(),
+            o as isize,
+            1,
+        );
+    }
+}
+
+fn layer_norm(x: &mut [f32], norm: &Norm, h: usize, eps: f32) {
+    for row in x.chunks_mut(h) {
+        let mean = row.iter().sum::<f32>() / h as f32;
+        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / h as f32;
+        let inv = 1.0 / (var + eps).sqrt();
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = (*v - mean) * inv * norm.gamma[j] + norm.beta[j];
+        }
+    }
+}
+
+/// x = LayerNorm(x + y).
+fn add_norm(x: &mut [f32], y: &[f32], norm: &Norm, h: usize, eps: f32) {
+    for (a, b) in x.iter_mut().zip(y) {
+        *a += b;
+    }
+    layer_norm(x, norm, h, eps);
+}
+
+/// GELU with the exact erf (BERT's "gelu"): x/2 · (1 + erf(x/√2)).
+fn gelu(x: f32) -> f32 {
+    0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
+}
+
+/// erf by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7).
+fn erf(x: f32) -> f32 {
+    let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
+    let poly = t
+        * (0.254_829_6
+            + t * (-0.284_496_74 + t * (1.421_413_7 + t * (-1.453_152_1 + t * 1.061_405_4))));
+    let y = 1.0 - poly * (-x * x).exp();
+    if x < 0.0 { -y } else { y }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn erf_matches_reference() {
+        // scipy.special.erf at these points.
+        for (x, want) in [
+            (0.0f32, 0.0f32),
+            (0.5, 0.520_499_9),
+            (-1.0, -0.842_700_8),
+            (2.5, 0.999_593),
+        ] {
+            assert!((erf(x) - want).abs() < 3e-7, "erf({x}) = {}", erf(x));
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! BERT's uncased WordPiece tokenizer, as Hugging Face `tokenizers` runs it
+//! for all-MiniLM-L6-v2 (`BertNormalizer` with lowercase and accent
+//! stripping, `BertPreTokenizer`, `WordPiece` with `##` continuations and at
+//! most 100 characters per word, then `[CLS] … [SEP]`).
+//!
+//! Each step is its own function: [`normalize`] → [`pre_tokenize`] →
+//! [`Vocab::word_pieces`] → [`Vocab::encode`].
+
+use std::collections::HashMap;
+
+use unicode_categories::UnicodeCategories;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Words longer than this (in chars) become `[UNK]`.
+const MAX_WORD_CHARS: usize = 100;
+
+fn is_whitespace(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || c.is_whitespace()
+}
+
+fn is_control(c: char) -> bool {
+    !matches!(c, '\t' | '\n' | '\r') && c.is_other()
+}
+
+fn is_chinese(c: char) -> bool {
+    matches!(u32::from(c),
+        0x4E00..=0x9FFF
+        | 0x3400..=0x4DBF
+        | 0x20000..=0x2A6DF
+        | 0x2A700..=0x2B73F
+        | 0x2B740..=0x2B81F
+        | 0x2B920..=0x2CEAF
+        | 0xF900..=0xFAFF
+        | 0x2F800..=0x2FA1F)
+}
+
+fn is_punctuation(c: char) -> bool {
+    c.is_ascii_punctuation() || c.is_punctuation()
+}
+
+/// Cleans the text (drops NUL, U+FFFD and control characters, maps
+/// whitespace to a space), spaces out CJK ideographs, strips accents (NFD,
+/// then drops combining marks) and lower-cases.
+pub fn normalize(text: &str) -> String {
+    let mut spaced = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\0' || c == '\u{fffd}' || is_control(c) {
+            continue;
+        }
+        if is_whitespace(c) {
+            spaced.push(' ');
+        } else if is_chinese(c) {
+            spaced.push(' ');
+            spaced.push(c);
+            spaced.push(' ');
+        } else {
+            spaced.push(c);
+        }
+    }
+    if spaced.is_ascii() {
+        return spaced.to_ascii_lowercase();
+    }
+    let stripped: String = spaced.nfd().filter(|&c| !is_combining_mark(c)).collect();
+    stripped.to_lowercase()
+}
+
+/// Splits normalized text into words: on whitespace, and every punctuation
+/// character is a word of its own.
+pub fn pre_tokenize(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for chunk in text.split(is_whitespace).filter(|s| !s.is_empty()) {
+        let mut start = 0;
+        for (i, c) in chunk.char_indices() {
+            if is_punctuation(c) {
+                if start < i {
+                    out.push(&chunk[start..i]);
+                }
+                out.push(&chunk[i..i + c.len_utf8()]);
+                start = i + c.len_utf8();
+            }
+        }
+        if start < chunk.len() {
+            out.push(&chunk[start..]);
+        }
+    }
+    out
+}
+
+/// A WordPiece vocabulary (`vocab.txt`: one token per line, id = line number).
+#[derive(Debug, Clone)]
+pub struct Vocab {
+    ids: HashMap<String, u32>,
+    /// With the `##` prefix removed, for continuation pieces.
+    continuation: HashMap<String, u32>,
+    pub unk: u32,
+    pub cls: u32,
+    pub sep: u32,
+    pub len: usize,
+}
+
+impl Vocab {
+    /// Reads `vocab.txt`; `None` if `[UNK]`, `[CLS]` or `[SEP]` is missing.
+    pub fn parse(text: &str) -> Option<Vocab> {
+        let mut ids = HashMap::new();
+        let mut continuation = HashMap::new();
+        let mut len = 0;
+        for (i, line) in text.lines().enumerate() {
+            let id = i as u32;
+            len = i + 1;
+            if let Some(rest) = line.strip_prefix("##") {
+                continuation.entry(rest.to_string()).or_insert(id);
+            }
+            ids.entry(line.to_string()).or_insert(id);
+        }
+        Some(Vocab {
+            unk: *ids.get("[UNK]")?,
+            cls: *ids.get("[CLS]")?,
+            sep: *ids.get("[SEP]")?,
+            ids,
+            continuation,
+            len,
+        })
+    }
+
+    /// A word's pieces by greedy longest match; the whole word is `[UNK]` if
+    /// any part has no piece or it is longer than 100 characters.
+    pub fn word_pieces(&self, word: &str, out: &mut Vec<u32>) {
+        if word.chars().count() > MAX_WORD_CHARS {
+            out.push(self.unk);
+            return;
+        }
+        let mark = out.len();
+        let mut start = 0;
+        while start < word.len() {
+            let table = if start == 0 {
+                &self.ids
+            } else {
+                &self.continuation
+            };
+            let mut end = word.len();
+            let found = loop {
+                if let Some(&id) = table.get(&word[start..end]) {
+                    break Some(id);
+                }
+                match word[start..end].char_indices().next_back() {
+                    Some((i, _)) if i > 0 => end = start + i,
+                    _ => break None,
+                }
+            };
+            let Some(id) = found else {
+                out.truncate(mark);
+                out.push(self.unk);
+                return;
+            };
+            out.push(id);
+            start = end;
+        }
+    }
+
+    /// Token ids of a text: `[CLS]`, its first `max_len - 2` pieces, `[SEP]`.
+    pub fn encode(&self, text: &str, max_len: usize) -> Vec<u32> {
+        let normalized = normalize(text);
+        let mut ids = vec![self.cls];
+        let limit = max_len.max(2) - 1;
+        for word in pre_tokenize(&normalized) {
+            self.word_pieces(word, &mut ids);
+            if ids.len() >= limit {
+                break;
+            }
+        }
+        ids.truncate(limit);
+        ids.push(self.sep);
+        ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocab() -> Vocab {
+        Vocab::parse("[PAD]\n[UNK]\n[CLS]\n[SEP]\nun\n##aff\n##able\nrun\n##ning\n,\ntf\n.\nnn\n")
+            .unwrap()
+    }
+
+    #[test]
+    fn normalizes_like_bert() {
+        assert_eq!(normalize("Héllo\tWORLD\u{0}"), "hello world");
+        assert_eq!(normalize("深度 learning"), " 深  度  learning");
+    }
+
+    #[test]
+    fn splits_punctuation() {
+        assert_eq!(
+            pre_tokenize("tf.nn, conv2d(x)!"),
+            ["tf", ".", "nn", ",", "conv2d", "(", "x", ")", "!"]
+        );
+    }
+
+    #[test]
+    fn greedy_longest_match() {
+        let v = vocab();
+        assert_eq!(
+            v.encode("unaffable running, tf.nn", 64),
+            [2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 3]
+        );
+        // An unknown part makes the whole word [UNK].
+        assert_eq!(v.encode("unxyz", 64), [2, 1, 3]);
+        // Truncation keeps [CLS] and [SEP].
+        assert_eq!(v.encode("unaffable running", 4), [2, 4, 5, 3]);
+    }
+}

@@ -1,0 +1,154 @@
+//! Choosing the model a command uses and giving its posts embeddings: the
+//! built-in hybrid model when the sentence encoder's files are present, the
+//! built-in linear model (with a note on stderr) when they are not, or a named
+//! model, whose encoder must then be present.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use stackmine::classify::encoder::{self, Encoder, EncoderError};
+use stackmine::classify::eval::Example;
+use stackmine::classify::model::{EncoderSpec, Model};
+use stackmine::classify::{self, features::Doc};
+use stackmine::store::Store;
+
+/// A model, and the encoder if it reads one.
+pub struct Loaded {
+    pub model: Model,
+    pub encoder: Option<Encoder>,
+}
+
+/// The model a command names: a .json path, STUDY/models/NAME.json, a
+/// built-in one (`default-hybrid`, `default-linear`), or with no name (or
+/// "default" when the study has no model of that name) the built-in choice:
+/// hybrid when the encoder is present, else linear.
+pub fn load_model(dir: &Path, name: Option<&str>) -> Result<Loaded> {
+    let model = match name {
+        None => return built_in(),
+        Some("default") if !in_study(dir, "default").is_file() => return built_in(),
+        Some(name) => find_model(dir, name)?,
+    };
+    let encoder = match model.encoder() {
+        None => None,
+        Some(spec) => Some(
+            encoder_for(spec)
+                .with_context(|| format!("model {} reads sentence embeddings", model.name))?,
+        ),
+    };
+    Ok(Loaded { model, encoder })
+}
+
+fn in_study(dir: &Path, name: &str) -> std::path::PathBuf {
+    dir.join("models").join(format!("{name}.json"))
+}
+
+/// A model by name, without its encoder (the report reads a model's
+/// validation scores this way). "default" names the built-in linear model,
+/// as classify records it, unless the study has its own.
+pub fn find_model(dir: &Path, name: &str) -> Result<Model> {
+    let as_path = Path::new(name);
+    if name.ends_with(".json") && as_path.is_file() {
+        return Model::load(as_path).with_context(|| format!("cannot load model {name}"));
+    }
+    let path = in_study(dir, name);
+    if path.is_file() {
+        return Ok(Model::load(&path)?);
+    }
+    match name {
+        "default" | "default-linear" => Ok(Model::default_model()?),
+        "default-hybrid" => Ok(Model::default_hybrid()?),
+        _ => bail!(
+            "no model {name:?} in {} (train one: stackmine train --labels SET --name {name})",
+            dir.join("models").display()
+        ),
+    }
+}
+
+/// The built-in hybrid model if its encoder loads and is the one it was
+/// trained with, else the built-in linear model, saying why on stderr.
+fn built_in() -> Result<Loaded> {
+    let hybrid = Model::default_hybrid()?;
+    let Some(spec) = hybrid.encoder() else {
+        bail!(
+            "the built-in hybrid model reads no encoder: rebuild it (scripts/build-default-model.sh)"
+        );
+    };
+    match encoder_for(spec) {
+        Ok(encoder) => Ok(Loaded {
+            model: hybrid,
+            encoder: Some(encoder),
+        }),
+        Err(why) => {
+            eprintln!("note: using the built-in linear model: {why:#}");
+            Ok(Loaded {
+                model: Model::default_model()?,
+                encoder: None,
+            })
+        }
+    }
+}
+
+/// Loads the encoder at `encoder::default_dir()` and checks it is the one
+/// `spec` names.
+pub fn encoder_for(spec: &EncoderSpec) -> Result<Encoder> {
+    let dir = encoder::default_dir();
+    let enc = Encoder::load(&dir).map_err(|e| match e {
+        EncoderError::Missing { .. } => anyhow::anyhow!("{e}"),
+        other => anyhow::Error::new(other).context("cannot load the sentence encoder"),
+    })?;
+    if !spec.fingerprint.is_empty() && enc.fingerprint != spec.fingerprint {
+        bail!(
+            "the encoder at {} has fingerprint {}, the model was trained with {} {}",
+            dir.display(),
+            enc.fingerprint,
+            spec.name,
+            spec.fingerprint
+        );
+    }
+    Ok(enc)
+}
+
+/// The encoder a new hybrid model is trained with, as its spec says.
+pub fn encoder_for_training(spec: &mut EncoderSpec) -> Result<Encoder> {
+    let enc = encoder_for(spec).context("a hybrid model needs the sentence encoder")?;
+    spec.fingerprint = enc.fingerprint.clone();
+    spec.dim = enc.dim();
+    Ok(enc)
+}
+
+/// A progress bar on stderr for embedding `len` posts (hidden with --quiet
+/// or when stderr is not a terminal); it counts only posts not cached.
+pub fn embedding_bar(quiet: bool, len: u64) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "embedding posts [{bar:30}] {pos}/{len} {per_sec} {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Gives labeled examples their embeddings (cached in the store); returns
+/// how many were computed rather than read from the cache.
+pub fn embed_examples(
+    store: &Store,
+    enc: &Encoder,
+    max_tokens: usize,
+    examples: &mut [Example],
+    quiet: bool,
+) -> Result<usize> {
+    let bar = embedding_bar(quiet, examples.len() as u64);
+    let mut posts: Vec<(&str, i64, &mut Doc)> = examples
+        .iter_mut()
+        .map(|e| (e.site.as_str(), e.post_id, &mut e.doc))
+        .collect();
+    let done = |k: u64| bar.inc(k);
+    let n = classify::attach_embeddings(store, enc, max_tokens, &mut posts, &done)?;
+    bar.finish_and_clear();
+    Ok(n)
+}
