@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of `stackmine classify` on a study of ~126,000 questions (the
 # 0.5 GiB benchmark dump ingested with --all-questions: real rows), with the
-# default model on one core (RAYON_NUM_THREADS=1) and on all cores, against
+# built-in linear model on one core (RAYON_NUM_THREADS=1) and on all cores, against
 # the scikit-learn pipeline of benches/baseline/classify_sklearn.py doing the
 # same from the same SQLite file, in the same run. Also times training, and
 # `stackmine report` on the classified study (issue 5: under 5 s at 100,000).
@@ -25,8 +25,8 @@ fi
 n=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from questions').fetchone()[0])" "$study/study.db")
 echo "study: $n questions"
 t() { /usr/bin/time -f "%e" "$@" 2>&1 >/dev/null | tail -1; }
-one=$(RAYON_NUM_THREADS=1 t "$BIN" classify --study "$study")
-all=$(t "$BIN" classify --study "$study")
+one=$(RAYON_NUM_THREADS=1 t "$BIN" classify --study "$study" --model default-linear)
+all=$(t "$BIN" classify --study "$study" --model default-linear)
 train=$(t "$BIN" train --study "$study" --labels dl-questions --kind linear --name bench)
 report=$(t "$BIN" report --study "$study" --out "$OUT/report")
 sk=$(python3 benches/baseline/classify_sklearn.py "$study/study.db" dl-questions)

@@ -260,7 +260,8 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = 0.18)]
     pub alpha: f64,
     /// Tokens the hybrid model embeds per post ([CLS] and [SEP] included).
-    #[arg(long, default_value_t = stackmine::classify::HYBRID_MAX_TOKENS)]
+    #[arg(long, default_value_t = stackmine::classify::HYBRID_MAX_TOKENS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(8..=512))]
     pub max_tokens: usize,
     /// Weight of the embedding beside the TF-IDF fields (hybrid model).
     #[arg(long, default_value_t = stackmine::classify::HYBRID_WEIGHT)]

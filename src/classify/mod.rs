@@ -187,7 +187,12 @@ pub fn attach_embeddings(
         .zip(&hashes)
         .map(|((site, id, _), h)| (*site, *id, h.as_str()))
         .collect();
-    let cached = store.cached_embeddings(&encoder.fingerprint, max_tokens, &keys)?;
+    let mut cached = store.cached_embeddings(&encoder.fingerprint, max_tokens, &keys)?;
+    for c in cached.iter_mut() {
+        if c.as_ref().is_some_and(|e| e.len() != encoder.dim()) {
+            *c = None;
+        }
+    }
     let missing: Vec<usize> = (0..posts.len()).filter(|&i| cached[i].is_none()).collect();
     let mut computed: Vec<Vec<f32>> = Vec::with_capacity(missing.len());
     // In slices, so the cache keeps what was done if a long run is stopped.

@@ -9,6 +9,7 @@ Texts are real labeled questions (title + ". " + prose) from a study built
 from tests/data (see tests/data/README.md for their CC BY-SA attribution).
 
 usage: make_reference.py STUDY/study.db ENCODER_DIR > reference.json
+(benches/baseline/embed_numpy.py imports `load` and `embed` from here.)
 """
 import json, sqlite3, sys
 import numpy as np
@@ -16,11 +17,16 @@ from safetensors.numpy import load_file
 from scipy.special import erf
 from tokenizers import Tokenizer
 
-db, enc = sys.argv[1], sys.argv[2]
-W = load_file(f"{enc}/model.safetensors")
-tok = Tokenizer.from_file(f"{enc}/tokenizer.json")
-tok.enable_truncation(128)
-tok.no_padding()
+W = {}
+
+
+def load(enc, max_tokens=128):
+    """Loads the weights into W; returns the tokenizer."""
+    W.update(load_file(f"{enc}/model.safetensors"))
+    tok = Tokenizer.from_file(f"{enc}/tokenizer.json")
+    tok.enable_truncation(max_tokens)
+    tok.no_padding()
+    return tok
 
 
 def ln(x, p):
@@ -52,19 +58,25 @@ def embed(ids):
     return e / np.linalg.norm(e)
 
 
-rows = sqlite3.connect(db).execute(
-    "SELECT ifnull(q.title,''), q.body_text FROM final_labels f JOIN questions q"
-    " ON q.site = f.site AND q.id = f.post_id ORDER BY f.site, f.post_id"
-).fetchall()
-texts = [f"{t.strip()}. {b.strip()}" for t, b in rows]
-picked = texts[::41] + [t for t in texts if not t.isascii()][:12]
-picked += ["Héllo, 深度学习 naïve tf.nn.conv2d CUDA_ERROR_OUT_OF_MEMORY ﬁx’s — done…", "", "x" * 150]
-out = []
-for i, t in enumerate(picked):
-    ids = tok.encode(t).ids
-    item = {"text": t, "ids": ids}
-    if i % 4 == 0:
-        item["embedding"] = [round(float(v), 7) for v in embed(np.array(ids))]
-    out.append(item)
-json.dump(out, sys.stdout, ensure_ascii=False, indent=0)
-print()
+def main(db, enc):
+    tok = load(enc)
+    rows = sqlite3.connect(db).execute(
+        "SELECT ifnull(q.title,''), q.body_text FROM final_labels f JOIN questions q"
+        " ON q.site = f.site AND q.id = f.post_id ORDER BY f.site, f.post_id"
+    ).fetchall()
+    texts = [f"{t.strip()}. {b.strip()}" for t, b in rows]
+    picked = texts[::41] + [t for t in texts if not t.isascii()][:12]
+    picked += ["Héllo, 深度学习 naïve tf.nn.conv2d CUDA_ERROR_OUT_OF_MEMORY ﬁx’s — done…", "", "x" * 150]
+    out = []
+    for i, t in enumerate(picked):
+        ids = tok.encode(t).ids
+        item = {"text": t, "ids": ids}
+        if i % 4 == 0:
+            item["embedding"] = [round(float(v), 7) for v in embed(np.array(ids))]
+        out.append(item)
+    json.dump(out, sys.stdout, ensure_ascii=False, indent=0)
+    print()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
