@@ -5,12 +5,6 @@ mod util;
 
 use util::{Dir, labeled_study};
 
-fn eval_json(d: &Dir, args: &[&str]) -> serde_json::Value {
-    let mut all = vec!["eval", "--json"];
-    all.extend(args);
-    serde_json::from_str(&d.ok(&all)).unwrap()
-}
-
 /// Cross-validated quality on the shared labels. The figures are deterministic
 /// (seeded folds, deterministic fits), so they are pinned as a snapshot: a
 /// change to them is a change in quality that must be explained.
@@ -18,32 +12,8 @@ fn eval_json(d: &Dir, args: &[&str]) -> serde_json::Value {
 fn cross_validation_is_deterministic_and_the_linear_model_beats_the_keyword_model() {
     let d = Dir::new();
     let s = labeled_study(&d, Some("dl-questions"));
-    let linear = eval_json(
-        &d,
-        &[
-            "--study",
-            &s,
-            "--labels",
-            "dl-questions",
-            "--kind",
-            "linear",
-            "--protocol",
-            "cv5",
-        ],
-    );
-    let again = eval_json(
-        &d,
-        &[
-            "--study",
-            &s,
-            "--labels",
-            "dl-questions",
-            "--kind",
-            "linear",
-            "--protocol",
-            "cv5",
-        ],
-    );
+    let linear = d.eval_protocol(&s, "linear", "cv5");
+    let again = d.eval_protocol(&s, "linear", "cv5");
     assert_eq!(linear, again);
     assert_eq!(linear["items"], 820);
     let f1 = linear["macro_f1"].as_f64().unwrap();
@@ -66,36 +36,12 @@ fn cross_validation_is_deterministic_and_the_linear_model_beats_the_keyword_mode
         assert!(m["support"].as_u64().unwrap() > 0, "{k}");
         assert!(m["f1"].as_f64().unwrap() > 0.3, "{k}: {m}");
     }
-    let keyword = eval_json(
-        &d,
-        &[
-            "--study",
-            &s,
-            "--labels",
-            "dl-questions",
-            "--kind",
-            "keyword",
-            "--protocol",
-            "cv5",
-        ],
-    );
+    let keyword = d.eval_protocol(&s, "keyword", "cv5");
     let kf1 = keyword["macro_f1"].as_f64().unwrap();
     assert!((kf1 - 0.5468).abs() < 0.0001, "keyword cv5 macro F1 {kf1}");
     assert!(kf1 < f1);
     // The study's protocol: stratified 60/40, so 40% of the posts are scored.
-    let study = eval_json(
-        &d,
-        &[
-            "--study",
-            &s,
-            "--labels",
-            "dl-questions",
-            "--kind",
-            "keyword",
-            "--protocol",
-            "study",
-        ],
-    );
+    let study = d.eval_protocol(&s, "keyword", "study");
     assert_eq!(study["items"], 328);
     assert!(
         study["protocol"]
@@ -121,39 +67,7 @@ fn cross_validation_is_deterministic_and_the_linear_model_beats_the_keyword_mode
 fn the_default_model_is_rebuilt_byte_for_byte() {
     let d = Dir::new();
     let s = labeled_study(&d, Some("dl-questions"));
-    let out = d.path("default.json");
-    d.ok(&[
-        "train",
-        "--study",
-        &s,
-        "--labels",
-        "dl-questions",
-        "--kind",
-        "linear",
-        "--c",
-        "10",
-        "--validate",
-        "--name",
-        "default",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let shipped =
-        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/default.json")).unwrap();
-    assert!(
-        std::fs::read(&out).unwrap() == shipped,
-        "models/default.json is stale: run scripts/build-default-model.sh"
-    );
-    // Scoring it on its own training labels says what those numbers are.
-    let e = eval_json(&d, &["--study", &s, "--labels", "dl-questions"]);
-    assert_eq!(e["model"], "default");
-    assert!(
-        e["warning"]
-            .as_str()
-            .unwrap()
-            .contains("trained on these very labels"),
-        "{e}"
-    );
+    util::check_built_in(&d, &s, &["--kind", "linear", "--c", "10"], "default");
     let md = d.ok(&["eval", "--study", &s, "--labels", "dl-questions"]);
     assert!(md.contains("**Warning:**"), "{md}");
 }

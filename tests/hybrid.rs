@@ -6,13 +6,7 @@
 
 mod util;
 
-use util::{Dir, labeled_study, path};
-
-fn eval_json(d: &Dir, args: &[&str]) -> serde_json::Value {
-    let mut all = vec!["eval", "--json"];
-    all.extend(args);
-    serde_json::from_str(&d.ok(&all)).unwrap()
-}
+use util::{Dir, labeled_study};
 
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -27,17 +21,7 @@ fn the_hybrid_model_beats_the_linear_one_and_is_rebuilt_byte_for_byte() {
         return;
     };
     let s = labeled_study(&d, Some("dl-questions"));
-    let cv = [
-        "--study",
-        &s,
-        "--labels",
-        "dl-questions",
-        "--kind",
-        "hybrid",
-        "--protocol",
-        "cv5",
-    ];
-    let hybrid = eval_json(&d, &cv);
+    let hybrid = d.eval_protocol(&s, "hybrid", "cv5");
     assert_eq!(hybrid["items"], 820);
     let f1 = hybrid["macro_f1"].as_f64().unwrap();
     let lenient = hybrid["lenient_accuracy"].as_f64().unwrap();
@@ -55,17 +39,12 @@ fn the_hybrid_model_beats_the_linear_one_and_is_rebuilt_byte_for_byte() {
     // cache and gives the same result.
     let cached = "SELECT COUNT(*) FROM embeddings WHERE max_tokens = 128";
     assert_eq!(d.count(&s, cached), 820);
-    assert_eq!(eval_json(&d, &cv), hybrid);
+    assert_eq!(d.eval_protocol(&s, "hybrid", "cv5"), hybrid);
     assert_eq!(d.count(&s, cached), 820);
 
-    // scripts/build-default-model.sh's command gives models/default-hybrid.json.
-    let out = d.path("default-hybrid.json");
-    d.ok(&[
-        "train",
-        "--study",
-        &s,
-        "--labels",
-        "dl-questions",
+    // scripts/build-default-model.sh's command gives models/default-hybrid.json,
+    // and with the encoder the built-in default is the hybrid model.
+    let settings = [
         "--kind",
         "hybrid",
         "--c",
@@ -74,30 +53,8 @@ fn the_hybrid_model_beats_the_linear_one_and_is_rebuilt_byte_for_byte() {
         "128",
         "--embedding-weight",
         "3",
-        "--validate",
-        "--name",
-        "default-hybrid",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let shipped = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/models/default-hybrid.json"
-    ))
-    .unwrap();
-    assert!(
-        std::fs::read(&out).unwrap() == shipped,
-        "models/default-hybrid.json is stale: run scripts/build-default-model.sh"
-    );
-    // With the encoder, the built-in default is the hybrid model.
-    let e = eval_json(&d, &["--study", &s, "--labels", "dl-questions"]);
-    assert_eq!(e["model"], "default-hybrid");
-    assert!(
-        e["warning"]
-            .as_str()
-            .unwrap()
-            .contains("trained on these very labels")
-    );
+    ];
+    util::check_built_in(&d, &s, &settings, "default-hybrid");
 }
 
 /// A study of the 630 real PyTorch questions: classify with the built-in
@@ -108,14 +65,7 @@ fn classify_with_the_hybrid_default_embeds_each_question_once() {
     let Some(d) = Dir::with_encoder() else {
         return;
     };
-    let s = d.study("s");
-    d.ok(&[
-        "ingest",
-        &path("stackoverflow-pytorch-labeled/Posts.xml"),
-        "--all-questions",
-        "--study",
-        &s,
-    ]);
+    let s = d.pytorch_study();
     let first = d.run(&["classify", "--study", &s]);
     assert!(first.status.success(), "{}", stderr(&first));
     let stdout = String::from_utf8_lossy(&first.stdout);
@@ -187,14 +137,7 @@ fn classify_with_the_hybrid_default_embeds_each_question_once() {
 #[test]
 fn without_the_encoder_the_default_is_linear_and_says_so() {
     let d = Dir::new();
-    let s = d.study("s");
-    d.ok(&[
-        "ingest",
-        &path("stackoverflow-pytorch-labeled/Posts.xml"),
-        "--all-questions",
-        "--study",
-        &s,
-    ]);
+    let s = d.pytorch_study();
     let out = d.run(&["classify", "--study", &s]);
     assert!(out.status.success());
     assert!(

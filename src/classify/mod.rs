@@ -170,8 +170,9 @@ fn text_hash(text: &str) -> String {
 
 /// Fills each post's `Doc::embedding` for a hybrid model: from the store's
 /// cache where the text is unchanged, otherwise by running `encoder` (on all
-/// cores) and caching the result. `done(k)` is called as k more posts are
-/// embedded. Returns how many were embedded (not cached).
+/// cores) and caching the result. `done(k)` is called as k more posts have
+/// their embedding (cached ones first, all at once). Returns how many were
+/// embedded rather than read from the cache.
 pub fn attach_embeddings(
     store: &crate::store::Store,
     encoder: &encoder::Encoder,
@@ -194,6 +195,7 @@ pub fn attach_embeddings(
         }
     }
     let missing: Vec<usize> = (0..posts.len()).filter(|&i| cached[i].is_none()).collect();
+    done((posts.len() - missing.len()) as u64);
     let mut computed: Vec<Vec<f32>> = Vec::with_capacity(missing.len());
     // In slices, so the cache keeps what was done if a long run is stopped.
     for chunk in missing.chunks(256) {

@@ -117,7 +117,7 @@ pub fn encoder_for_training(spec: &mut EncoderSpec) -> Result<Encoder> {
 }
 
 /// A progress bar on stderr for embedding `len` posts (hidden with --quiet
-/// or when stderr is not a terminal); it counts only posts not cached.
+/// or when stderr is not a terminal).
 pub fn embedding_bar(quiet: bool, len: u64) -> indicatif::ProgressBar {
     if quiet {
         return indicatif::ProgressBar::hidden();

@@ -88,6 +88,41 @@ impl Dir {
         stderr
     }
 
+    /// `eval --json ARGS`, parsed.
+    pub fn eval_json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["eval", "--json"];
+        all.extend(args);
+        serde_json::from_str(&self.ok(&all)).expect("eval JSON")
+    }
+
+    /// `eval --json` of a new model of `kind` on label set dl-questions of
+    /// study `s`, by `protocol` (study or cv5), parsed.
+    pub fn eval_protocol(&self, s: &str, kind: &str, protocol: &str) -> serde_json::Value {
+        self.eval_json(&[
+            "--study",
+            s,
+            "--labels",
+            "dl-questions",
+            "--kind",
+            kind,
+            "--protocol",
+            protocol,
+        ])
+    }
+
+    /// A study named `s` of the 630 real PyTorch questions, all kept.
+    pub fn pytorch_study(&self) -> String {
+        let s = self.study("s");
+        self.ok(&[
+            "ingest",
+            &path("stackoverflow-pytorch-labeled/Posts.xml"),
+            "--all-questions",
+            "--study",
+            &s,
+        ]);
+        s
+    }
+
     /// `init` a study named `name` here.
     pub fn study(&self, name: &str) -> String {
         self.ok(&["init", name]);
@@ -316,4 +351,32 @@ pub fn encoder_dir() -> Option<PathBuf> {
         dir.display()
     );
     None
+}
+
+/// Trains on study `s`'s label set dl-questions as scripts/build-default-model.sh
+/// does (`train_args` are its kind and settings), asserts the result is byte for
+/// byte the shipped `models/NAME.json`, and that `eval` with no model scores the
+/// built-in `NAME` on these labels with a training-set warning.
+pub fn check_built_in(d: &Dir, s: &str, train_args: &[&str], name: &str) {
+    let out = d.path(&format!("{name}.json"));
+    let mut args = vec!["train", "--study", s, "--labels", "dl-questions"];
+    args.extend(train_args);
+    args.extend(["--validate", "--name", name, "--out", out.to_str().unwrap()]);
+    d.ok(&args);
+    let shipped =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("models/{name}.json")))
+            .expect("shipped model");
+    assert!(
+        std::fs::read(&out).expect("trained model") == shipped,
+        "models/{name}.json is stale: run scripts/build-default-model.sh"
+    );
+    let e = d.eval_json(&["--study", s, "--labels", "dl-questions"]);
+    assert_eq!(e["model"], name);
+    assert!(
+        e["warning"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("trained on these very labels"),
+        "{e}"
+    );
 }
