@@ -263,6 +263,10 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = stackmine::classify::HYBRID_MAX_TOKENS,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(8..=512))]
     pub max_tokens: usize,
+    /// Stem the words of title, body and code (Snowball English; linear and
+    /// hybrid models).
+    #[arg(long)]
+    pub stem: bool,
     /// Weight of the embedding beside the TF-IDF fields (hybrid model).
     #[arg(long, default_value_t = stackmine::classify::HYBRID_WEIGHT)]
     pub embedding_weight: f32,

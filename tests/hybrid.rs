@@ -21,6 +21,7 @@ fn the_hybrid_model_beats_the_linear_one_and_is_rebuilt_byte_for_byte() {
         return;
     };
     let s = labeled_study(&d, Some("dl-questions"));
+    // Without stemming (the default of `train`; the built-in model stems).
     let hybrid = d.eval_protocol(&s, "hybrid", "cv5");
     assert_eq!(hybrid["items"], 820);
     let f1 = hybrid["macro_f1"].as_f64().unwrap();
@@ -53,6 +54,7 @@ fn the_hybrid_model_beats_the_linear_one_and_is_rebuilt_byte_for_byte() {
         "128",
         "--embedding-weight",
         "3",
+        "--stem",
     ];
     util::check_built_in(&d, &s, &settings, "default-hybrid");
 }

