@@ -117,24 +117,23 @@ pub fn train(
                 .iter()
                 .map(|e| classes.iter().position(|c| c == &e.primary).unwrap_or(0))
                 .collect();
-            if params.kind == Kind::Hybrid {
-                let spec = &params.encoder;
-                let xs: Vec<features::Sparse> = docs
-                    .iter()
-                    .map(|d| features.transform_with_embedding(d, spec.weight))
-                    .collect();
-                let dim = features.dim() + spec.dim;
-                let linear = Linear::fit(&xs, &labels, &classes, dim, params.linear);
-                Classifier::Hybrid {
+            let spec = (params.kind == Kind::Hybrid).then_some(&params.encoder);
+            let xs: Vec<features::Sparse> = docs
+                .iter()
+                .map(|d| match spec {
+                    Some(s) => features.transform_with_embedding(d, s.weight),
+                    None => features.transform(d),
+                })
+                .collect();
+            let dim = features.dim() + spec.map_or(0, |s| s.dim);
+            let linear = Linear::fit(&xs, &labels, &classes, dim, params.linear);
+            match spec {
+                Some(spec) => Classifier::Hybrid {
                     features,
                     encoder: spec.clone(),
                     linear,
-                }
-            } else {
-                let xs: Vec<features::Sparse> =
-                    docs.iter().map(|d| features.transform(d)).collect();
-                let linear = Linear::fit(&xs, &labels, &classes, features.dim(), params.linear);
-                Classifier::Linear { features, linear }
+                },
+                None => Classifier::Linear { features, linear },
             }
         }
     };
@@ -163,13 +162,16 @@ pub fn predict_all(model: &Model, examples: &[&Example]) -> Vec<String> {
         .collect()
 }
 
-/// FNV-1a 64 of a text, in hex (the embedding cache's check that a
-/// question's text is the one embedded).
-fn text_hash(text: &str) -> String {
+/// FNV-1a 64 of some bytes, read one part after the other, in hex: a stable
+/// fingerprint (not a security hash) of training labels, an encoder's files
+/// and the texts behind cached embeddings.
+pub fn fnv1a_hex(parts: &[&[u8]]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    for part in parts {
+        for &b in *part {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
     }
     format!("{h:016x}")
 }
@@ -188,7 +190,7 @@ pub fn attach_embeddings(
 ) -> Result<usize, crate::store::StoreError> {
     use rayon::prelude::*;
     let texts: Vec<String> = posts.iter().map(|(_, _, d)| encoder::doc_text(d)).collect();
-    let hashes: Vec<String> = texts.iter().map(|t| text_hash(t)).collect();
+    let hashes: Vec<String> = texts.iter().map(|t| fnv1a_hex(&[t.as_bytes()])).collect();
     let keys: Vec<(&str, i64, &str)> = posts
         .iter()
         .zip(&hashes)

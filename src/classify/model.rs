@@ -132,12 +132,7 @@ pub fn labels_hash(examples: &[Example]) -> String {
         })
         .collect();
     lines.sort();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in lines.join("\n").bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    super::fnv1a_hex(&[lines.join("\n").as_bytes()])
 }
 
 impl Model {

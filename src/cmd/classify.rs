@@ -9,37 +9,35 @@
 
 use anyhow::Result;
 use rayon::prelude::*;
+use stackmine::classify::features::Doc;
 use stackmine::classify::tokenize::StopWords;
-use stackmine::classify::{self, features::Doc};
 use stackmine::report::fmt::{int, num};
 use stackmine::store::{STORE_FILE, Store};
 
-use super::model::{Loaded, embedding_bar, load_model};
+use super::model::{embedding_bar, load_model};
 use crate::cli::ClassifyArgs;
 
 pub fn run(args: ClassifyArgs, quiet: bool) -> Result<()> {
     let dir = &args.study.study;
     stackmine::study::Study::load(dir)?;
     let mut store = Store::open_existing(&dir.join(STORE_FILE))?;
-    let Loaded { model, encoder } = load_model(dir, args.model.as_deref())?;
+    let loaded = load_model(dir, args.model.as_deref())?;
+    let model = &loaded.model;
     let started = std::time::Instant::now();
     let stop = StopWords::default();
     let mut rows: Vec<(String, i64, String, f64)> = Vec::new();
     let mut embedded = 0;
-    let bar = match encoder {
+    let bar = match model.encoder() {
         Some(_) => embedding_bar(quiet, store.question_count()?),
         None => indicatif::ProgressBar::hidden(),
     };
     let done = |k: u64| bar.inc(k);
     store.for_each_question_doc(4096, |mut batch| {
-        if let (Some(enc), Some(spec)) = (&encoder, model.encoder()) {
-            let mut posts: Vec<(&str, i64, &mut Doc)> = batch
-                .iter_mut()
-                .map(|(site, id, doc)| (site.as_str(), *id, doc))
-                .collect();
-            embedded +=
-                classify::attach_embeddings(&store, enc, spec.max_tokens, &mut posts, &done)?;
-        }
+        let mut posts: Vec<(&str, i64, &mut Doc)> = batch
+            .iter_mut()
+            .map(|(site, id, doc)| (site.as_str(), *id, doc))
+            .collect();
+        embedded += loaded.attach(&store, &mut posts, &done)?;
         let predicted: Vec<(String, i64, String, f64)> = batch
             .into_par_iter()
             .map(|(site, id, doc)| {

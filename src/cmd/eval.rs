@@ -9,12 +9,12 @@
 use anyhow::{Result, bail};
 use stackmine::classify::eval::{self, Evaluation, Example};
 use stackmine::classify::model::labels_hash;
-use stackmine::classify::{self, Kind, TrainParams};
+use stackmine::classify::{self, TrainParams};
 use stackmine::report;
 use stackmine::store::{STORE_FILE, Store};
 use stackmine::study::Study;
 
-use super::model::{Loaded, embed_examples, encoder_for_training, load_model};
+use super::model::{load_model, prepare_training};
 use super::train::params;
 use crate::cli::{EvalArgs, Protocol};
 
@@ -30,18 +30,13 @@ pub fn run(args: EvalArgs, quiet: bool) -> Result<()> {
     let result = match (args.kind, args.protocol) {
         (Some(kind), Some(protocol)) => {
             let mut p = params(kind, &args.params);
-            if kind == Kind::Hybrid {
-                let enc = encoder_for_training(&mut p.encoder)?;
-                let max_tokens = p.encoder.max_tokens;
-                embed_examples(&store, &enc, max_tokens, &mut set.examples, quiet)?;
-            }
+            prepare_training(&store, &mut p, &mut set.examples, quiet)?;
             by_protocol(&set.examples, &study, &p, protocol, &args)
         }
         _ => {
-            let Loaded { model, encoder } = load_model(dir, args.model.as_deref())?;
-            if let (Some(enc), Some(spec)) = (&encoder, model.encoder()) {
-                embed_examples(&store, enc, spec.max_tokens, &mut set.examples, quiet)?;
-            }
+            let loaded = load_model(dir, args.model.as_deref())?;
+            loaded.embed_examples(&store, &mut set.examples, quiet)?;
+            let model = loaded.model;
             let refs: Vec<&Example> = set.examples.iter().collect();
             let predicted = classify::predict_all(&model, &refs);
             let mut e = eval::evaluate(

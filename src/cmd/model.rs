@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use stackmine::classify::encoder::{self, Encoder, EncoderError};
 use stackmine::classify::eval::Example;
 use stackmine::classify::model::{EncoderSpec, Model};
-use stackmine::classify::{self, features::Doc};
+use stackmine::classify::{self, Kind, TrainParams, features::Doc};
 use stackmine::store::Store;
 
 /// A model, and the encoder if it reads one.
@@ -108,12 +108,55 @@ pub fn encoder_for(spec: &EncoderSpec) -> Result<Encoder> {
     Ok(enc)
 }
 
-/// The encoder a new hybrid model is trained with, as its spec says.
-pub fn encoder_for_training(spec: &mut EncoderSpec) -> Result<Encoder> {
-    let enc = encoder_for(spec).context("a hybrid model needs the sentence encoder")?;
-    spec.fingerprint = enc.fingerprint.clone();
-    spec.dim = enc.dim();
-    Ok(enc)
+impl Loaded {
+    /// Gives labeled examples their embeddings if the model reads them;
+    /// returns how many were computed rather than read from the cache.
+    pub fn embed_examples(
+        &self,
+        store: &Store,
+        examples: &mut [Example],
+        quiet: bool,
+    ) -> Result<usize> {
+        match (&self.encoder, self.model.encoder()) {
+            (Some(enc), Some(spec)) => embed_examples(store, enc, spec.max_tokens, examples, quiet),
+            _ => Ok(0),
+        }
+    }
+
+    /// Gives posts their embeddings if the model reads them (`done` as in
+    /// `classify::attach_embeddings`).
+    pub fn attach(
+        &self,
+        store: &Store,
+        posts: &mut [(&str, i64, &mut Doc)],
+        done: &(dyn Fn(u64) + Sync),
+    ) -> Result<usize, stackmine::store::StoreError> {
+        match (&self.encoder, self.model.encoder()) {
+            (Some(enc), Some(spec)) => {
+                classify::attach_embeddings(store, enc, spec.max_tokens, posts, done)
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+/// Before training a new model of `p.kind`: for a hybrid one, loads the
+/// encoder, records its fingerprint and size in `p.encoder`, and embeds the
+/// examples. Returns how many were computed rather than read from the cache
+/// (`None` for other kinds).
+pub fn prepare_training(
+    store: &Store,
+    p: &mut TrainParams,
+    examples: &mut [Example],
+    quiet: bool,
+) -> Result<Option<usize>> {
+    if p.kind != Kind::Hybrid {
+        return Ok(None);
+    }
+    let enc = encoder_for(&p.encoder).context("a hybrid model needs the sentence encoder")?;
+    p.encoder.fingerprint = enc.fingerprint.clone();
+    p.encoder.dim = enc.dim();
+    embed_examples(store, &enc, p.encoder.max_tokens, examples, quiet).map(Some)
 }
 
 /// A progress bar on stderr for embedding `len` posts (hidden with --quiet
@@ -135,7 +178,7 @@ pub fn embedding_bar(quiet: bool, len: u64) -> indicatif::ProgressBar {
 
 /// Gives labeled examples their embeddings (cached in the store); returns
 /// how many were computed rather than read from the cache.
-pub fn embed_examples(
+fn embed_examples(
     store: &Store,
     enc: &Encoder,
     max_tokens: usize,

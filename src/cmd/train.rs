@@ -14,7 +14,7 @@ use stackmine::report::fmt::int;
 use stackmine::store::{STORE_FILE, Store};
 use stackmine::study::Study;
 
-use super::model::{embed_examples, encoder_for_training};
+use super::model::prepare_training;
 use crate::cli::{LossArg, ModelArgs, TrainArgs};
 
 pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
@@ -36,10 +36,7 @@ pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
         bail!("a model name is 1–64 letters, digits, '_', '.' or '-'");
     }
     let mut p = params(args.kind, &args.params);
-    if args.kind == Kind::Hybrid {
-        let enc = encoder_for_training(&mut p.encoder)?;
-        let max_tokens = p.encoder.max_tokens;
-        let embedded = embed_examples(&store, &enc, max_tokens, &mut set.examples, quiet)?;
+    if let Some(embedded) = prepare_training(&store, &mut p, &mut set.examples, quiet)? {
         eprintln!(
             "embedded {} posts with {} ({} were cached)",
             int(embedded as u64),

@@ -206,11 +206,7 @@ impl Store {
                 let stored: String = r.get(0).map_err(&err)?;
                 let blob: Vec<u8> = r.get(1).map_err(&err)?;
                 if stored == hash && blob.len() % 4 == 0 {
-                    found = Some(
-                        blob.chunks_exact(4)
-                            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                            .collect(),
-                    );
+                    found = Some(crate::classify::encoder::f32s_from_le(&blob));
                 }
             }
             out.push(found);

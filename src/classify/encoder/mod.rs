@@ -98,7 +98,7 @@ impl Encoder {
             ));
         }
         let weights = read("model.safetensors")?;
-        let fingerprint = fnv(&[&weights, &vocab_bytes]);
+        let fingerprint = super::fnv1a_hex(&[&weights, &vocab_bytes]);
         let tensors =
             safetensors(&weights).map_err(|m| format("model.safetensors", m.to_string()))?;
         drop(weights);
@@ -129,15 +129,13 @@ impl Encoder {
     }
 }
 
-fn fnv(parts: &[&[u8]]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for &b in *part {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("{h:016x}")
+/// Little-endian f32 values (safetensors data, cached embeddings); a
+/// trailing partial value is ignored.
+pub fn f32s_from_le(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 #[derive(serde::Deserialize)]
@@ -172,11 +170,7 @@ pub fn safetensors(bytes: &[u8]) -> Result<Tensors, &'static str> {
         if raw.len() != 4 * info.shape.iter().product::<usize>() {
             return Err("tensor size does not match its shape");
         }
-        let values = raw
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        out.insert(name, (info.shape, values));
+        out.insert(name, (info.shape, f32s_from_le(raw)));
     }
     Ok(out)
 }
