@@ -8,34 +8,33 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use stackmine::analyze::{findings, stats};
+use stackmine::analyze::findings;
 use stackmine::report::study::{ReportInput, build};
-use stackmine::store::{STORE_FILE, Store};
-use stackmine::study::Study;
 
 use stackmine::classify::model::Model;
 
 use super::model::find_model;
+use super::stats::{self as stats_cmd, StudyData};
 use crate::cli::ReportArgs;
 
 pub fn run(args: ReportArgs) -> Result<()> {
     let out = args.out.unwrap_or_else(|| args.study.study.join("report"));
-    let index = write_report(&args.study.study, &out)?;
+    let dir = &args.study.study;
+    let index = write_report(&stats_cmd::load(dir)?, dir, &out)?;
     println!("report written to {}", index.display());
     Ok(())
 }
 
-/// Writes the report of the study at `dir` into `out`; returns index.html's path.
-pub fn write_report(dir: &Path, out: &Path) -> Result<PathBuf> {
-    let study = Study::load(dir)?;
-    let store = Store::open_existing(&dir.join(STORE_FILE))?;
-    let facts = store.question_facts()?;
+/// Writes the report of the study at `dir` (read by `stats::load`, its
+/// classifications read here) into `out`; returns index.html's path.
+pub fn write_report(data: &StudyData, dir: &Path, out: &Path) -> Result<PathBuf> {
+    let StudyData {
+        study,
+        store,
+        facts,
+        stats,
+    } = data;
     let frameworks: Vec<_> = study.enabled_frameworks().into_iter().cloned().collect();
-    let fw_pairs: Vec<(String, String)> = frameworks
-        .iter()
-        .map(|f| (f.key.clone(), f.name.clone()))
-        .collect();
-    let stats = stats::compute(&fw_pairs, &facts);
     let (model_name, categories_of) = store.classifications()?;
     let model = match &model_name {
         Some(name) => find_model(dir, name).ok(),
@@ -57,7 +56,7 @@ pub fn write_report(dir: &Path, out: &Path) -> Result<PathBuf> {
     let findings = (!categories_of.is_empty()).then(|| {
         let fw_keys: Vec<String> = frameworks.iter().map(|f| f.key.clone()).collect();
         findings::compute(
-            &facts,
+            facts,
             &categories_of,
             &keys,
             &fw_keys,
@@ -80,7 +79,7 @@ pub fn write_report(dir: &Path, out: &Path) -> Result<PathBuf> {
         categories: study.categories.clone(),
         sites: store.sites()?,
         ingests,
-        stats,
+        stats: stats.clone(),
         findings,
         model: model.map(|m| (m.name.clone(), m.kind().to_string(), m.validation.clone())),
         published: study.published.clone(),

@@ -18,11 +18,12 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
     }
     let logs = ingest::ingest_into(&args.study, &args.dumps, &args.opts, quiet)?;
     ingest::print_logs(&logs, std::io::stdout().lock())?;
-    let stats = stats::compute(&args.study)?;
+    let data = stats::load(&args.study)?;
+    let stats = &data.stats;
     let out = args.out.unwrap_or_else(|| args.study.join("report"));
-    stats::write_files(&stats, &out)?;
+    stats::write_files(stats, &out)?;
     println!();
-    report::stats::render_markdown(&stats, std::io::stdout().lock())?;
+    report::stats::render_markdown(stats, std::io::stdout().lock())?;
     println!();
     let bar = stage(quiet, "classifying questions with the default model");
     classify::run(
@@ -36,7 +37,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
     )?;
     bar.finish_and_clear();
     let bar = stage(quiet, "writing the report");
-    let index = report_cmd::write_report(&args.study, &out)?;
+    let index = report_cmd::write_report(&data, &args.study, &out)?;
     bar.finish_and_clear();
     println!("\nreport written to {}", index.display());
     Ok(())

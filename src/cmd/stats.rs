@@ -8,13 +8,13 @@ use std::path::Path;
 use anyhow::Result;
 use stackmine::analyze::stats::{self, Stats};
 use stackmine::report;
-use stackmine::store::{STORE_FILE, Store};
+use stackmine::store::{QuestionFacts, STORE_FILE, Store};
 use stackmine::study::Study;
 
 use crate::cli::StatsArgs;
 
 pub fn run(args: StatsArgs) -> Result<()> {
-    let stats = compute(&args.study.study)?;
+    let stats = load(&args.study.study)?.stats;
     let out = std::io::stdout().lock();
     if args.json {
         report::stats::render_json(&stats, out)?;
@@ -24,8 +24,17 @@ pub fn run(args: StatsArgs) -> Result<()> {
     Ok(())
 }
 
-/// The statistics of the study at `dir`.
-pub fn compute(dir: &Path) -> Result<Stats> {
+/// What `stats`, `report` and `run` read of a study: its file, its store,
+/// every question's facts, and the statistics computed from them.
+pub struct StudyData {
+    pub study: Study,
+    pub store: Store,
+    pub facts: Vec<QuestionFacts>,
+    pub stats: Stats,
+}
+
+/// Reads the study at `dir` and computes its statistics.
+pub fn load(dir: &Path) -> Result<StudyData> {
     let study = Study::load(dir)?;
     let store = Store::open_existing(&dir.join(STORE_FILE))?;
     let facts = store.question_facts()?;
@@ -34,7 +43,13 @@ pub fn compute(dir: &Path) -> Result<Stats> {
         .iter()
         .map(|f| (f.key.clone(), f.name.clone()))
         .collect();
-    Ok(stats::compute(&frameworks, &facts))
+    let stats = stats::compute(&frameworks, &facts);
+    Ok(StudyData {
+        study,
+        store,
+        facts,
+        stats,
+    })
 }
 
 /// Writes the statistics as Markdown and JSON files.
