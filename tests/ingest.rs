@@ -624,8 +624,12 @@ fn old_studies_are_migrated_and_newer_ones_refused() {
         .db(&s)
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     assert_eq!(d.count(&s, "SELECT COUNT(*) FROM batches"), 0);
+    assert_eq!(
+        d.count(&s, "SELECT COUNT(*) FROM sites WHERE as_of IS NOT NULL"),
+        0
+    );
     assert_eq!(d.count(&s, "SELECT COUNT(*) FROM embeddings"), 0);
     d.db(&s).pragma_update(None, "user_version", 99).unwrap();
     let err = d.fails(&["stats", "--study", &s]);

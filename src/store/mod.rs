@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use crate::dump::row::{Answer, Comment, Question};
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The store's file name inside a study folder.
 pub const STORE_FILE: &str = "study.db";
@@ -19,6 +19,7 @@ const SCHEMA: &str = include_str!("schema.sql");
 const SCHEMA_V2: &str = include_str!("schema_v2.sql");
 const SCHEMA_V3: &str = include_str!("schema_v3.sql");
 const SCHEMA_V4: &str = include_str!("schema_v4.sql");
+const SCHEMA_V5: &str = include_str!("schema_v5.sql");
 
 mod classify;
 mod labels;
@@ -217,6 +218,9 @@ impl Store {
         }
         if version < 4 {
             tx.execute_batch(SCHEMA_V4).map_err(&err)?;
+        }
+        if version < 5 {
+            tx.execute_batch(SCHEMA_V5).map_err(&err)?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(&err)?;
