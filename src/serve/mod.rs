@@ -336,6 +336,19 @@ async fn host_check(hosts: Arc<Hosts>, req: Request, next: Next) -> Response {
             "misdirected request: this server answers only to its own host names (see --allow-host)",
         );
     }
+    // A body announced as too large is refused before it is read (the
+    // handlers' limit only applies while reading).
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_BODY as u64) {
+        return plain_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the request body is larger than {} KiB", MAX_BODY / 1024),
+        );
+    }
     next.run(req).await
 }
 
