@@ -150,14 +150,6 @@ fn label_form(annotator: &str, site: &str, id: i64, primary: &str, note: &str) -
     format!("annotator={annotator}&i=0&site={site}&post_id={id}&primary={primary}&note={note}")
 }
 
-/// Distinct bad inputs tried by this file, counted as the tests go; printed
-/// by the tests (`--nocapture`) for the tally.
-static BAD_INPUTS: AtomicUsize = AtomicUsize::new(0);
-
-fn tried(n: usize) {
-    BAD_INPUTS.fetch_add(n, Ordering::Relaxed);
-}
-
 #[test]
 fn a_rebinding_page_can_neither_save_nor_read() {
     let d = Dir::new();
@@ -227,7 +219,6 @@ fn a_rebinding_page_can_neither_save_nor_read() {
         Some(&format!("127.1:{p}")),
         Some("rebind.evil.example"),
     ];
-    tried(bad_hosts.len() + 4);
     for host in &bad_hosts {
         for path in paths {
             let a = req(p, "GET", path, *host, &[], "");
@@ -290,7 +281,6 @@ fn a_rebinding_page_can_neither_save_nor_read() {
         let a = req(p, "POST", "/label/b1", Some(&own), &headers, &form);
         assert_eq!(a.status, 403, "Origin {origin:?}: {a:?}");
     }
-    tried(7);
     assert_eq!(d.count(&s, "SELECT COUNT(*) FROM labels"), 0);
     assert_eq!(d.count(&s, "SELECT COUNT(*) FROM label_history"), 0);
     assert_eq!(d.count(&s, "SELECT COUNT(*) FROM final_labels"), 0);
@@ -343,7 +333,6 @@ fn allow_host_is_for_public_servers_and_checked() {
         ]);
         assert!(err.contains("give a host name"), "{bad}: {err}");
     }
-    tried(10);
     let srv = Srv::start(
         &d,
         &s,
@@ -746,7 +735,6 @@ fn bad_parameters_get_a_4xx_that_says_what_is_wrong() {
             "nope".into(),
         ),
     ];
-    tried(gets.len() + posts_.len());
     // Each as a page (HTML, the message escaped) and as JSON.
     for json in [false, true] {
         let accept: &[(&str, &str)] = if json { &[JSON] } else { &[] };
@@ -825,7 +813,6 @@ fn bad_parameters_get_a_4xx_that_says_what_is_wrong() {
     .unwrap();
     assert_eq!(a.status, 413, "{a:?}");
     assert!(a.json_error().contains("larger than 64 KiB"));
-    tried(4);
     assert_eq!(d.count(&s, "SELECT COUNT(*) FROM label_history"), 0);
 
     // A form whose i is absurd still saves and goes on from the post's own position.
@@ -843,12 +830,7 @@ fn bad_parameters_get_a_4xx_that_says_what_is_wrong() {
         Some("/label/b1?annotator=alice&i=1"),
         "{a:?}"
     );
-    tried(1);
     assert_eq!(d.count(&s, "SELECT COUNT(*) FROM label_history"), 1);
-    eprintln!(
-        "bad inputs tried so far in this process: {}",
-        BAD_INPUTS.load(Ordering::Relaxed)
-    );
 }
 
 #[test]
@@ -882,7 +864,6 @@ fn a_javascript_site_url_is_never_a_link() {
         "//evil.example",
         "https://x.example/\"onmouseover=\"alert(1)",
     ];
-    tried(bad.len());
     for url in bad {
         d.db(&s)
             .execute("UPDATE sites SET url = ?1", [url])

@@ -734,7 +734,7 @@ pub async fn save_final(
             return Err(PageError::bad("choose a final kind"));
         }
         let primary = check_kind(&app, primary)?;
-        let secondary_field = f.text("secondary", MAX_ROOT_CAUSE, "the secondary kinds")?;
+        let secondary_field = f.text("secondary", MAX_ROOT_CAUSE, "the secondary field")?;
         let mut secondary: Vec<String> = Vec::new();
         for k in crate::store::split_kinds(&secondary_field) {
             if k != primary && !secondary.contains(&k) {
