@@ -1294,3 +1294,45 @@ fn load_test_twenty_annotators_and_a_kill_in_the_middle() {
         history.len()
     );
 }
+
+/// Connections that send nothing, or stop in the middle of their headers,
+/// are closed after the idle time (10 s); at most 256 are served at once,
+/// and a request beyond them waits for a free slot instead of failing.
+#[test]
+fn idle_connections_are_closed_and_bounded_in_number() {
+    let d = Dir::new();
+    let s = study_with_batch(&d);
+    let srv = Srv::start(&d, &s, &[]);
+    let p = srv.port;
+    let start = Instant::now();
+    let mut half = TcpStream::connect(("127.0.0.1", p)).unwrap();
+    half.write_all(format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{p}\r\nX-Slow: ").as_bytes())
+        .unwrap();
+    let idle: Vec<TcpStream> = (0..256)
+        .map(|_| TcpStream::connect(("127.0.0.1", p)).unwrap())
+        .collect();
+    // All slots are taken: this request waits until the idle ones are closed.
+    let waiting = std::thread::spawn(move || {
+        let t = Instant::now();
+        let a = req(p, "GET", "/", Some(&format!("127.0.0.1:{p}")), &[], "");
+        (a.status, t.elapsed())
+    });
+    half.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut buf = Vec::new();
+    let _ = half.read_to_end(&mut buf);
+    let closed_after = start.elapsed();
+    assert!(
+        closed_after >= Duration::from_secs(9) && closed_after < Duration::from_secs(25),
+        "half-sent headers closed after {closed_after:?}"
+    );
+    let (status, waited) = waiting.join().unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        waited >= Duration::from_secs(5),
+        "served at once: {waited:?}"
+    );
+    drop(idle);
+    let a = req(p, "GET", "/", Some(&format!("127.0.0.1:{p}")), &[], "");
+    assert_eq!(a.status, 200);
+}

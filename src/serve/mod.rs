@@ -11,8 +11,10 @@
 //! JSON always gets JSON. Every change is written to the store at once in its
 //! own transaction, with history, so killing the server loses nothing saved;
 //! a save that finds the store locked (a long ingest) is retried for
-//! [`SAVE_WINDOW`], then answered `503` with `Retry-After`.
+//! [`SAVE_WINDOW`], then answered `503` with `Retry-After`. Connections are
+//! bounded in number and closed when idle (see `conn`).
 
+mod conn;
 mod hosts;
 mod pages;
 
@@ -63,7 +65,7 @@ pub enum ServeError {
     },
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
-    #[error("cannot set up the store's writer")]
+    #[error("cannot set up the store's connections")]
     Store(#[source] StoreError),
 }
 
@@ -151,6 +153,10 @@ pub fn router(
     writer
         .set_busy_timeout(BUSY_STEP)
         .map_err(ServeError::Store)?;
+    // Reads in WAL mode seldom wait; when they do, no longer than a save.
+    reader
+        .set_busy_timeout(SAVE_WINDOW)
+        .map_err(ServeError::Store)?;
     let state: Shared = Arc::new(AppState {
         reader: Mutex::new(reader),
         writer: Mutex::new(writer),
@@ -228,7 +234,10 @@ pub fn run(reader: Store, writer: Store, study: Study, opts: Options) -> Result<
         println!("listening on http://127.0.0.1:{}/", local.port());
         use std::io::Write;
         std::io::stdout().flush()?;
-        axum::serve(listener, router(reader, writer, study, hosts)?)
+        axum::serve(
+            conn::Bounded::new(listener),
+            router(reader, writer, study, hosts)?,
+        )
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
