@@ -281,6 +281,19 @@ fn a_rebinding_page_can_neither_save_nor_read() {
         let a = req(p, "POST", "/label/b1", Some(&own), &headers, &form);
         assert_eq!(a.status, 403, "Origin {origin:?}: {a:?}");
     }
+    let a = req(
+        p,
+        "POST",
+        "/label/b1",
+        Some(&own),
+        &[FORM, ("Origin", &evil_origin), JSON],
+        &form,
+    );
+    assert_eq!(a.status, 403);
+    assert_eq!(
+        a.json_error(),
+        "cross-origin or Origin-less request refused"
+    );
     assert_eq!(d.count(&s, "SELECT COUNT(*) FROM labels"), 0);
     assert_eq!(d.count(&s, "SELECT COUNT(*) FROM label_history"), 0);
     assert_eq!(d.count(&s, "SELECT COUNT(*) FROM final_labels"), 0);
