@@ -202,12 +202,19 @@ pub struct LabelExportArgs {
 pub struct LabelServeArgs {
     #[command(flatten)]
     pub study: StudyArg,
-    /// Port on 127.0.0.1 (0: any free port).
+    /// Port on 127.0.0.1, 0 to 65535 (0: any free port).
     #[arg(long, default_value_t = 8765)]
     pub port: u16,
     /// Listen on all interfaces instead of loopback only.
     #[arg(long)]
     pub public: bool,
+    /// With --public: one more Host name (or IPv4 address, or [IPv6]) the
+    /// server answers to, as annotators type it in the address bar; repeat for
+    /// more. PORT is 1 to 65535; without it, the bound port. Requests naming
+    /// any other Host get 421 (always allowed: 127.0.0.1, localhost and [::1]
+    /// on the bound port).
+    #[arg(long, value_name = "NAME[:PORT]", requires = "public")]
+    pub allow_host: Vec<stackmine::serve::AllowHost>,
 }
 
 #[derive(Debug, Args)]

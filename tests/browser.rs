@@ -394,3 +394,87 @@ fn the_report_reads_well_in_a_real_browser() {
         c.close().await.unwrap();
     });
 }
+
+/// While another process holds the store's write lock, a save shows
+/// "saving…", gets 503 and is retried by the page itself; it lands once the
+/// lock is gone. Errors are shown in words (the server's JSON message),
+/// never as a raw response.
+#[test]
+fn a_busy_store_is_retried_by_the_page_and_errors_are_words() {
+    let Some((_driver, port)) = driver() else {
+        return;
+    };
+    let d = Dir::new();
+    let s = study_with_batch(&d);
+    let server = Server::start(&d, &s);
+    let base = server.url.clone();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let c = browser(port, &d.path("chromium-profile")).await;
+        c.goto(&format!("{base}/label/b1?annotator=alice&i=0"))
+            .await
+            .unwrap();
+        let lock = d.db(&s);
+        lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let body = c.find(Locator::Css("body")).await.unwrap();
+        body.send_keys("1").await.unwrap();
+        until("saving…", || async {
+            text(&c, "#status").await == "saving…"
+        })
+        .await;
+        until("the retry after a 503", || async {
+            text(&c, "#status").await == "saving… (the store is busy, retrying)"
+        })
+        .await;
+        assert_eq!(d.count(&s, "SELECT COUNT(*) FROM labels"), 0);
+        lock.execute_batch("COMMIT").unwrap();
+        until("the save", || async {
+            c.execute("return document.body.dataset.saves || '0'", vec![])
+                .await
+                .map(|v| v == serde_json::json!("1"))
+                .unwrap_or(false)
+        })
+        .await;
+        assert_eq!(text(&c, "#status").await, "saved");
+        assert_eq!(
+            d.count(
+                &s,
+                "SELECT COUNT(*) FROM labels WHERE annotator = 'alice' AND primary_kind = 'crash'"
+            ),
+            1
+        );
+
+        // A refused save: the server's message, in words.
+        c.execute(
+            "document.querySelector('input[name=post_id]').value = '999'",
+            vec![],
+        )
+        .await
+        .unwrap();
+        body.send_keys("2").await.unwrap();
+        until("the refusal", || async {
+            text(&c, "#status").await.starts_with("not saved:")
+        })
+        .await;
+        assert_eq!(
+            text(&c, "#status").await,
+            "not saved: post stackoverflow.com/999 is not in batch b1"
+        );
+        // A page that is not there: still words, no HTML.
+        c.execute(
+            "document.getElementById('label-form').action = '/no/such/page'",
+            vec![],
+        )
+        .await
+        .unwrap();
+        body.send_keys("3").await.unwrap();
+        until("the 404", || async {
+            text(&c, "#status").await == "not saved: no such page"
+        })
+        .await;
+        let status = text(&c, "#status").await;
+        assert!(!status.contains('<'), "{status}");
+        c.close().await.unwrap();
+    });
+    assert_eq!(d.count(&s, "SELECT COUNT(*) FROM label_history"), 1);
+}

@@ -84,9 +84,12 @@ fn state_changes_need_the_servers_own_origin_and_valid_input() {
             "annotator=alice&site=x&post_id=1&primary=crash".to_string(),
             "not in batch b1",
         ),
-        ("annotator=&primary=crash".to_string(), "annotator must be"),
         (
-            "annotator=alice&post_id=abc&primary=crash".to_string(),
+            "annotator=&primary=crash".to_string(),
+            "annotator is missing",
+        ),
+        (
+            "annotator=alice&site=x&post_id=abc&primary=crash".to_string(),
             "post_id must be a number",
         ),
         (

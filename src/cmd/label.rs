@@ -80,6 +80,12 @@ fn export(args: LabelExportArgs) -> Result<()> {
 fn serve(args: LabelServeArgs) -> Result<()> {
     let dir = &args.study.study;
     let study = Study::load(dir)?;
-    let store = Store::open_existing(&dir.join(STORE_FILE))?;
-    Ok(stackmine::serve::run(store, study, args.port, args.public)?)
+    let reader = Store::open_existing(&dir.join(STORE_FILE))?;
+    let writer = Store::open_existing(&dir.join(STORE_FILE))?;
+    let opts = stackmine::serve::Options {
+        port: args.port,
+        public: args.public,
+        allow_hosts: args.allow_host,
+    };
+    Ok(stackmine::serve::run(reader, writer, study, opts)?)
 }

@@ -1,36 +1,82 @@
-//! The UI's pages and form handlers.
+//! The UI's pages and form handlers. Each handler checks its parameters
+//! (every query and form field: one value at most, names by the name rules,
+//! numbers in range, text within its length), then does its store work on a
+//! blocking thread, so a wait for the store never stalls the server.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::{Shared, sanitize};
-use crate::label::{self, valid_name};
+use super::{
+    ErrorMessage, MAX_BODY, RETRY_AFTER_SECS, Shared, WriteError, is_busy, is_web_url, sanitize,
+    wants_json,
+};
+use crate::label::{self, LabelError, valid_name};
 use crate::report::fmt::{int, opt_int};
 use crate::store::{FinalLabel, LabelRow};
 
 const MAX_NOTE: usize = 2000;
 const MAX_ROOT_CAUSE: usize = 500;
+/// A site name is at most this long (the store's are host names).
+const MAX_SITE: usize = 253;
+/// How much of a bad value an error message repeats.
+const SHOW: usize = 40;
+
+const NAME_RULE: &str = "1–64 letters, digits, '_', '.' or '-'";
 
 /// A page-level failure: a status and a message for people.
-pub struct PageError(StatusCode, String);
+#[derive(Debug)]
+pub struct PageError {
+    status: StatusCode,
+    message: String,
+    retry_after: Option<u32>,
+}
 
 impl PageError {
+    fn new(status: StatusCode, msg: impl Into<String>) -> PageError {
+        PageError {
+            status,
+            message: msg.into(),
+            retry_after: None,
+        }
+    }
     fn bad(msg: impl Into<String>) -> PageError {
-        PageError(StatusCode::BAD_REQUEST, msg.into())
+        PageError::new(StatusCode::BAD_REQUEST, msg)
     }
     fn missing(msg: impl Into<String>) -> PageError {
-        PageError(StatusCode::NOT_FOUND, msg.into())
+        PageError::new(StatusCode::NOT_FOUND, msg)
+    }
+    fn busy() -> PageError {
+        PageError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: "the study's store is busy (another stackmine command is writing to it); \
+                      nothing was saved, try again in a moment"
+                .into(),
+            retry_after: Some(RETRY_AFTER_SECS),
+        }
     }
 }
 
-impl<E: std::error::Error> From<E> for PageError {
+impl<E: std::error::Error + 'static> From<E> for PageError {
     fn from(e: E) -> PageError {
-        PageError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        if is_busy(&e) {
+            return PageError::busy();
+        }
+        PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    }
+}
+
+impl From<WriteError> for PageError {
+    fn from(e: WriteError) -> PageError {
+        match e {
+            WriteError::Busy => PageError::busy(),
+            WriteError::Store(e) => e.into(),
+        }
     }
 }
 
@@ -43,36 +89,192 @@ struct ErrorPage<'a> {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let status = self.0.to_string();
+        let status = self.status.to_string();
         let page = ErrorPage {
             status: &status,
-            message: &self.1,
+            message: &self.message,
         };
-        match page.render() {
-            Ok(html) => (self.0, Html(html)).into_response(),
-            Err(_) => (self.0, self.1).into_response(),
+        let mut res = match page.render() {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(_) => (self.status, self.message.clone()).into_response(),
+        };
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
+        res.extensions_mut().insert(ErrorMessage(self.message));
+        res
     }
 }
 
 type PageResult = Result<Response, PageError>;
 
+/// Runs a handler's store work on a blocking thread; a panic there is a 500,
+/// never a dropped connection.
+async fn blocking(work: impl FnOnce() -> PageResult + Send + 'static) -> Response {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(res)) => res,
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => {
+            PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
 fn render<T: Template>(t: &T) -> PageResult {
     Ok(Html(
         t.render()
-            .map_err(|e| PageError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
+            .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
     )
     .into_response())
 }
 
-fn name_param<'a>(q: &'a HashMap<String, String>, key: &str) -> Result<&'a str, PageError> {
-    let v = q.get(key).map(|s| s.trim()).unwrap_or("");
-    if valid_name(v) {
-        Ok(v)
+/// A value as an error message repeats it: quoted, cut to [`SHOW`] characters.
+fn shown(v: &str) -> String {
+    if v.chars().count() > SHOW {
+        format!("\"{}…\"", v.chars().take(SHOW).collect::<String>())
     } else {
-        Err(PageError::bad(format!(
-            "{key} must be 1–64 letters, digits, '_', '.' or '-'"
-        )))
+        format!("\"{v}\"")
+    }
+}
+
+/// A query string's or form's fields, in order, repeated keys kept.
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn parse(raw: &[u8]) -> Result<Fields, PageError> {
+        serde_urlencoded::from_bytes(raw)
+            .map(Fields)
+            .map_err(|_| PageError::bad("the form is not URL-encoded text"))
+    }
+
+    fn query(raw: Option<String>) -> Result<Fields, PageError> {
+        Fields::parse(raw.unwrap_or_default().as_bytes())
+    }
+
+    /// The one value of `key` (trimmed), `None` if absent; given twice is an error.
+    fn one(&self, key: &str) -> Result<Option<&str>, PageError> {
+        let mut values = self.0.iter().filter(|(k, _)| k == key);
+        match (values.next(), values.next()) {
+            (None, _) => Ok(None),
+            (Some((_, v)), None) => Ok(Some(v.trim())),
+            (Some(_), Some(_)) => Err(PageError::bad(format!("{key} is given more than once"))),
+        }
+    }
+
+    /// Every value of a repeatable `key`.
+    fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+    }
+
+    /// A name (annotator, batch, set, adjudicator) that must be given.
+    fn name(&self, key: &str) -> Result<String, PageError> {
+        let v = self.one(key)?.unwrap_or("");
+        if valid_name(v) {
+            Ok(v.to_string())
+        } else if v.is_empty() {
+            Err(PageError::bad(format!(
+                "{key} is missing: give a name of {NAME_RULE}"
+            )))
+        } else {
+            Err(PageError::bad(format!(
+                "{key} must be {NAME_RULE}, not {}",
+                shown(v)
+            )))
+        }
+    }
+
+    /// An optional name: one that breaks the rules is dropped (it only fills
+    /// in a form field).
+    fn soft_name(&self, key: &str) -> Result<String, PageError> {
+        Ok(self
+            .one(key)?
+            .filter(|v| valid_name(v))
+            .unwrap_or("")
+            .to_string())
+    }
+
+    /// The site of a post (the store's site names are host names).
+    fn site(&self) -> Result<String, PageError> {
+        let v = self.one("site")?.unwrap_or("");
+        if v.is_empty() {
+            return Err(PageError::bad("site is missing"));
+        }
+        if v.len() > MAX_SITE || v.chars().any(char::is_control) {
+            return Err(PageError::bad(format!("there is no site {}", shown(v))));
+        }
+        Ok(v.to_string())
+    }
+
+    /// A post Id: a positive whole number below 2^63.
+    fn post_id(&self) -> Result<i64, PageError> {
+        let v = self.one("post_id")?.unwrap_or("");
+        let n = (!v.is_empty() && v.len() <= 19 && v.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| v.parse::<i64>().ok())
+            .flatten()
+            .filter(|&n| n > 0);
+        n.ok_or_else(|| {
+            PageError::bad(if v.is_empty() {
+                "post_id is missing".to_string()
+            } else {
+                format!(
+                    "post_id must be a number from 1 to {}, not {}",
+                    i64::MAX,
+                    shown(v)
+                )
+            })
+        })
+    }
+
+    /// A text field: at most `max` characters, no control characters but
+    /// tabs and line breaks.
+    fn text(&self, key: &str, max: usize, what: &str) -> Result<String, PageError> {
+        let v = self.one(key)?.unwrap_or("");
+        if v.chars().count() > max {
+            return Err(PageError::bad(format!(
+                "{what} is longer than {max} characters"
+            )));
+        }
+        if v.chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            return Err(PageError::bad(format!("{what} holds a control character")));
+        }
+        Ok(v.to_string())
+    }
+}
+
+/// A batch or set name from the path; anything else is no such page.
+fn path_name(path: Result<Path<String>, PathRejection>, what: &str) -> Result<String, PageError> {
+    match path {
+        Ok(Path(name)) if valid_name(&name) => Ok(name),
+        _ => Err(PageError::missing(format!("no such {what}"))),
+    }
+}
+
+/// The post number `i` of a batch of `len` posts: digits only, below `len`.
+fn post_index(v: Option<&str>, batch: &str, len: usize) -> Result<usize, PageError> {
+    let Some(v) = v else { return Ok(0) };
+    let last = len.saturating_sub(1);
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(PageError::bad(format!(
+            "i must be a post number from 0 to {last}, not {}",
+            shown(v)
+        )));
+    }
+    match v.parse::<usize>() {
+        Ok(i) if i < len => Ok(i),
+        _ => Err(PageError::missing(format!(
+            "post {} is out of range: batch {batch} has {len} posts (i from 0 to {last})",
+            if v.len() > SHOW {
+                shown(v)
+            } else {
+                v.to_string()
+            }
+        ))),
     }
 }
 
@@ -80,8 +282,11 @@ fn label_url(batch: &str, annotator: &str, i: usize) -> String {
     format!("/label/{batch}?annotator={annotator}&i={i}")
 }
 
+/// The link to a post on its site; none unless the site's URL is http(s).
 fn post_link(site_url: Option<&str>, id: i64) -> Option<String> {
-    site_url.map(|u| format!("{}/q/{id}", u.trim_end_matches('/')))
+    site_url
+        .filter(|u| is_web_url(u))
+        .map(|u| format!("{}/q/{id}", u.trim_end_matches('/')))
 }
 
 struct BatchRow {
@@ -98,70 +303,68 @@ struct IndexPage {
     annotator: String,
 }
 
-pub async fn index(
-    State(app): State<Shared>,
-    Query(q): Query<HashMap<String, String>>,
-) -> PageResult {
-    let store = app.store();
-    let mut batches = Vec::new();
-    for b in store.batches()? {
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for l in store.labels(&b.name)? {
-            *counts.entry(l.annotator).or_default() += 1;
+pub async fn index(State(app): State<Shared>, RawQuery(raw): RawQuery) -> Response {
+    blocking(move || {
+        let q = Fields::query(raw)?;
+        let annotator = q.soft_name("annotator")?;
+        let store = app.store();
+        let mut batches = Vec::new();
+        for b in store.batches()? {
+            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+            for l in store.labels(&b.name)? {
+                *counts.entry(l.annotator).or_default() += 1;
+            }
+            let progress = if counts.is_empty() {
+                "—".to_string()
+            } else {
+                counts
+                    .iter()
+                    .map(|(a, n)| format!("{a} {n}/{}", b.size))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            batches.push(BatchRow {
+                name: b.name,
+                size: b.size,
+                progress,
+            });
         }
-        let progress = if counts.is_empty() {
-            "—".to_string()
-        } else {
-            counts
-                .iter()
-                .map(|(a, n)| format!("{a} {n}/{}", b.size))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        batches.push(BatchRow {
-            name: b.name,
-            size: b.size,
-            progress,
-        });
-    }
-    let sets = store
-        .label_sets()?
-        .into_iter()
-        .map(|s| s.name)
-        .filter(|s| !batches.iter().any(|b| &b.name == s))
-        .collect();
-    let annotator = q
-        .get("annotator")
-        .filter(|a| valid_name(a))
-        .cloned()
-        .unwrap_or_default();
-    render(&IndexPage {
-        batches,
-        sets,
-        annotator,
+        let sets = store
+            .label_sets()?
+            .into_iter()
+            .map(|s| s.name)
+            .filter(|s| !batches.iter().any(|b| &b.name == s))
+            .collect();
+        render(&IndexPage {
+            batches,
+            sets,
+            annotator,
+        })
     })
+    .await
 }
 
 /// Opens a batch for an annotator at their first unlabeled post.
-pub async fn start(
-    State(app): State<Shared>,
-    Query(q): Query<HashMap<String, String>>,
-) -> PageResult {
-    let annotator = name_param(&q, "annotator")?;
-    let batch = name_param(&q, "batch")?;
-    let store = app.store();
-    let posts = store.batch_posts(batch)?;
-    if posts.is_empty() {
-        return Err(PageError::missing(format!("no batch named {batch}")));
-    }
-    let done: Vec<(String, i64)> = store
-        .labels(batch)?
-        .into_iter()
-        .filter(|l| l.annotator == annotator)
-        .map(|l| (l.site, l.post_id))
-        .collect();
-    let first = posts.iter().position(|p| !done.contains(p)).unwrap_or(0);
-    Ok(Redirect::to(&label_url(batch, annotator, first)).into_response())
+pub async fn start(State(app): State<Shared>, RawQuery(raw): RawQuery) -> Response {
+    blocking(move || {
+        let q = Fields::query(raw)?;
+        let annotator = q.name("annotator")?;
+        let batch = q.name("batch")?;
+        let store = app.store();
+        let posts = store.batch_posts(&batch)?;
+        if posts.is_empty() {
+            return Err(PageError::missing(format!("no batch named {batch}")));
+        }
+        let done: Vec<(String, i64)> = store
+            .labels(&batch)?
+            .into_iter()
+            .filter(|l| l.annotator == annotator)
+            .map(|l| (l.site, l.post_id))
+            .collect();
+        let first = posts.iter().position(|p| !done.contains(p)).unwrap_or(0);
+        Ok(Redirect::to(&label_url(&batch, &annotator, first)).into_response())
+    })
+    .await
 }
 
 struct CategoryView {
@@ -200,176 +403,186 @@ struct LabelPage {
 
 pub async fn label_page(
     State(app): State<Shared>,
-    Path(batch): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> PageResult {
-    if !valid_name(&batch) {
-        return Err(PageError::missing("no such batch"));
-    }
-    let annotator = name_param(&q, "annotator")?;
-    let i: usize = q
-        .get("i")
-        .map_or(Ok(0), |v| v.parse())
-        .map_err(|_| PageError::bad("i must be a whole number"))?;
-    let store = app.store();
-    let posts = store.batch_posts(&batch)?;
-    if posts.is_empty() {
-        return Err(PageError::missing(format!("no batch named {batch}")));
-    }
-    let Some((site, id)) = posts.get(i) else {
-        return Err(PageError::missing(format!(
-            "batch {batch} has {} posts; there is no post {}",
-            posts.len(),
-            i + 1
-        )));
-    };
-    let post = store
-        .post_view(site, *id)?
-        .ok_or_else(|| PageError::missing(format!("post {site}/{id} is no longer in the study")))?;
-    let mine = store.label(&batch, site, *id, annotator)?;
-    let categories = app
-        .study
-        .categories
-        .iter()
-        .enumerate()
-        .map(|(n, c)| CategoryView {
-            key: c.key.clone(),
-            name: c.name.clone(),
-            description: c.description.clone(),
-            number: n + 1,
-            primary: mine.as_ref().is_some_and(|l| l.primary == c.key),
-            secondary: mine.as_ref().is_some_and(|l| l.secondary.contains(&c.key)),
+    batch: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    blocking(move || {
+        let batch = path_name(batch, "batch")?;
+        let q = Fields::query(raw)?;
+        let annotator = q.name("annotator")?;
+        let store = app.store();
+        let posts = store.batch_posts(&batch)?;
+        if posts.is_empty() {
+            return Err(PageError::missing(format!("no batch named {batch}")));
+        }
+        let i = post_index(q.one("i")?, &batch, posts.len())?;
+        let (site, id) = &posts[i];
+        let post = store.post_view(site, *id)?.ok_or_else(|| {
+            PageError::missing(format!("post {site}/{id} is no longer in the study"))
+        })?;
+        let mine = store.label(&batch, site, *id, &annotator)?;
+        let categories = app
+            .study
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(n, c)| CategoryView {
+                key: c.key.clone(),
+                name: c.name.clone(),
+                description: c.description.clone(),
+                number: n + 1,
+                primary: mine.as_ref().is_some_and(|l| l.primary == c.key),
+                secondary: mine.as_ref().is_some_and(|l| l.secondary.contains(&c.key)),
+            })
+            .collect();
+        render(&LabelPage {
+            batch: batch.clone(),
+            annotator: annotator.clone(),
+            index: i,
+            position: i + 1,
+            total: posts.len(),
+            prev_url: (i > 0).then(|| label_url(&batch, &annotator, i - 1)),
+            next_url: (i + 1 < posts.len()).then(|| label_url(&batch, &annotator, i + 1)),
+            site: post.site.clone(),
+            post_id: post.id,
+            title: post.title.clone(),
+            tags: post.tags.clone(),
+            body: sanitize(&post.body_html),
+            link: post_link(post.site_url.as_deref(), post.id),
+            created: post.created.get(..10).unwrap_or(&post.created).to_string(),
+            score: opt_int(post.score),
+            views: opt_int(post.view_count),
+            categories,
+            note: mine.as_ref().map(|l| l.note.clone()).unwrap_or_default(),
+            root_cause: mine
+                .as_ref()
+                .map(|l| l.root_cause.clone())
+                .unwrap_or_default(),
+            labeled: mine.is_some(),
         })
-        .collect();
-    render(&LabelPage {
-        batch: batch.clone(),
-        annotator: annotator.to_string(),
-        index: i,
-        position: i + 1,
-        total: posts.len(),
-        prev_url: (i > 0).then(|| label_url(&batch, annotator, i - 1)),
-        next_url: (i + 1 < posts.len()).then(|| label_url(&batch, annotator, i + 1)),
-        site: post.site.clone(),
-        post_id: post.id,
-        title: post.title.clone(),
-        tags: post.tags.clone(),
-        body: sanitize(&post.body_html),
-        link: post_link(post.site_url.as_deref(), post.id),
-        created: post.created.get(..10).unwrap_or(&post.created).to_string(),
-        score: opt_int(post.score),
-        views: opt_int(post.view_count),
-        categories,
-        note: mine.as_ref().map(|l| l.note.clone()).unwrap_or_default(),
-        root_cause: mine
-            .as_ref()
-            .map(|l| l.root_cause.clone())
-            .unwrap_or_default(),
-        labeled: mine.is_some(),
     })
+    .await
 }
 
-/// A form body as its fields (repeated keys kept).
-fn fields(body: &Bytes) -> Result<Vec<(String, String)>, PageError> {
-    serde_urlencoded::from_bytes(body).map_err(|e| PageError::bad(format!("bad form: {e}")))
-}
-
-fn field<'a>(f: &'a [(String, String)], key: &str) -> &'a str {
-    f.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.trim())
-        .unwrap_or("")
-}
-
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
+/// A form post's fields: URL-encoded, at most [`MAX_BODY`] bytes.
+fn form(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Fields, PageError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            PageError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the form is larger than {} KiB", MAX_BODY / 1024),
+            )
+        } else {
+            PageError::bad("the form could not be read")
+        }
+    })?;
+    let form_type = headers
+        .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"))
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !form_type {
+        return Err(PageError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the form as application/x-www-form-urlencoded",
+        ));
+    }
+    Fields::parse(&body)
 }
 
 fn check_kind(app: &Shared, kind: &str) -> Result<String, PageError> {
     if app.study.categories.iter().any(|c| c.key == kind) {
         Ok(kind.to_string())
     } else {
-        Err(PageError::bad(format!("unknown category {kind:?}")))
+        let keys: Vec<&str> = app
+            .study
+            .categories
+            .iter()
+            .map(|c| c.key.as_str())
+            .collect();
+        Err(PageError::bad(format!(
+            "unknown category {}: the study's are {}",
+            shown(kind),
+            keys.join(", ")
+        )))
     }
 }
 
-fn check_len(value: &str, max: usize, what: &str) -> Result<String, PageError> {
-    if value.chars().count() > max {
-        return Err(PageError::bad(format!(
-            "{what} is longer than {max} characters"
-        )));
-    }
-    Ok(value.to_string())
-}
-
-/// Stores an annotator's label at once.
+/// Stores an annotator's label at once; `Ok` means committed.
 pub async fn save_label(
     State(app): State<Shared>,
-    Path(batch): Path<String>,
+    batch: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
-    body: Bytes,
-) -> PageResult {
-    let f = fields(&body)?;
-    let annotator = field(&f, "annotator");
-    if !valid_name(annotator) {
-        return Err(PageError::bad(
-            "annotator must be 1–64 letters, digits, '_', '.' or '-'",
-        ));
-    }
-    let site = field(&f, "site").to_string();
-    let post_id: i64 = field(&f, "post_id")
-        .parse()
-        .map_err(|_| PageError::bad("post_id must be a number"))?;
-    let i: usize = field(&f, "i").parse().unwrap_or(0);
-    let primary = field(&f, "primary");
-    if primary.is_empty() {
-        return Err(PageError::bad("choose a primary kind"));
-    }
-    let primary = check_kind(&app, primary)?;
-    let mut secondary = Vec::new();
-    for (k, v) in &f {
-        if k == "secondary" && !v.is_empty() && v != &primary && !secondary.contains(v) {
-            secondary.push(check_kind(&app, v)?);
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    blocking(move || {
+        let batch = path_name(batch, "batch")?;
+        let f = form(&headers, body)?;
+        let annotator = f.name("annotator")?;
+        let site = f.site()?;
+        let post_id = f.post_id()?;
+        // The page sends its position and the submit button `next`; the
+        // position used is the post's own, whatever `i` says.
+        f.one("i")?;
+        let next = f.one("next")? == Some("1");
+        let primary = f.one("primary")?.unwrap_or("");
+        if primary.is_empty() {
+            return Err(PageError::bad("choose a primary kind"));
         }
-    }
-    let note = check_len(field(&f, "note"), MAX_NOTE, "the note")?;
-    let root_cause = check_len(field(&f, "root_cause"), MAX_ROOT_CAUSE, "the root cause")?;
-    let mut store = app.store();
-    let posts = store.batch_posts(&batch)?;
-    if !posts.iter().any(|(s, id)| s == &site && *id == post_id) {
-        return Err(PageError::bad(format!(
-            "post {site}/{post_id} is not in batch {batch}"
-        )));
-    }
-    store.save_label(&LabelRow {
-        set_name: batch.clone(),
-        site,
-        post_id,
-        annotator: annotator.to_string(),
-        primary,
-        secondary,
-        note,
-        root_cause,
-    })?;
-    if wants_json(&headers) {
-        return Ok((
-            [(header::CONTENT_TYPE, "application/json")],
-            "{\"saved\":true}",
-        )
-            .into_response());
-    }
-    let to = if field(&f, "next") == "1" {
-        if i + 1 < posts.len() {
-            label_url(&batch, annotator, i + 1)
+        let primary = check_kind(&app, primary)?;
+        let mut secondary = Vec::new();
+        for v in f.all("secondary") {
+            if !v.is_empty() && v != primary && !secondary.iter().any(|s| s == v) {
+                secondary.push(check_kind(&app, v)?);
+            }
+        }
+        let note = f.text("note", MAX_NOTE, "the note")?;
+        let root_cause = f.text("root_cause", MAX_ROOT_CAUSE, "the root cause")?;
+        let posts = app.store().batch_posts(&batch)?;
+        if posts.is_empty() {
+            return Err(PageError::missing(format!("no batch named {batch}")));
+        }
+        let Some(i) = posts
+            .iter()
+            .position(|(s, id)| s == &site && *id == post_id)
+        else {
+            return Err(PageError::bad(format!(
+                "post {site}/{post_id} is not in batch {batch}"
+            )));
+        };
+        let row = LabelRow {
+            set_name: batch.clone(),
+            site,
+            post_id,
+            annotator: annotator.clone(),
+            primary,
+            secondary,
+            note,
+            root_cause,
+        };
+        app.write(|store| store.save_label(&row))?;
+        if wants_json(&headers) {
+            return Ok((
+                [(header::CONTENT_TYPE, "application/json")],
+                "{\"saved\":true}",
+            )
+                .into_response());
+        }
+        let to = if next {
+            if i + 1 < posts.len() {
+                label_url(&batch, &annotator, i + 1)
+            } else {
+                format!("/?annotator={annotator}")
+            }
         } else {
-            format!("/?annotator={annotator}")
-        }
-    } else {
-        label_url(&batch, annotator, i)
-    };
-    Ok(Redirect::to(&to).into_response())
+            label_url(&batch, &annotator, i)
+        };
+        Ok(Redirect::to(&to).into_response())
+    })
+    .await
 }
 
 struct SideLabel {
@@ -407,126 +620,155 @@ struct AdjudicatePage {
     items: Vec<AdjItem>,
 }
 
-/// The disagreements of a set, each annotator's labels side by side.
-pub async fn adjudicate_page(
-    State(app): State<Shared>,
-    Path(set): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> PageResult {
-    let store = app.store();
-    let posts = label::gather(&store, &set).map_err(|e| PageError::missing(e.to_string()))?;
-    let adjudicator = q
-        .get("adjudicator")
-        .filter(|a| valid_name(a))
-        .cloned()
-        .unwrap_or_default();
-    let mut annotators: Vec<&String> = posts.values().flat_map(|p| p.by_annotator.keys()).collect();
-    annotators.sort();
-    annotators.dedup();
-    let mut items = Vec::new();
-    for ((site, id), p) in &posts {
-        let mut primaries = p.by_annotator.values().map(|l| &l.primary);
-        let Some(first) = primaries.next() else {
-            continue;
-        };
-        if p.by_annotator.len() < 2 || primaries.all(|x| x == first) {
-            continue;
-        }
-        let view = store.post_view(site, *id)?;
-        let decided = p.final_label.as_ref().map(|f| f.primary.clone());
-        items.push(AdjItem {
-            site: site.clone(),
-            post_id: *id,
-            title: view.as_ref().map(|v| v.title.clone()).unwrap_or_default(),
-            link: view
-                .as_ref()
-                .and_then(|v| post_link(v.site_url.as_deref(), *id)),
-            labels: p
-                .by_annotator
-                .values()
-                .map(|l| SideLabel {
-                    annotator: l.annotator.clone(),
-                    primary: l.primary.clone(),
-                    secondary: l.secondary.join(", "),
-                    note: l.note.clone(),
-                    root_cause: l.root_cause.clone(),
-                })
-                .collect(),
-            options: app
-                .study
-                .categories
-                .iter()
-                .map(|c| Option_ {
-                    key: c.key.clone(),
-                    name: c.name.clone(),
-                    selected: decided.as_deref() == Some(c.key.as_str()),
-                })
-                .collect(),
-            secondary: p
-                .final_label
-                .as_ref()
-                .map(|f| f.secondary.join(";"))
-                .unwrap_or_default(),
-            decided,
-        });
-    }
-    let decided = items.iter().filter(|i| i.decided.is_some()).count();
-    render(&AdjudicatePage {
-        set,
-        adjudicator,
-        annotators: annotators
-            .iter()
-            .map(|a| a.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        decided: int(decided as u64),
-        items,
+/// A set's labels; an unknown set is no such page.
+fn gather(
+    store: &crate::store::Store,
+    set: &str,
+) -> Result<BTreeMap<(String, i64), label::PostLabels>, PageError> {
+    label::gather(store, set).map_err(|e| match e {
+        LabelError::NoSet(_) => PageError::missing(e.to_string()),
+        e => e.into(),
     })
 }
 
-/// Records the adjudicated label of a post.
+/// The disagreements of a set, each annotator's labels side by side.
+pub async fn adjudicate_page(
+    State(app): State<Shared>,
+    set: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    blocking(move || {
+        let set = path_name(set, "label set")?;
+        let q = Fields::query(raw)?;
+        let adjudicator = q.soft_name("adjudicator")?;
+        let store = app.store();
+        let posts = gather(&store, &set)?;
+        let mut annotators: Vec<&String> =
+            posts.values().flat_map(|p| p.by_annotator.keys()).collect();
+        annotators.sort();
+        annotators.dedup();
+        let mut items = Vec::new();
+        for ((site, id), p) in &posts {
+            let mut primaries = p.by_annotator.values().map(|l| &l.primary);
+            let Some(first) = primaries.next() else {
+                continue;
+            };
+            if p.by_annotator.len() < 2 || primaries.all(|x| x == first) {
+                continue;
+            }
+            let view = store.post_view(site, *id)?;
+            let decided = p.final_label.as_ref().map(|f| f.primary.clone());
+            items.push(AdjItem {
+                site: site.clone(),
+                post_id: *id,
+                title: view.as_ref().map(|v| v.title.clone()).unwrap_or_default(),
+                link: view
+                    .as_ref()
+                    .and_then(|v| post_link(v.site_url.as_deref(), *id)),
+                labels: p
+                    .by_annotator
+                    .values()
+                    .map(|l| SideLabel {
+                        annotator: l.annotator.clone(),
+                        primary: l.primary.clone(),
+                        secondary: l.secondary.join(", "),
+                        note: l.note.clone(),
+                        root_cause: l.root_cause.clone(),
+                    })
+                    .collect(),
+                options: app
+                    .study
+                    .categories
+                    .iter()
+                    .map(|c| Option_ {
+                        key: c.key.clone(),
+                        name: c.name.clone(),
+                        selected: decided.as_deref() == Some(c.key.as_str()),
+                    })
+                    .collect(),
+                secondary: p
+                    .final_label
+                    .as_ref()
+                    .map(|f| f.secondary.join(";"))
+                    .unwrap_or_default(),
+                decided,
+            });
+        }
+        let decided = items.iter().filter(|i| i.decided.is_some()).count();
+        render(&AdjudicatePage {
+            set: set.clone(),
+            adjudicator,
+            annotators: annotators
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            decided: int(decided as u64),
+            items,
+        })
+    })
+    .await
+}
+
+/// Records the adjudicated label of a post; `Ok` means committed.
 pub async fn save_final(
     State(app): State<Shared>,
-    Path(set): Path<String>,
-    body: Bytes,
-) -> PageResult {
-    let f = fields(&body)?;
-    let adjudicator = field(&f, "adjudicator");
-    if !valid_name(adjudicator) {
-        return Err(PageError::bad("give your name as adjudicator first"));
-    }
-    let site = field(&f, "site").to_string();
-    let post_id: i64 = field(&f, "post_id")
-        .parse()
-        .map_err(|_| PageError::bad("post_id must be a number"))?;
-    let primary = check_kind(&app, field(&f, "primary"))?;
-    let secondary = crate::store::split_kinds(field(&f, "secondary"))
-        .into_iter()
-        .filter(|k| k != &primary)
-        .map(|k| check_kind(&app, &k))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut store = app.store();
-    let posts = label::gather(&store, &set).map_err(|e| PageError::missing(e.to_string()))?;
-    if !posts.contains_key(&(site.clone(), post_id)) {
-        return Err(PageError::bad(format!(
-            "post {site}/{post_id} has no labels in set {set}"
-        )));
-    }
-    store.save_final(
-        &set,
-        &FinalLabel {
+    set: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    blocking(move || {
+        let set = path_name(set, "label set")?;
+        let f = form(&headers, body)?;
+        let adjudicator = f.one("adjudicator")?.unwrap_or("");
+        if !valid_name(adjudicator) {
+            return Err(PageError::bad(format!(
+                "give your name as adjudicator first ({NAME_RULE})"
+            )));
+        }
+        let adjudicator = adjudicator.to_string();
+        let site = f.site()?;
+        let post_id = f.post_id()?;
+        let primary = f.one("primary")?.unwrap_or("");
+        if primary.is_empty() {
+            return Err(PageError::bad("choose a final kind"));
+        }
+        let primary = check_kind(&app, primary)?;
+        let secondary_field = f.text("secondary", MAX_ROOT_CAUSE, "the secondary field")?;
+        let mut secondary: Vec<String> = Vec::new();
+        for k in crate::store::split_kinds(&secondary_field) {
+            if k != primary && !secondary.contains(&k) {
+                secondary.push(check_kind(&app, &k)?);
+            }
+        }
+        let posts = gather(&app.store(), &set)?;
+        if !posts.contains_key(&(site.clone(), post_id)) {
+            return Err(PageError::bad(format!(
+                "post {site}/{post_id} has no labels in set {set}"
+            )));
+        }
+        let decision = FinalLabel {
             site: site.clone(),
             post_id,
             primary,
             secondary,
-            decided_by: adjudicator.to_string(),
+            decided_by: adjudicator.clone(),
             note: String::new(),
-        },
-    )?;
-    Ok(Redirect::to(&format!(
-        "/adjudicate/{set}?adjudicator={adjudicator}#post-{site}-{post_id}"
-    ))
-    .into_response())
+        };
+        app.write(|store| store.save_final(&set, &decision))?;
+        if wants_json(&headers) {
+            return Ok((
+                [(header::CONTENT_TYPE, "application/json")],
+                "{\"saved\":true}",
+            )
+                .into_response());
+        }
+        Ok(Redirect::to(&format!(
+            "/adjudicate/{set}?adjudicator={adjudicator}#post-{site}-{post_id}"
+        ))
+        .into_response())
+    })
+    .await
 }
 
 pub async fn script() -> Response {
@@ -547,4 +789,46 @@ pub async fn style() -> Response {
 
 pub async fn not_found() -> PageError {
     PageError::missing("no such page")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn post_numbers_are_checked_without_overflow() {
+        assert_eq!(post_index(None, "b1", 3).ok(), Some(0));
+        assert_eq!(post_index(Some("2"), "b1", 3).ok(), Some(2));
+        let msg = |v: &str| post_index(Some(v), "b1", 24).err().unwrap().message;
+        assert_eq!(
+            msg("18446744073709551615"),
+            "post 18446744073709551615 is out of range: batch b1 has 24 posts (i from 0 to 23)"
+        );
+        assert!(msg("24").starts_with("post 24 is out of range"));
+        assert!(msg(&"9".repeat(500)).contains("…"));
+        for bad in ["-1", "", "x", "+1", "1.0", " 1", "0x1"] {
+            assert!(
+                msg(bad).starts_with("i must be a post number from 0 to 23"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn repeated_fields_are_refused() {
+        let f = Fields::parse(b"primary=crash&primary=training&secondary=a&secondary=b").unwrap();
+        assert!(f.one("primary").is_err());
+        assert_eq!(f.all("secondary").count(), 2);
+        assert_eq!(f.one("note").ok(), Some(None));
+    }
+
+    #[test]
+    fn links_only_to_web_urls() {
+        assert_eq!(
+            post_link(Some("https://stackoverflow.com/"), 7).as_deref(),
+            Some("https://stackoverflow.com/q/7")
+        );
+        assert_eq!(post_link(Some("javascript:alert(1)//"), 7), None);
+        assert_eq!(post_link(None, 7), None);
+    }
 }

@@ -282,6 +282,12 @@ impl Store {
         tx.commit().map_err(&err)
     }
 
+    /// How long a statement waits for another connection's write lock
+    /// before failing with "database is locked" (the server retries itself).
+    pub fn set_busy_timeout(&self, timeout: std::time::Duration) -> Result<(), StoreError> {
+        self.q(self.conn.busy_timeout(timeout))
+    }
+
     /// Every annotator label of a set, by site, post and annotator.
     pub fn labels(&self, set: &str) -> Result<Vec<LabelRow>, StoreError> {
         let mut stmt = self.q(self.conn.prepare(
