@@ -237,6 +237,13 @@ pub struct DrawReport {
     pub note: Option<String>,
 }
 
+/// A number as written (`0.05`), or in scientific notation when that is
+/// long (`1e-200`).
+fn short(x: f64) -> String {
+    let s = x.to_string();
+    if s.len() > 12 { format!("{x:e}") } else { s }
+}
+
 /// Draws a batch: seeded, reproducible, never a question in `exclude`.
 /// Candidates are put in (site, Id) order first, so the draw does not depend
 /// on the order the store returns them in. A draw that would be empty is an
@@ -270,7 +277,9 @@ pub fn draw_batch(
                 (raw.round() as u64).clamp(1, population),
                 Some(raw),
                 format!(
-                    "Cochran, {confidence} confidence, {margin} margin, finite population {population}"
+                    "Cochran, {} confidence, {} margin, finite population {population}",
+                    short(confidence),
+                    short(margin)
                 ),
             )
         }
@@ -286,7 +295,8 @@ pub fn draw_batch(
     let note = match (size, cochran_raw) {
         (SizeRule::Cochran { margin, .. }, Some(raw)) if raw.round() as u64 >= population => {
             Some(format!(
-                "Cochran's size for a margin of {margin} is the whole population ({population} questions): the batch takes every question available"
+                "Cochran's size for a margin of {} is the whole population ({population} questions): the batch takes every question available",
+                short(margin)
             ))
         }
         (SizeRule::Cochran { .. }, Some(raw)) if raw.round() < 1.0 => Some(format!(

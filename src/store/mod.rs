@@ -284,7 +284,13 @@ fn table_list(tables: &[String]) -> String {
 /// How a read-only open reads the file (see [`read_mode`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadMode {
-    /// `mode=ro`: SQLite's shared-memory index, created if need be.
+    /// A writable folder: an ordinary connection with `PRAGMA query_only`,
+    /// so nothing can be written through it, yet, being able to checkpoint,
+    /// it removes the -wal and -shm files when it closes last (a `mode=ro`
+    /// connection would leave them in the study folder) and it reads safely
+    /// while another process writes.
+    QueryOnly,
+    /// `mode=ro`: reads the write-ahead log through its existing -shm index.
     ReadOnly,
     /// `mode=ro&immutable=1`: no locks, no -wal or -shm; exact when the file
     /// holds every committed change (no write-ahead log to read).
@@ -297,7 +303,7 @@ pub enum ReadMode {
 /// read correctly (committed changes in a log that cannot be indexed).
 pub fn read_mode(folder_writable: bool, wal_has_data: bool, shm_exists: bool) -> Option<ReadMode> {
     match (folder_writable, wal_has_data, shm_exists) {
-        (true, _, _) => Some(ReadMode::ReadOnly),
+        (true, _, _) => Some(ReadMode::QueryOnly),
         (false, false, _) => Some(ReadMode::Immutable),
         (false, true, true) => Some(ReadMode::ReadOnly),
         (false, true, false) => None,
@@ -349,7 +355,7 @@ fn file_uri(path: &Path, query: &str) -> String {
 fn open_uri(path: &Path, mode: ReadMode) -> Result<Connection, rusqlite::Error> {
     use rusqlite::OpenFlags;
     let query = match mode {
-        ReadMode::ReadOnly => "mode=ro",
+        ReadMode::ReadOnly | ReadMode::QueryOnly => "mode=ro",
         ReadMode::Immutable => "mode=ro&immutable=1",
     };
     Connection::open_with_flags(
@@ -477,8 +483,8 @@ impl Store {
     }
 
     /// Opens an existing store for reading only, for commands that do not
-    /// change the study: works on a read-only folder or mount (without -wal
-    /// or -shm files where there is no log to read). An older store is
+    /// change the study (see [`read_mode`]): works on a read-only folder or
+    /// mount, creating no -wal or -shm file there. An older store is
     /// migrated when the folder is writable, as a writing open would.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
         Store::open_checked(path, false, false)
@@ -519,6 +525,14 @@ impl Store {
                         path: path.to_path_buf(),
                     })?;
                 let err = sql_err(path.to_path_buf());
+                if mode == ReadMode::QueryOnly {
+                    let store = Store::open_at(path)?;
+                    store
+                        .conn
+                        .pragma_update(None, "query_only", true)
+                        .map_err(&err)?;
+                    return Ok(store);
+                }
                 let conn = open_uri(path, mode).map_err(&err)?;
                 conn.busy_timeout(std::time::Duration::from_secs(10))
                     .map_err(&err)?;
@@ -526,6 +540,14 @@ impl Store {
                     conn,
                     path: path.to_path_buf(),
                 })
+            }
+            Plan::Migrate { .. } if !write => {
+                let store = Store::open_at(path)?;
+                store
+                    .conn
+                    .pragma_update(None, "query_only", true)
+                    .map_err(sql_err(path.to_path_buf()))?;
+                Ok(store)
             }
             _ => Store::open_at(path),
         }
