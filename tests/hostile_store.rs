@@ -1145,9 +1145,17 @@ fn mutate(mut bytes: Vec<u8>, edits: &[(usize, u8, u8)]) -> Vec<u8> {
     bytes
 }
 
-// Longer run for local use: PROPTEST_CASES=20000 cargo test --test hostile_store prop_
+/// 200 cases each, or `PROPTEST_CASES` (a longer run for local use:
+/// `PROPTEST_CASES=20000 cargo test --test hostile_store prop_`).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn prop_label_csv_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..600)) {

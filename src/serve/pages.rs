@@ -71,7 +71,8 @@ fn name_param<'a>(q: &'a HashMap<String, String>, key: &str) -> Result<&'a str, 
         Ok(v)
     } else {
         Err(PageError::bad(format!(
-            "{key} must be 1–64 letters, digits, '_', '.' or '-'"
+            "{key} must be {}",
+            label::NAME_RULE
         )))
     }
 }
@@ -314,9 +315,10 @@ pub async fn save_label(
     let f = fields(&body)?;
     let annotator = field(&f, "annotator");
     if !valid_name(annotator) {
-        return Err(PageError::bad(
-            "annotator must be 1–64 letters, digits, '_', '.' or '-'",
-        ));
+        return Err(PageError::bad(format!(
+            "annotator must be {}",
+            label::NAME_RULE
+        )));
     }
     let site = field(&f, "site").to_string();
     let post_id: i64 = field(&f, "post_id")
