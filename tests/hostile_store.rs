@@ -304,6 +304,20 @@ fn tables_a_user_adds_are_left_alone() {
     assert_eq!(note, "mine");
 }
 
+/// Damaged values in a store (an older release, another tool) do not
+/// panic the readers: a creation date with multi-byte characters.
+#[test]
+fn odd_values_in_the_store_do_not_panic_the_readers() {
+    let d = Dir::new();
+    let s = study_with_batch(&d);
+    d.db(&s)
+        .execute("UPDATE questions SET created = '２０２０-０１-０２'", [])
+        .unwrap();
+    let out = d.ok(&["info", "--study", &s]);
+    assert!(out.contains("questions from ２０２０-０１-０２ to ２０２０-０１-０２"), "{out}");
+    d.ok(&["report", "--study", &s, "--out", "rep"]);
+}
+
 /// The decision logic without files: what each kind of file leads to.
 #[test]
 fn the_open_decision() {

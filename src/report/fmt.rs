@@ -69,6 +69,12 @@ pub fn md(s: &str) -> String {
     out
 }
 
+/// The date of an ISO timestamp (its first 10 bytes), or all of it when it
+/// is shorter or does not split there (a damaged value never panics).
+pub fn day(s: &str) -> &str {
+    s.get(..10).unwrap_or(s)
+}
+
 /// An optional integer, or `—`.
 pub fn opt_int(x: Option<i64>) -> String {
     x.map_or_else(|| "—".into(), int)
@@ -105,6 +111,9 @@ mod tests {
         assert_eq!(num(None, 2), "—");
         assert_eq!(num(Some(f64::NAN), 2), "—");
         assert_eq!(bytes(2 * 1024 * 1024 * 1024), "2.00 GiB");
+        assert_eq!(day("2020-01-02T03:04:05.000"), "2020-01-02");
+        assert_eq!(day("2020"), "2020");
+        assert_eq!(day("２０２０-01-02"), "２０２０-01-02");
         assert_eq!(md("crash"), "crash");
         assert_eq!(md("a|b\\c"), "a\\|b\\\\c");
         assert_eq!(
