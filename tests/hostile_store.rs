@@ -314,7 +314,10 @@ fn odd_values_in_the_store_do_not_panic_the_readers() {
         .execute("UPDATE questions SET created = '２０２０-０１-０２'", [])
         .unwrap();
     let out = d.ok(&["info", "--study", &s]);
-    assert!(out.contains("questions from ２０２０-０１-０２ to ２０２０-０１-０２"), "{out}");
+    assert!(
+        out.contains("questions from ２０２０-０１-０２ to ２０２０-０１-０２"),
+        "{out}"
+    );
     d.ok(&["report", "--study", &s, "--out", "rep"]);
 }
 

@@ -381,8 +381,9 @@ fn store_writable(path: &Path) -> bool {
 }
 
 /// Looks at a store's file without changing it, or anything next to it: the
-/// header is read by hand, and SQLite opens it read-only (immutable when
-/// there is no write-ahead log, so it creates no -wal or -shm file).
+/// header is read by hand, and SQLite opens it read-only — immutable (no
+/// locks, no -wal or -shm file created) unless a -wal holds data or a -shm
+/// shows another connection, whose files then exist already.
 pub fn inspect(path: &Path) -> Result<Found, StoreError> {
     let io = |error| StoreError::Io {
         path: path.to_path_buf(),
@@ -422,8 +423,12 @@ pub fn inspect(path: &Path) -> Result<Found, StoreError> {
         },
         _ => sql(e),
     };
-    let mode = if wal_len > 0 {
-        if !writable(folder(path)) && !sidecar(path, "-shm").exists() {
+    // Immutable (no locks, no files created) unless a write-ahead log holds
+    // data, or its -shm index shows another connection may be writing.
+    let shm = sidecar(path, "-shm").exists();
+    let folder_writable = writable(folder(path));
+    let mode = if wal_len > 0 || (shm && folder_writable) {
+        if !folder_writable && !shm {
             return Err(StoreError::WalWithoutShm {
                 path: path.to_path_buf(),
             });
