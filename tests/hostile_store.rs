@@ -919,7 +919,24 @@ fn study_keys_follow_one_rule() {
         }
         assert!(!d.path("s/study.db").exists(), "{what}: a store was made");
     }
-    // The default study and the shared documentation's study load.
+    // A study file that is not UTF-8, or is a folder.
+    std::fs::write(d.path("s/study.toml"), b"[study]\nname = \"\xff\xfe\"\n").unwrap();
+    let err = d.fails(&["info", "--study", &s]);
+    assert!(
+        err.contains("cannot read s/study.toml: stream did not contain valid UTF-8"),
+        "{err}"
+    );
+    says_each_cause_once(&err);
+    std::fs::remove_file(d.path("s/study.toml")).unwrap();
+    std::fs::create_dir(d.path("s/study.toml")).unwrap();
+    let err = d.fails(&["info", "--study", &s]);
+    assert!(
+        err.contains("cannot read s/study.toml: Is a directory"),
+        "{err}"
+    );
+    says_each_cause_once(&err);
+    std::fs::remove_dir(d.path("s/study.toml")).unwrap();
+    // The default study loads (the only study file the fixtures have).
     std::fs::write(d.path("s/study.toml"), &toml).unwrap();
     d.ok(&["ingest", &path(DEPLOY), "--study", &s]);
     Study::default_study();

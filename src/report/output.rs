@@ -35,13 +35,31 @@ pub struct Output {
     files: Vec<(PathBuf, Vec<u8>)>,
 }
 
-/// A temporary name beside `path`.
-fn temp_name(path: &Path) -> PathBuf {
+/// The `n`th temporary name beside `path`.
+fn temp_name(path: &Path, n: u32) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}.stackmine-{}.tmp", std::process::id()))
+    path.with_file_name(format!(".{name}.stackmine-{}-{n}.tmp", std::process::id()))
+}
+
+/// Creates a new temporary file beside `path` (never one that exists: a
+/// file of that name is someone else's and is left alone).
+fn create_temp(path: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let mut n = 0;
+    loop {
+        let temp = temp_name(path, n);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+        {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 impl Output {
@@ -125,17 +143,11 @@ impl Output {
             }
         }
         for (path, bytes) in &self.files {
-            let temp = temp_name(path);
-            let _ = std::fs::remove_file(&temp);
-            let written = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temp)
-                .and_then(|mut file| {
-                    temps.push(temp.clone());
-                    file.write_all(bytes)?;
-                    file.sync_all()
-                });
+            let written = create_temp(path).and_then(|(temp, mut file)| {
+                temps.push(temp);
+                file.write_all(bytes)?;
+                file.sync_all()
+            });
             if let Err(error) = written {
                 cleanup(&temps, &created);
                 return Err(OutputError::Write {
@@ -199,5 +211,12 @@ mod tests {
         // A file where a folder goes.
         let err = write_file(&a.join("x"), b"x".to_vec()).unwrap_err();
         assert!(err.to_string().contains("is not a folder"), "{err}");
+        // A file with the temporary name is someone else's: kept.
+        let theirs = temp_name(&a, 0);
+        std::fs::write(&theirs, b"theirs").unwrap();
+        write_file(&a, b"new".to_vec()).unwrap();
+        assert_eq!(std::fs::read(&theirs).unwrap(), b"theirs");
+        assert_eq!(std::fs::read(&a).unwrap(), b"new");
+        assert!(!temp_name(&a, 1).exists());
     }
 }
