@@ -321,6 +321,19 @@ fn odd_values_in_the_store_do_not_panic_the_readers() {
     d.ok(&["report", "--study", &s, "--out", "rep"]);
 }
 
+/// A study folder whose name needs escaping in SQLite's `file:` URIs (the
+/// store is inspected through one) works like any other.
+#[test]
+fn a_study_folder_with_uri_characters() {
+    let d = Dir::new();
+    let s = d.study("a b?#%é&=;");
+    let dump = util::payload_dump(&d, 3);
+    d.ok(&["ingest", &dump, "--all-questions", "--study", &s]);
+    let out = d.ok(&["info", "--study", &s]);
+    assert!(out.contains("3 questions"), "{out}");
+    assert_eq!(d.stats(&s)["all"]["questions"], 3);
+}
+
 /// The decision logic without files: what each kind of file leads to.
 #[test]
 fn the_open_decision() {

@@ -340,7 +340,14 @@ pub fn writable(path: &Path) -> bool {
 fn file_uri(path: &Path, query: &str) -> String {
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let mut uri = String::from("file:");
-    for b in abs.to_string_lossy().bytes() {
+    #[cfg(unix)]
+    let bytes = {
+        use std::os::unix::ffi::OsStrExt;
+        abs.as_os_str().as_bytes().to_vec()
+    };
+    #[cfg(not(unix))]
+    let bytes = abs.to_string_lossy().into_owned().into_bytes();
+    for b in bytes {
         if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
             uri.push(b as char);
         } else {
