@@ -70,6 +70,18 @@ pub enum SampleError {
     Confidence(f64),
     #[error("margin must be between 0 and 1 (exclusive), got {0}")]
     Margin(f64),
+    #[error("a batch needs at least one post: a size of 0 draws nothing")]
+    ZeroSize,
+    #[error("the study has no questions to draw from: ingest a dump first")]
+    NoQuestions,
+    #[error(
+        "all {0} questions of the study are in other batches already: nothing is left to draw (allow drawing them again with --allow-redraw)"
+    )]
+    AllDrawn(u64),
+    #[error(
+        "none of the {available} questions outside other batches belongs to a framework of the study ({frameworks})"
+    )]
+    NoFramework { available: u64, frameworks: String },
 }
 
 /// Cochran's sample size for a proportion (p = 0.5, the most conservative)
@@ -87,6 +99,10 @@ pub fn cochran(population: u64, confidence: f64, margin: f64) -> Result<f64, Sam
     let n0 = z * z * 0.25 / (margin * margin);
     if population == 0 {
         return Ok(0.0);
+    }
+    if !n0.is_finite() {
+        // A margin so small that n₀ overflows: the limit is the population.
+        return Ok(population as f64);
     }
     Ok(n0 / (1.0 + (n0 - 1.0) / population as f64))
 }
@@ -215,11 +231,24 @@ pub struct DrawReport {
     pub cochran: Option<f64>,
     /// Per stratum: (name, questions available, drawn).
     pub strata: Vec<(String, u64, u64)>,
+    /// What the rule asked for that could not be done as asked, and what
+    /// was done instead (e.g. a Cochran size of the whole population).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A number as written (`0.05`), or in scientific notation when that is
+/// long (`1e-200`).
+fn short(x: f64) -> String {
+    let s = x.to_string();
+    if s.len() > 12 { format!("{x:e}") } else { s }
 }
 
 /// Draws a batch: seeded, reproducible, never a question in `exclude`.
 /// Candidates are put in (site, Id) order first, so the draw does not depend
-/// on the order the store returns them in.
+/// on the order the store returns them in. A draw that would be empty is an
+/// error that says why: a size of 0, a study without questions, every
+/// question in other batches, or none in the study's frameworks.
 pub fn draw_batch(
     mut candidates: Vec<Candidate>,
     exclude: &std::collections::HashSet<(String, i64)>,
@@ -228,17 +257,29 @@ pub fn draw_batch(
     strata: Strata,
     seed: u64,
 ) -> Result<(Vec<Drawn>, DrawReport), SampleError> {
+    match (size, strata) {
+        (_, Strata::PerFramework(0))
+        | (SizeRule::Fixed(0), Strata::None | Strata::Proportional) => {
+            return Err(SampleError::ZeroSize);
+        }
+        _ => {}
+    }
     candidates.sort_by(|a, b| (&a.site, a.id).cmp(&(&b.site, b.id)));
     let population = candidates.len() as u64;
+    if population == 0 {
+        return Err(SampleError::NoQuestions);
+    }
     let (total, cochran_raw, rule) = match size {
         SizeRule::Fixed(n) => (n, None, format!("fixed size {n}")),
         SizeRule::Cochran { confidence, margin } => {
             let raw = cochran(population, confidence, margin)?;
             (
-                (raw.round() as u64).min(population),
+                (raw.round() as u64).clamp(1, population),
                 Some(raw),
                 format!(
-                    "Cochran, {confidence} confidence, {margin} margin, finite population {population}"
+                    "Cochran, {} confidence, {} margin, finite population {population}",
+                    short(confidence),
+                    short(margin)
                 ),
             )
         }
@@ -248,6 +289,21 @@ pub fn draw_batch(
         .filter(|c| !exclude.contains(&(c.site.clone(), c.id)))
         .collect();
     let excluded = population - available.len() as u64;
+    if available.is_empty() {
+        return Err(SampleError::AllDrawn(population));
+    }
+    let note = match (size, cochran_raw) {
+        (SizeRule::Cochran { margin, .. }, Some(raw)) if raw.round() as u64 >= population => {
+            Some(format!(
+                "Cochran's size for a margin of {} is the whole population ({population} questions): the batch takes every question available",
+                short(margin)
+            ))
+        }
+        (SizeRule::Cochran { .. }, Some(raw)) if raw.round() < 1.0 => Some(format!(
+            "Cochran's size ({raw:.2}) rounds to no post: the batch takes one"
+        )),
+        _ => None,
+    };
     let mut draw = Draw::new(seed);
     let mut drawn = Vec::new();
     let mut report_strata = Vec::new();
@@ -300,6 +356,12 @@ pub fn draw_batch(
             }
         }
     }
+    if drawn.is_empty() {
+        return Err(SampleError::NoFramework {
+            available: available.len() as u64,
+            frameworks: frameworks.join(", "),
+        });
+    }
     Ok((
         drawn,
         DrawReport {
@@ -309,6 +371,7 @@ pub fn draw_batch(
             rule,
             cochran: cochran_raw,
             strata: report_strata,
+            note,
         },
     ))
 }
@@ -441,6 +504,67 @@ mod tests {
         assert_eq!(
             report.strata,
             [("a".to_string(), 75, 60), ("b".to_string(), 25, 20)]
+        );
+    }
+
+    #[test]
+    fn empty_draws_say_why() {
+        let fws = vec!["a".to_string(), "b".to_string()];
+        let none = std::collections::HashSet::new();
+        let draw =
+            |c: Vec<Candidate>, ex: &std::collections::HashSet<(String, i64)>, size, strata| {
+                draw_batch(c, ex, &fws, size, strata, 1).map(|(d, r)| (d.len(), r))
+            };
+        assert_eq!(
+            draw(cands(10), &none, SizeRule::Fixed(0), Strata::None).unwrap_err(),
+            SampleError::ZeroSize
+        );
+        assert_eq!(
+            draw(
+                cands(10),
+                &none,
+                SizeRule::Fixed(0),
+                Strata::PerFramework(0)
+            )
+            .unwrap_err(),
+            SampleError::ZeroSize
+        );
+        assert_eq!(
+            draw(Vec::new(), &none, SizeRule::Fixed(3), Strata::None).unwrap_err(),
+            SampleError::NoQuestions
+        );
+        let all: std::collections::HashSet<(String, i64)> =
+            cands(10).iter().map(|c| (c.site.clone(), c.id)).collect();
+        assert_eq!(
+            draw(cands(10), &all, SizeRule::Fixed(3), Strata::None).unwrap_err(),
+            SampleError::AllDrawn(10)
+        );
+        let err = draw_batch(
+            cands(10),
+            &none,
+            &["z".into()],
+            SizeRule::Fixed(0),
+            Strata::PerFramework(2),
+            1,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "none of the 10 questions outside other batches belongs to a framework of the study (z)"
+        );
+        // A margin of 1e-200: n₀ overflows; the size is the population, said so.
+        let tiny = SizeRule::Cochran {
+            confidence: 0.95,
+            margin: 1e-200,
+        };
+        assert_eq!(cochran_size(10, 0.95, 1e-200).unwrap(), 10);
+        let (n, report) = draw(cands(10), &none, tiny, Strata::None).unwrap();
+        assert_eq!(n, 10);
+        assert!(
+            report
+                .note
+                .unwrap()
+                .contains("whole population (10 questions)")
         );
     }
 

@@ -19,20 +19,47 @@ pub const STUDY_FILE: &str = "study.toml";
 /// Errors reading a study file.
 #[derive(Debug, thiserror::Error)]
 pub enum StudyError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{path} is not a valid study file: {source}")]
+    #[error("{} is not a valid study file: {}", path.display(), error.to_string().trim_end())]
     Parse {
         path: PathBuf,
-        source: Box<toml::de::Error>,
+        error: Box<toml::de::Error>,
     },
-    #[error("{path}: {message}")]
+    #[error("{}: {message}", path.display())]
     Invalid { path: PathBuf, message: String },
-    #[error("no study.toml in {dir}: run `stackmine init {dir}` first")]
+    #[error("no study.toml in {}: run `stackmine init {}` first", dir.display(), dir.display())]
     Missing { dir: PathBuf },
+}
+
+/// The rule for framework and category keys, as messages and the README
+/// state it.
+pub const KEY_RULE: &str = "1–32 of a-z, 0-9, '_' and '-'";
+
+/// Framework keys that name groups of their own: `all` (every question, in
+/// statistics) and `other` (questions of no framework, in samples).
+pub const RESERVED_FRAMEWORK_KEYS: [&str; 2] = ["all", "other"];
+
+/// Checks a framework or category key against [`KEY_RULE`]: keys appear in
+/// lists (`;`- and `,`-separated), file names, URLs and reports.
+pub fn check_key(what: &str, key: &str) -> Result<(), String> {
+    let ok = (1..=32).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        let shown: String = key.chars().take(40).collect();
+        let more = if key.chars().count() > 40 { "…" } else { "" };
+        Err(format!(
+            "{what} key {:?}{more} is not valid: a key is {KEY_RULE}",
+            shown
+        ))
+    }
 }
 
 /// How a framework's tag patterns match a question's tags.
@@ -174,7 +201,7 @@ impl Study {
                     dir: dir.to_path_buf(),
                 });
             }
-            Err(source) => return Err(StudyError::Read { path, source }),
+            Err(error) => return Err(StudyError::Read { path, error }),
         };
         Study::parse(&text, &path)
     }
@@ -183,7 +210,7 @@ impl Study {
     pub fn parse(text: &str, path: &Path) -> Result<Study, StudyError> {
         let study: Study = toml::from_str(text).map_err(|e| StudyError::Parse {
             path: path.to_path_buf(),
-            source: Box::new(e),
+            error: Box::new(e),
         })?;
         study.validate(path)?;
         Ok(study)
@@ -196,11 +223,15 @@ impl Study {
         };
         let mut seen = std::collections::BTreeSet::new();
         for f in &self.frameworks {
-            if f.key.is_empty() || f.key == "all" || !seen.insert(f.key.as_str()) {
+            check_key("framework", &f.key).map_err(invalid)?;
+            if RESERVED_FRAMEWORK_KEYS.contains(&f.key.as_str()) {
                 return Err(invalid(format!(
-                    "framework key {:?} is empty, reserved (\"all\") or used twice",
+                    "framework key {:?} is reserved (\"all\" and \"other\" name groups of questions in statistics and samples)",
                     f.key
                 )));
+            }
+            if !seen.insert(f.key.as_str()) {
+                return Err(invalid(format!("framework key {:?} is used twice", f.key)));
             }
             if f.tags.is_empty() || f.tags.iter().any(|t| t.is_empty()) {
                 return Err(invalid(format!(
@@ -211,12 +242,16 @@ impl Study {
         }
         let mut seen = std::collections::BTreeSet::new();
         for c in &self.categories {
-            if c.key.is_empty() || !seen.insert(c.key.as_str()) {
-                return Err(invalid(format!(
-                    "category key {:?} is empty or used twice",
-                    c.key
-                )));
+            check_key("category", &c.key).map_err(invalid)?;
+            if !seen.insert(c.key.as_str()) {
+                return Err(invalid(format!("category key {:?} is used twice", c.key)));
             }
+        }
+        if self.categories.len() < 2 {
+            return Err(invalid(format!(
+                "a study needs at least two categories to sort questions into, this one has {} ([[categories]] tables with key and name)",
+                self.categories.len()
+            )));
         }
         Ok(())
     }

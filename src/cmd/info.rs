@@ -12,7 +12,7 @@ use crate::cli::InfoArgs;
 pub fn run(args: InfoArgs) -> Result<()> {
     let dir = &args.study.study;
     let study = Study::load(dir)?;
-    let store = Store::open_existing(&dir.join(STORE_FILE))?;
+    let store = Store::open_read_only(&dir.join(STORE_FILE))?;
     let info = Info {
         study: study.study.name.clone(),
         store: STORE_FILE.to_string(),

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use stackmine::study::{DEFAULT_STUDY_TOML, STUDY_FILE};
 
 use crate::cli::InitArgs;
@@ -22,8 +22,6 @@ pub fn write_default(dir: &Path, force: bool) -> Result<std::path::PathBuf> {
     if path.exists() && !force {
         bail!("{} exists; use --force to overwrite it", path.display());
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    std::fs::write(&path, DEFAULT_STUDY_TOML)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    stackmine::report::output::write_file(&path, DEFAULT_STUDY_TOML.as_bytes().to_vec())?;
     Ok(path)
 }

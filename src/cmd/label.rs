@@ -4,8 +4,6 @@
 //! writes one back (with a `site` column); `serve` runs the labeling web UI on
 //! 127.0.0.1 (see `stackmine::serve`). Import and export hold the set in memory.
 
-use std::io::Write;
-
 use anyhow::{Context, Result, bail};
 use stackmine::label;
 use stackmine::store::{STORE_FILE, Store};
@@ -25,9 +23,7 @@ fn import(args: LabelImportArgs) -> Result<()> {
     let dir = &args.study.study;
     let study = Study::load(dir)?;
     let mut store = Store::open_existing(&dir.join(STORE_FILE))?;
-    if !label::valid_name(&args.set) {
-        bail!("a label set name is 1–64 letters, digits, '_', '.' or '-'");
-    }
+    label::check_name("label set", &args.set).map_err(anyhow::Error::msg)?;
     if store.label_set_exists(&args.set)? && !args.replace {
         bail!(
             "label set {:?} exists; use --replace to replace it",
@@ -63,14 +59,13 @@ fn import(args: LabelImportArgs) -> Result<()> {
 
 fn export(args: LabelExportArgs) -> Result<()> {
     let dir = &args.study.study;
-    let store = Store::open_existing(&dir.join(STORE_FILE))?;
+    let store = Store::open_read_only(&dir.join(STORE_FILE))?;
     let posts = label::gather(&store, &args.set)?;
     match &args.out {
         Some(path) => {
-            let mut file = std::fs::File::create(path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            label::write_csv(&posts, &mut file)?;
-            file.flush()?;
+            let mut csv = Vec::new();
+            label::write_csv(&posts, &mut csv)?;
+            stackmine::report::output::write_file(path, csv)?;
         }
         None => label::write_csv(&posts, std::io::stdout().lock())?,
     }

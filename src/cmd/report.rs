@@ -7,8 +7,9 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use stackmine::analyze::findings;
+use stackmine::report::output::Output;
 use stackmine::report::study::{ReportInput, build};
 
 use stackmine::classify::model::Model;
@@ -89,23 +90,28 @@ pub fn write_report(data: &StudyData, dir: &Path, out: &Path) -> Result<PathBuf>
         root_causes: store.root_causes()?,
     };
     let report = build(&input);
+    // Every table, then index.html, all or nothing (see report::output).
     let tables_dir = out.join("tables");
-    std::fs::create_dir_all(&tables_dir)
-        .with_context(|| format!("cannot create {}", tables_dir.display()))?;
+    let mut files = Output::new();
     for t in &report.tables {
-        let write = |ext: &str, f: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| -> Result<()> {
+        let write = |ext: &str,
+                     f: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>|
+         -> Result<(PathBuf, Vec<u8>)> {
             let mut buf = Vec::new();
             f(&mut buf)?;
-            let path = tables_dir.join(format!("{}.{ext}", t.name));
-            std::fs::write(&path, buf).with_context(|| format!("cannot write {}", path.display()))
+            Ok((tables_dir.join(format!("{}.{ext}", t.name)), buf))
         };
-        write("csv", &|b| t.write_csv(b))?;
-        write("json", &|b| t.write_json(b))?;
-        write("md", &|b| t.write_markdown(b))?;
+        for (path, bytes) in [
+            write("csv", &|b| t.write_csv(b))?,
+            write("json", &|b| t.write_json(b))?,
+            write("md", &|b| t.write_markdown(b))?,
+        ] {
+            files.add(path, bytes);
+        }
     }
     let index = out.join("index.html");
-    std::fs::write(&index, &report.html)
-        .with_context(|| format!("cannot write {}", index.display()))?;
+    files.add(&index, report.html.into_bytes());
+    files.commit()?;
     Ok(index)
 }
 

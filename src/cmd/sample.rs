@@ -18,9 +18,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
     let dir = &args.study.study;
     let study = Study::load(dir)?;
     let mut store = Store::open_existing(&dir.join(STORE_FILE))?;
-    if !stackmine::label::valid_name(&args.name) {
-        bail!("a batch name is 1–64 letters, digits, '_', '.' or '-'");
-    }
+    stackmine::label::check_name("batch", &args.name).map_err(anyhow::Error::msg)?;
     if store.set_exists(&args.name)? {
         bail!("a batch or label set named {:?} exists already", args.name);
     }
@@ -54,9 +52,6 @@ pub fn run(args: SampleArgs) -> Result<()> {
         strata,
         seed,
     )?;
-    if drawn.is_empty() {
-        bail!("nothing to draw: no question is left outside other batches");
-    }
     let method = serde_json::to_string(&report)?;
     let posts: Vec<(String, i64, String)> = drawn
         .iter()
@@ -81,6 +76,9 @@ pub fn run(args: SampleArgs) -> Result<()> {
     );
     if let Some(raw) = report.cochran {
         println!("  Cochran's size before rounding: {}", num(Some(raw), 2));
+    }
+    if let Some(note) = &report.note {
+        println!("  note: {note}");
     }
     println!(
         "  from {} questions; {} already in other batches left out",

@@ -2,12 +2,12 @@
 //! Table I and answer statistics, per framework and for all questions. Reads
 //! the facts of every question from the store (a few dozen bytes each).
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::Result;
 use stackmine::analyze::stats::{self, Stats};
 use stackmine::report;
+use stackmine::report::output::Output;
 use stackmine::store::{QuestionFacts, STORE_FILE, Store};
 use stackmine::study::Study;
 
@@ -36,7 +36,7 @@ pub struct StudyData {
 /// Reads the study at `dir` and computes its statistics.
 pub fn load(dir: &Path) -> Result<StudyData> {
     let study = Study::load(dir)?;
-    let store = Store::open_existing(&dir.join(STORE_FILE))?;
+    let store = Store::open_read_only(&dir.join(STORE_FILE))?;
     let facts = store.question_facts()?;
     let frameworks: Vec<(String, String)> = study
         .enabled_frameworks()
@@ -52,14 +52,14 @@ pub fn load(dir: &Path) -> Result<StudyData> {
     })
 }
 
-/// Writes the statistics as Markdown and JSON files.
+/// Writes the statistics as Markdown and JSON files, all or nothing.
 pub fn write_files(stats: &Stats, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let mut md = std::fs::File::create(dir.join("stats.md"))?;
+    let mut md = Vec::new();
     report::stats::render_markdown(stats, &mut md)?;
-    md.flush()?;
-    let mut json = std::fs::File::create(dir.join("stats.json"))?;
+    let mut json = Vec::new();
     report::stats::render_json(stats, &mut json)?;
-    json.flush()?;
-    Ok(())
+    let mut out = Output::new();
+    out.add(dir.join("stats.md"), md);
+    out.add(dir.join("stats.json"), json);
+    Ok(out.commit()?)
 }

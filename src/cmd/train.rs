@@ -32,9 +32,7 @@ pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
         .name
         .clone()
         .unwrap_or_else(|| format!("{:?}", args.kind).to_lowercase());
-    if !stackmine::label::valid_name(&name) {
-        bail!("a model name is 1–64 letters, digits, '_', '.' or '-'");
-    }
+    stackmine::label::check_name("model", &name).map_err(anyhow::Error::msg)?;
     let mut p = params(args.kind, &args.params);
     if let Some(embedded) = prepare_training(&store, &mut p, &mut set.examples, quiet)? {
         eprintln!(

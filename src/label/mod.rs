@@ -36,12 +36,76 @@ pub enum LabelError {
     NoSet(String),
 }
 
-/// Names of annotators, batches and label sets: 1–64 of `A-Z a-z 0-9 _ . -`
-/// (they appear in URLs and file names).
+/// The rule for names of annotators, batches, label sets and models, as
+/// every message states it.
+pub const NAME_RULE: &str = "1–64 letters, digits, '_', '.' or '-'";
+
+/// Names of annotators, batches, label sets and models: 1–64 of
+/// `A-Z a-z 0-9 _ . -` (they appear in URLs, file names and reports).
 pub fn valid_name(s: &str) -> bool {
     (1..=64).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// Checks a name against [`NAME_RULE`]; the error says which name (`what`:
+/// "label set", "annotator", …) and the rule.
+pub fn check_name(what: &str, name: &str) -> Result<(), String> {
+    if valid_name(name) {
+        return Ok(());
+    }
+    let shown: String = name.chars().take(70).collect();
+    let more = if name.chars().count() > 70 { "…" } else { "" };
+    Err(format!(
+        "{what} name {shown:?}{more} is not valid: a name is {NAME_RULE}"
+    ))
+}
+
+/// The longest field a label CSV may have: kinds, names and Ids are short.
+pub const MAX_FIELD_BYTES: usize = 4096;
+
+/// A CSV reading error in words, without the csv crate's position prefix
+/// (the caller names the line).
+fn csv_words(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => format!(
+            "field {} is not valid UTF-8 (near byte {})",
+            err.field() + 1,
+            err.valid_up_to()
+        ),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("it has {len} fields, the header has {expected_len}"),
+        csv::ErrorKind::Io(e) => e.to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// The line of a CSV error, when it knows it.
+fn csv_line(e: &csv::Error) -> Option<u64> {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { pos: Some(p), .. }
+        | csv::ErrorKind::UnequalLengths { pos: Some(p), .. } => Some(p.line()),
+        _ => None,
+    }
+}
+
+/// A field for a message: quoted, at most 40 characters.
+fn shown(s: &str) -> String {
+    let cut: String = s.chars().take(40).collect();
+    if cut.len() < s.len() {
+        format!("{cut:?}…")
+    } else {
+        format!("{cut:?}")
+    }
+}
+
+/// A post Id: a positive integer of at most 18 digits, nothing else.
+fn post_id(text: &str) -> Option<i64> {
+    if text.is_empty() || text.len() > 18 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|&id| id > 0)
 }
 
 /// What a CSV file held, resolved against the study.
@@ -70,25 +134,71 @@ pub fn read_csv<R: Read>(
         message,
     };
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
-    let headers = reader
-        .headers()
-        .map_err(|e| csv_err(e.to_string()))?
-        .clone();
-    let col = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            return Err(match csv_line(&e) {
+                Some(line) => LabelError::Row {
+                    path: path.to_path_buf(),
+                    line,
+                    message: csv_words(&e),
+                },
+                None => csv_err(csv_words(&e)),
+            });
+        }
+    };
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        return Err(csv_err(
+            "the file is empty: a label CSV starts with a header line (post_id,primary,…)".into(),
+        ));
+    }
+    let names: Vec<&str> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let h = if i == 0 {
+                h.trim_start_matches('\u{feff}')
+            } else {
+                h
+            };
+            h.trim()
+        })
+        .collect();
+    if let Some(long) = names.iter().find(|h| h.len() > MAX_FIELD_BYTES) {
+        return Err(csv_err(format!(
+            "a column name is {} bytes long (at most {MAX_FIELD_BYTES})",
+            long.len()
+        )));
+    }
+    let mut twice: Vec<&str> = Vec::new();
+    for (i, h) in names.iter().enumerate() {
+        if !h.is_empty() && names[..i].contains(h) && !twice.contains(h) {
+            twice.push(h);
+        }
+    }
+    if !twice.is_empty() {
+        return Err(csv_err(format!(
+            "columns used more than once: {}",
+            twice.join(", ")
+        )));
+    }
+    if names.contains(&"site") && names.contains(&"dump") {
+        return Err(csv_err(
+            "both a site and a dump column: give the site in one of them".into(),
+        ));
+    }
+    let col = |name: &str| names.iter().position(|h| *h == name);
     let post_col = col("post_id").ok_or_else(|| csv_err("no post_id column".into()))?;
     let primary_col = col("primary");
     let secondary_col = col("secondary");
     let site_col = col("site").or_else(|| col("dump"));
-    let annotator_cols: Vec<(usize, String)> = headers
-        .iter()
-        .enumerate()
-        .filter_map(|(i, h)| {
-            h.trim()
-                .strip_prefix("annotator_")
-                .filter(|n| !n.is_empty())
-                .map(|n| (i, n.to_string()))
-        })
-        .collect();
+    let mut annotator_cols: Vec<(usize, String)> = Vec::new();
+    for (i, h) in names.iter().enumerate() {
+        if let Some(n) = h.strip_prefix("annotator_") {
+            check_name("annotator", n).map_err(|m| csv_err(format!("column {}: {m}", i + 1)))?;
+            annotator_cols.push((i, n.to_string()));
+        }
+    }
     if primary_col.is_none() && annotator_cols.is_empty() {
         return Err(csv_err(
             "no primary or annotator_NAME column: nothing to import".into(),
@@ -102,23 +212,47 @@ pub fn read_csv<R: Read>(
     let mut seen = BTreeSet::new();
     for (i, record) in reader.records().enumerate() {
         let line = i as u64 + 2;
+        let record = record.map_err(|e| LabelError::Row {
+            path: path.to_path_buf(),
+            line: csv_line(&e).unwrap_or(line),
+            message: csv_words(&e),
+        })?;
+        let line = record.position().map_or(line, |p| p.line());
         let row_err = |message: String| LabelError::Row {
             path: path.to_path_buf(),
             line,
             message,
         };
-        let record = record.map_err(|e| row_err(e.to_string()))?;
+        if let Some((c, f)) = record
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.len() > MAX_FIELD_BYTES)
+        {
+            return Err(row_err(format!(
+                "field {} is {} bytes long (at most {MAX_FIELD_BYTES})",
+                c + 1,
+                f.len()
+            )));
+        }
         let field = |c: Option<usize>| c.and_then(|c| record.get(c)).map(str::trim).unwrap_or("");
         let id_text = field(Some(post_col));
-        let id: i64 = id_text
-            .parse()
-            .map_err(|_| row_err(format!("post_id {id_text:?} is not a number")))?;
+        let id = post_id(id_text).ok_or_else(|| {
+            row_err(if id_text.parse::<f64>().is_ok() {
+                format!(
+                    "post_id {} is not a post Id (a positive whole number of at most 18 digits)",
+                    shown(id_text)
+                )
+            } else {
+                format!("post_id {} is not a number", shown(id_text))
+            })
+        })?;
         let kind = |k: &str| -> Result<String, LabelError> {
             if categories.iter().any(|c| c == k) {
                 Ok(k.to_string())
             } else {
                 Err(row_err(format!(
-                    "unknown category {k:?} (the study's categories: {})",
+                    "unknown category {} (the study's categories: {})",
+                    shown(k),
                     categories.join(", ")
                 )))
             }
@@ -126,7 +260,9 @@ pub fn read_csv<R: Read>(
         let site = match site_col.map(|c| field(Some(c))).filter(|s| !s.is_empty()) {
             Some(site) => {
                 if !store.has_question(site, id)? {
-                    missing.push(format!("{site}/{id}"));
+                    let cut: String = site.chars().take(40).collect();
+                    let more = if cut.len() < site.len() { "…" } else { "" };
+                    missing.push(format!("{cut}{more}/{id}"));
                     continue;
                 }
                 site.to_string()
@@ -183,6 +319,11 @@ pub fn read_csv<R: Read>(
                 root_cause: String::new(),
             });
         }
+    }
+    if out.rows == 0 && missing.is_empty() {
+        return Err(csv_err(
+            "the file has a header but no rows: nothing to import".into(),
+        ));
     }
     if !missing.is_empty() {
         let count = missing.len();

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::fmt::{int, num};
+use super::fmt::{int, md, num};
 use crate::label::agree::Agreement;
 
 /// The JSON form (the set's name first, then the agreement's fields).
@@ -19,13 +19,13 @@ pub fn render_json<W: Write>(set: &str, a: &Agreement, mut out: W) -> io::Result
 }
 
 pub fn render_markdown<W: Write>(set: &str, a: &Agreement, mut out: W) -> io::Result<()> {
-    writeln!(out, "## Agreement on label set {set}\n")?;
+    writeln!(out, "## Agreement on label set {}\n", md(set))?;
     writeln!(
         out,
         "{} posts labeled by all of {} annotators ({}){}.\n",
         int(a.items),
         a.annotators.len(),
-        a.annotators.join(", "),
+        md(&a.annotators.join(", ")),
         if a.partial_items > 0 {
             format!("; {} labeled by some only, left out", int(a.partial_items))
         } else {
@@ -45,7 +45,7 @@ pub fn render_markdown<W: Write>(set: &str, a: &Agreement, mut out: W) -> io::Re
     }
     write!(out, "\n| category | agreement | kappa |")?;
     for name in &a.annotators {
-        write!(out, " {name} |")?;
+        write!(out, " {} |", md(name))?;
     }
     write!(out, "\n|---|--:|--:|")?;
     for _ in &a.annotators {
@@ -55,7 +55,8 @@ pub fn render_markdown<W: Write>(set: &str, a: &Agreement, mut out: W) -> io::Re
     for (cat, c) in &a.per_category {
         write!(
             out,
-            "| {cat} | {} | {} |",
+            "| {} | {} | {} |",
+            md(cat),
             num(c.agreement, 3),
             num(c.kappa, 3)
         )?;
@@ -69,10 +70,15 @@ pub fn render_markdown<W: Write>(set: &str, a: &Agreement, mut out: W) -> io::Re
         "\nAgreement per category is positive specific agreement; kappa per category is on \"this kind or not\"."
     )?;
     if let Some(c) = &a.confusion {
-        writeln!(out, "\n### {} (rows) by {} (columns)\n", c.rows, c.columns)?;
+        writeln!(
+            out,
+            "\n### {} (rows) by {} (columns)\n",
+            md(&c.rows),
+            md(&c.columns)
+        )?;
         write!(out, "| |")?;
         for k in &c.categories {
-            write!(out, " {k} |")?;
+            write!(out, " {} |", md(k))?;
         }
         write!(out, "\n|---|")?;
         for _ in &c.categories {
@@ -80,7 +86,7 @@ pub fn render_markdown<W: Write>(set: &str, a: &Agreement, mut out: W) -> io::Re
         }
         writeln!(out)?;
         for (k, row) in c.categories.iter().zip(&c.matrix) {
-            write!(out, "| {k} |")?;
+            write!(out, "| {} |", md(k))?;
             for n in row {
                 write!(out, " {} |", int(*n))?;
             }
@@ -93,16 +99,20 @@ pub fn render_markdown<W: Write>(set: &str, a: &Agreement, mut out: W) -> io::Re
         int(a.disagreements.len() as u64)
     )?;
     for d in &a.disagreements {
-        let labels: Vec<String> = d.labels.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        let labels: Vec<String> = d
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{}: {}", md(k), md(v)))
+            .collect();
         writeln!(
             out,
             "- {}/{}: {}{}",
-            d.site,
+            md(&d.site),
             d.post_id,
             labels.join(", "),
             d.adjudicated
                 .as_ref()
-                .map(|f| format!(" → {f}"))
+                .map(|f| format!(" → {}", md(f)))
                 .unwrap_or_default()
         )?;
     }

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::fmt::{int, num};
+use super::fmt::{int, md, num};
 use crate::classify::eval::Evaluation;
 
 pub fn render_json<W: Write>(e: &Evaluation, mut out: W) -> io::Result<()> {
@@ -11,9 +11,14 @@ pub fn render_json<W: Write>(e: &Evaluation, mut out: W) -> io::Result<()> {
 }
 
 pub fn render_markdown<W: Write>(e: &Evaluation, mut out: W) -> io::Result<()> {
-    writeln!(out, "## Classifier {} ({})\n", e.model, e.protocol)?;
+    writeln!(
+        out,
+        "## Classifier {} ({})\n",
+        md(&e.model),
+        md(&e.protocol)
+    )?;
     if let Some(w) = &e.warning {
-        writeln!(out, "**Warning:** {w}.\n")?;
+        writeln!(out, "**Warning:** {}.\n", md(w))?;
     }
     writeln!(out, "| measure | value |\n|---|--:|")?;
     writeln!(out, "| posts | {} |", int(e.items))?;
@@ -42,7 +47,8 @@ pub fn render_markdown<W: Write>(e: &Evaluation, mut out: W) -> io::Result<()> {
     for (c, m) in &e.per_category {
         writeln!(
             out,
-            "| {c} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
+            md(c),
             num(Some(m.precision), 3),
             num(Some(m.recall), 3),
             num(Some(m.f1), 3),
@@ -56,7 +62,8 @@ pub fn render_markdown<W: Write>(e: &Evaluation, mut out: W) -> io::Result<()> {
     for (s, m) in &e.per_source {
         writeln!(
             out,
-            "| {s} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
+            md(s),
             int(m.items),
             num(Some(m.accuracy), 3),
             num(Some(m.lenient_accuracy), 3),
@@ -66,7 +73,7 @@ pub fn render_markdown<W: Write>(e: &Evaluation, mut out: W) -> io::Result<()> {
     writeln!(out, "\n### Confusion (rows: labeled, columns: predicted)\n")?;
     write!(out, "| |")?;
     for c in &e.confusion.categories {
-        write!(out, " {c} |")?;
+        write!(out, " {} |", md(c))?;
     }
     write!(out, "\n|---|")?;
     for _ in &e.confusion.categories {
@@ -74,7 +81,7 @@ pub fn render_markdown<W: Write>(e: &Evaluation, mut out: W) -> io::Result<()> {
     }
     writeln!(out)?;
     for (c, row) in e.confusion.categories.iter().zip(&e.confusion.matrix) {
-        write!(out, "| {c} |")?;
+        write!(out, "| {} |", md(c))?;
         for n in row {
             write!(out, " {} |", int(*n))?;
         }

@@ -42,6 +42,39 @@ pub fn num(x: Option<f64>, decimals: usize) -> String {
     }
 }
 
+/// Text for a Markdown table cell or line: `\\` and `|` are escaped with a
+/// backslash, `&` and `<` become HTML entities (so no text turns into a tag
+/// or an entity), and line breaks become `<br>`, so a hostile name stays one
+/// cell of plain text. `>` alone opens nothing and is kept.
+pub fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '|' => out.push_str("\\|"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push_str("<br>");
+            }
+            '\n' => out.push_str("<br>"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The date of an ISO timestamp (its first 10 bytes), or all of it when it
+/// is shorter or does not split there (a damaged value never panics).
+pub fn day(s: &str) -> &str {
+    s.get(..10).unwrap_or(s)
+}
+
 /// An optional integer, or `—`.
 pub fn opt_int(x: Option<i64>) -> String {
     x.map_or_else(|| "—".into(), int)
@@ -78,5 +111,16 @@ mod tests {
         assert_eq!(num(None, 2), "—");
         assert_eq!(num(Some(f64::NAN), 2), "—");
         assert_eq!(bytes(2 * 1024 * 1024 * 1024), "2.00 GiB");
+        assert_eq!(day("2020-01-02T03:04:05.000"), "2020-01-02");
+        assert_eq!(day("2020"), "2020");
+        assert_eq!(day("２０２０-01-02"), "２０２０-01-02");
+        assert_eq!(md("crash"), "crash");
+        assert_eq!(md("a|b\\c"), "a\\|b\\\\c");
+        assert_eq!(
+            md("annotator_<img src=x onerror=alert(1)>"),
+            "annotator_&lt;img src=x onerror=alert(1)>"
+        );
+        assert_eq!(md("x\r\ny\nz&\t"), "x<br>y<br>z&amp; ");
+        assert_eq!(md("Cliff's δ (> 0)"), "Cliff's δ (> 0)");
     }
 }

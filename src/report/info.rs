@@ -60,8 +60,8 @@ pub fn render_text<W: Write>(info: &Info, mut out: W) -> io::Result<()> {
             writeln!(
                 out,
                 "  questions from {} to {}",
-                &a[..10.min(a.len())],
-                &b[..10.min(b.len())]
+                super::fmt::day(a),
+                super::fmt::day(b)
             )?;
         }
         for d in &s.dumps {

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 
-use super::fmt::{int, num, opt_int};
+use super::fmt::{int, md, num, opt_int};
 use crate::analyze::stats::{GroupStats, Stats};
 
 /// JSON with the shape the README documents (`null` for no data).
@@ -28,7 +28,7 @@ pub fn render_markdown<W: Write>(stats: &Stats, mut out: W) -> io::Result<()> {
         writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
-            g.label,
+            md(&g.label),
             int(g.questions),
             opt_int(g.views.max),
             num(g.views.q3, 1),
@@ -46,7 +46,7 @@ pub fn render_markdown<W: Write>(stats: &Stats, mut out: W) -> io::Result<()> {
         writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            g.label,
+            md(&g.label),
             int(g.accepted.count),
             num(g.accepted.percent, 2),
             int(g.accepted.resolved),
@@ -71,7 +71,7 @@ pub fn render_markdown<W: Write>(stats: &Stats, mut out: W) -> io::Result<()> {
     writeln!(out, "\n## Questions per year\n")?;
     write!(out, "| framework |")?;
     for y in &years {
-        write!(out, " {y} |")?;
+        write!(out, " {} |", md(y))?;
     }
     write!(out, "\n|---|")?;
     for _ in &years {
@@ -79,7 +79,7 @@ pub fn render_markdown<W: Write>(stats: &Stats, mut out: W) -> io::Result<()> {
     }
     writeln!(out)?;
     for g in groups(stats) {
-        write!(out, "| {} |", g.label)?;
+        write!(out, "| {} |", md(&g.label))?;
         for y in &years {
             write!(out, " {} |", int(g.per_year.get(*y).copied().unwrap_or(0)))?;
         }

@@ -95,12 +95,12 @@ fn data_tables(r: &ReportInput) -> Vec<Table> {
             Cell::text(
                 s.first_question
                     .as_deref()
-                    .map_or("—", |d| &d[..10.min(d.len())]),
+                    .map_or("—", |d| super::fmt::day(d)),
             ),
             Cell::text(
                 s.last_question
                     .as_deref()
-                    .map_or("—", |d| &d[..10.min(d.len())]),
+                    .map_or("—", |d| super::fmt::day(d)),
             ),
             Cell::text(if s.all_questions {
                 "all"

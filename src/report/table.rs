@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::fmt::{int, num};
+use super::fmt::{int, md, num};
 use super::svg::esc;
 
 /// One cell.
@@ -119,8 +119,9 @@ impl Table {
     }
 
     pub fn write_markdown<W: Write>(&self, mut out: W) -> io::Result<()> {
-        writeln!(out, "### {}\n", self.title)?;
-        writeln!(out, "| {} |", self.columns.join(" | "))?;
+        writeln!(out, "### {}\n", md(&self.title))?;
+        let columns: Vec<String> = self.columns.iter().map(|c| md(c)).collect();
+        writeln!(out, "| {} |", columns.join(" | "))?;
         let align: Vec<&str> = (0..self.columns.len())
             .map(|i| {
                 if self
@@ -137,11 +138,11 @@ impl Table {
             .collect();
         writeln!(out, "|{}|", align.join("|"))?;
         for row in &self.rows {
-            let cells: Vec<String> = row.iter().map(|c| c.human().replace('|', "\\|")).collect();
+            let cells: Vec<String> = row.iter().map(|c| md(&c.human())).collect();
             writeln!(out, "| {} |", cells.join(" | "))?;
         }
         if let Some(n) = &self.note {
-            writeln!(out, "\n{n}")?;
+            writeln!(out, "\n{}", md(n))?;
         }
         writeln!(out)
     }

@@ -127,6 +127,17 @@ impl AppState {
 pub(crate) fn is_busy(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur = Some(e);
     while let Some(err) = cur {
+        // A transparent wrapper forwards its inner error's source, not the
+        // inner error itself: look through the ones that carry a store.
+        let store = err.downcast_ref::<StoreError>().or_else(|| {
+            match err.downcast_ref::<crate::label::LabelError>() {
+                Some(crate::label::LabelError::Store(e)) => Some(e),
+                _ => None,
+            }
+        });
+        if store.is_some_and(StoreError::is_busy) {
+            return true;
+        }
         if let Some(sql) = err.downcast_ref::<rusqlite::Error>()
             && matches!(
                 sql.sqlite_error_code(),

@@ -16,7 +16,7 @@ use super::{
     ErrorMessage, MAX_BODY, RETRY_AFTER_SECS, Shared, WriteError, is_busy, is_web_url, sanitize,
     wants_json,
 };
-use crate::label::{self, LabelError, valid_name};
+use crate::label::{self, LabelError, NAME_RULE, valid_name};
 use crate::report::fmt::{int, opt_int};
 use crate::store::{FinalLabel, LabelRow};
 
@@ -26,8 +26,6 @@ const MAX_ROOT_CAUSE: usize = 500;
 const MAX_SITE: usize = 253;
 /// How much of a bad value an error message repeats.
 const SHOW: usize = 40;
-
-const NAME_RULE: &str = "1–64 letters, digits, '_', '.' or '-'";
 
 /// A page-level failure: a status and a message for people.
 #[derive(Debug)]

@@ -49,13 +49,14 @@ pub fn utc_now() -> String {
     )
 }
 
-/// Errors of the store, with the file they concern.
+/// Errors of the store, with the file they concern. Each message says its
+/// cause once: no variant has a `source` that its message also prints.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {}", path.display(), sqlite_words(error))]
     Sqlite {
         path: PathBuf,
-        source: rusqlite::Error,
+        error: rusqlite::Error,
     },
     #[error(
         "{}: made by a newer stackmine (schema version {found}, this build reads up to {SCHEMA_VERSION})",
@@ -64,14 +65,60 @@ pub enum StoreError {
     NewerSchema { path: PathBuf, found: i64 },
     #[error("{}: no study store yet; ingest a dump first (stackmine ingest DUMP --study DIR)", path.display())]
     Missing { path: PathBuf },
+    #[error(
+        "{}: not an SQLite database ({why}); stackmine leaves it untouched: move it away or use another study folder",
+        path.display()
+    )]
+    NotSqlite { path: PathBuf, why: String },
+    #[error(
+        "{}: an SQLite database that is not a stackmine study store ({why}); stackmine leaves it untouched: move it away or use another study folder",
+        path.display()
+    )]
+    Foreign { path: PathBuf, why: String },
+    #[error("{}: the study folder is read-only, and {why}", path.display())]
+    ReadOnly { path: PathBuf, why: String },
+    #[error(
+        "{}: the study folder is read-only and holds changes in study.db-wal without study.db-shm, so they cannot be read; open the study once where it is writable (or copy the folder) to fold them in",
+        path.display()
+    )]
+    WalWithoutShm { path: PathBuf },
+    #[error("cannot read {}: {error}", path.display())]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
+
+impl StoreError {
+    /// Whether this is SQLite's "database is busy/locked": another
+    /// connection holds the write lock (a caller may retry).
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite { error, .. } if matches!(
+                error.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            )
+        )
+    }
+}
+
+/// A SQLite error in words, once (rusqlite's error repeats it as its source).
+fn sqlite_words(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqliteFailure(f, None) => {
+            rusqlite::ffi::code_to_str(f.extended_code).to_string()
+        }
+        e => e.to_string(),
+    }
 }
 
 /// Wraps SQLite errors with the store's path (owning it, so it can be used
 /// while the connection is borrowed for a transaction).
 fn sql_err(path: PathBuf) -> impl Fn(rusqlite::Error) -> StoreError {
-    move |source| StoreError::Sqlite {
+    move |error| StoreError::Sqlite {
         path: path.clone(),
-        source,
+        error,
     }
 }
 
@@ -143,36 +190,407 @@ pub struct IngestLog {
     pub all_questions: bool,
 }
 
-impl Store {
-    /// Opens the store of a study folder, creating it when missing.
-    pub fn open_or_create(path: &Path) -> Result<Store, StoreError> {
-        Store::open_at(path)
-    }
+/// What a store's file holds, as seen before anything is opened for writing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Found {
+    /// The file (or its write-ahead log) holds data; false: missing or empty.
+    pub exists: bool,
+    /// `PRAGMA user_version`.
+    pub user_version: i64,
+    /// The names of its tables.
+    pub tables: Vec<String>,
+    /// `meta.created_by`, when it has one.
+    pub created_by: Option<String>,
+}
 
-    /// Opens an existing store; a missing file is an error that says what to do.
-    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
-        if !path.exists() {
-            return Err(StoreError::Missing {
+/// What opening a store will do, decided from [`Found`] by [`plan`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// A missing or empty file: a new study.
+    Create,
+    /// A stackmine store of this build's schema version.
+    Current,
+    /// A stackmine store of an older schema version, migrated when opened
+    /// for writing.
+    Migrate { from: i64 },
+}
+
+/// Why a file is not opened, decided by [`plan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Made by a newer stackmine.
+    Newer(i64),
+    /// Some other program's database; the reason, in a few words.
+    Foreign(String),
+}
+
+/// The tables schema version 1 creates; a store without a `created_by`
+/// row (older test fixtures) is recognised by having all of them.
+fn v1_tables() -> Vec<&'static str> {
+    SCHEMA
+        .split("CREATE TABLE ")
+        .skip(1)
+        .filter_map(|s| s.split_whitespace().next())
+        .collect()
+}
+
+/// Decides what to do with a store's file. A file with tables is a stackmine
+/// store when its `meta` table says it was created by stackmine (or it has
+/// every table of schema version 1) and its `user_version` is 1 to
+/// [`SCHEMA_VERSION`]; anything else with tables is refused, untouched.
+pub fn plan(found: &Found) -> Result<Plan, Refusal> {
+    if found.user_version > SCHEMA_VERSION {
+        return Err(Refusal::Newer(found.user_version));
+    }
+    if !found.exists || (found.tables.is_empty() && found.user_version == 0) {
+        return Ok(Plan::Create);
+    }
+    let has = |t: &str| found.tables.iter().any(|x| x == t);
+    let ours = found
+        .created_by
+        .as_deref()
+        .is_some_and(|c| c.starts_with("stackmine"))
+        || v1_tables().iter().all(|t| has(t));
+    if !ours {
+        return Err(Refusal::Foreign(match &found.created_by {
+            Some(_) => "its meta table was not written by stackmine".to_string(),
+            None => format!(
+                "it has {} but no stackmine meta row",
+                table_list(&found.tables)
+            ),
+        }));
+    }
+    if found.user_version < 1 {
+        return Err(Refusal::Foreign(format!(
+            "it has stackmine's tables but schema version {}",
+            found.user_version
+        )));
+    }
+    Ok(if found.user_version == SCHEMA_VERSION {
+        Plan::Current
+    } else {
+        Plan::Migrate {
+            from: found.user_version,
+        }
+    })
+}
+
+/// A few table names for a message (never a schema's worth of text).
+fn table_list(tables: &[String]) -> String {
+    if tables.is_empty() {
+        return "no tables".into();
+    }
+    let shown: Vec<String> = tables
+        .iter()
+        .take(5)
+        .map(|t| {
+            let t: String = t.chars().filter(|c| !c.is_control()).take(40).collect();
+            format!("{t:?}")
+        })
+        .collect();
+    let more = match tables.len() {
+        n if n > 5 => format!(" and {} more", n - 5),
+        _ => String::new(),
+    };
+    let noun = if tables.len() == 1 { "table" } else { "tables" };
+    format!("{noun} {}{more}", shown.join(", "))
+}
+
+/// How a read-only open reads the file (see [`read_mode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadMode {
+    /// A writable folder: an ordinary connection with `PRAGMA query_only`,
+    /// so nothing can be written through it, yet, being able to checkpoint,
+    /// it removes the -wal and -shm files when it closes last (a `mode=ro`
+    /// connection would leave them in the study folder) and it reads safely
+    /// while another process writes.
+    QueryOnly,
+    /// `mode=ro`: reads the write-ahead log through its existing -shm index.
+    ReadOnly,
+    /// `mode=ro&immutable=1`: no locks, no -wal or -shm; exact when the file
+    /// holds every committed change (no write-ahead log to read).
+    Immutable,
+}
+
+/// How to read a current store: `folder_writable` is whether SQLite may
+/// create its -wal and -shm files; `wal_has_data` whether study.db-wal holds
+/// frames; `shm_exists` whether study.db-shm is there. `None`: it cannot be
+/// read correctly (committed changes in a log that cannot be indexed).
+pub fn read_mode(folder_writable: bool, wal_has_data: bool, shm_exists: bool) -> Option<ReadMode> {
+    match (folder_writable, wal_has_data, shm_exists) {
+        (true, _, _) => Some(ReadMode::QueryOnly),
+        (false, false, _) => Some(ReadMode::Immutable),
+        (false, true, true) => Some(ReadMode::ReadOnly),
+        (false, true, false) => None,
+    }
+}
+
+/// `path` with a suffix (`-wal`, `-shm`).
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Whether this process may create and change files in `path` (a folder or
+/// a file): false on a read-only mount or without write permission.
+pub fn writable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+            return false;
+        };
+        // SAFETY: `c` is a valid NUL-terminated string for the call's duration.
+        unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(path).is_ok_and(|m| !m.permissions().readonly())
+    }
+}
+
+/// A `file:` URI for SQLite with the given query, every byte that is not
+/// plainly safe percent-encoded.
+fn file_uri(path: &Path, query: &str) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    #[cfg(unix)]
+    let bytes = {
+        use std::os::unix::ffi::OsStrExt;
+        abs.as_os_str().as_bytes().to_vec()
+    };
+    #[cfg(not(unix))]
+    let bytes = abs.to_string_lossy().into_owned().into_bytes();
+    for b in bytes {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push('?');
+    uri.push_str(query);
+    uri
+}
+
+fn open_uri(path: &Path, mode: ReadMode) -> Result<Connection, rusqlite::Error> {
+    use rusqlite::OpenFlags;
+    let query = match mode {
+        ReadMode::ReadOnly | ReadMode::QueryOnly => "mode=ro",
+        ReadMode::Immutable => "mode=ro&immutable=1",
+    };
+    Connection::open_with_flags(
+        file_uri(path, query),
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+}
+
+/// The folder a store's file is in.
+fn folder(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Whether SQLite may write the store: the folder (for -wal, -shm and
+/// journal files) and the file itself.
+fn store_writable(path: &Path) -> bool {
+    writable(folder(path)) && (!path.exists() || writable(path))
+}
+
+/// Looks at a store's file without changing it, or anything next to it: the
+/// header is read by hand, and SQLite opens it read-only — immutable (no
+/// locks, no -wal or -shm file created) unless a -wal holds data or a -shm
+/// shows another connection, whose files then exist already.
+pub fn inspect(path: &Path) -> Result<Found, StoreError> {
+    let io = |error| StoreError::Io {
+        path: path.to_path_buf(),
+        error,
+    };
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::default()),
+        Err(e) => return Err(io(e)),
+    };
+    if !meta.is_file() {
+        return Err(StoreError::NotSqlite {
+            path: path.to_path_buf(),
+            why: "it is a folder or a special file, not a file".into(),
+        });
+    }
+    let wal_len = std::fs::metadata(sidecar(path, "-wal")).map_or(0, |m| m.len());
+    if meta.len() == 0 && wal_len == 0 {
+        return Ok(Found::default());
+    }
+    if meta.len() > 0 {
+        let mut header = [0u8; 100];
+        let mut f = std::fs::File::open(path).map_err(io)?;
+        let n = read_up_to(&mut f, &mut header).map_err(io)?;
+        if n < 100 || &header[..16] != b"SQLite format 3\0" {
+            return Err(StoreError::NotSqlite {
+                path: path.to_path_buf(),
+                why: "it does not start with the SQLite header".into(),
+            });
+        }
+    }
+    let sql = sql_err(path.to_path_buf());
+    let not_db = |e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => StoreError::NotSqlite {
+            path: path.to_path_buf(),
+            why: sqlite_words(&e),
+        },
+        _ => sql(e),
+    };
+    // Immutable (no locks, no files created) unless a write-ahead log holds
+    // data, or its -shm index shows another connection may be writing.
+    let shm = sidecar(path, "-shm").exists();
+    let folder_writable = writable(folder(path));
+    let mode = if wal_len > 0 || (shm && folder_writable) {
+        if !folder_writable && !shm {
+            return Err(StoreError::WalWithoutShm {
                 path: path.to_path_buf(),
             });
         }
-        Store::open_at(path)
+        ReadMode::ReadOnly
+    } else {
+        ReadMode::Immutable
+    };
+    let conn = open_uri(path, mode).map_err(not_db)?;
+    let user_version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(not_db)?;
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(not_db)?;
+    let created_by = if tables.iter().any(|t| t == "meta") {
+        conn.query_row("SELECT value FROM meta WHERE key = 'created_by'", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .ok()
+    } else {
+        None
+    };
+    Ok(Found {
+        exists: true,
+        user_version,
+        tables,
+        created_by,
+    })
+}
+
+fn read_up_to(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    use std::io::Read;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+impl Store {
+    /// Opens the store of a study folder for writing, creating it when
+    /// missing or empty and migrating an older one. A file that is not a
+    /// stackmine store, or is from a newer release, is refused untouched.
+    pub fn open_or_create(path: &Path) -> Result<Store, StoreError> {
+        Store::open_checked(path, true, true)
+    }
+
+    /// Opens an existing store for writing (migrating an older one); a
+    /// missing file is an error that says what to do.
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        Store::open_checked(path, false, true)
+    }
+
+    /// Opens an existing store for reading only, for commands that do not
+    /// change the study (see [`read_mode`]): works on a read-only folder or
+    /// mount, creating no -wal or -shm file there. An older store is
+    /// migrated when the folder is writable, as a writing open would.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        Store::open_checked(path, false, false)
+    }
+
+    fn open_checked(path: &Path, create: bool, write: bool) -> Result<Store, StoreError> {
+        let found = inspect(path)?;
+        let plan = plan(&found).map_err(|r| match r {
+            Refusal::Newer(found) => StoreError::NewerSchema {
+                path: path.to_path_buf(),
+                found,
+            },
+            Refusal::Foreign(why) => StoreError::Foreign {
+                path: path.to_path_buf(),
+                why,
+            },
+        })?;
+        let read_only = |why: String| StoreError::ReadOnly {
+            path: path.to_path_buf(),
+            why,
+        };
+        let can_write = store_writable(path);
+        match plan {
+            Plan::Create if !create => Err(StoreError::Missing {
+                path: path.to_path_buf(),
+            }),
+            Plan::Create | Plan::Current if write && !can_write => {
+                Err(read_only("this command writes to the study store".into()))
+            }
+            Plan::Migrate { from } if !can_write => Err(read_only(format!(
+                "its store (schema version {from}) must be migrated to version {SCHEMA_VERSION} before use"
+            ))),
+            Plan::Current if !write => {
+                let wal = std::fs::metadata(sidecar(path, "-wal")).is_ok_and(|m| m.len() > 0);
+                let shm = sidecar(path, "-shm").exists();
+                let mode =
+                    read_mode(can_write, wal, shm).ok_or_else(|| StoreError::WalWithoutShm {
+                        path: path.to_path_buf(),
+                    })?;
+                let err = sql_err(path.to_path_buf());
+                if mode == ReadMode::QueryOnly {
+                    let store = Store::open_at(path)?;
+                    store
+                        .conn
+                        .pragma_update(None, "query_only", true)
+                        .map_err(&err)?;
+                    return Ok(store);
+                }
+                let conn = open_uri(path, mode).map_err(&err)?;
+                conn.busy_timeout(std::time::Duration::from_secs(10))
+                    .map_err(&err)?;
+                Ok(Store {
+                    conn,
+                    path: path.to_path_buf(),
+                })
+            }
+            Plan::Migrate { .. } if !write => {
+                let store = Store::open_at(path)?;
+                store
+                    .conn
+                    .pragma_update(None, "query_only", true)
+                    .map_err(sql_err(path.to_path_buf()))?;
+                Ok(store)
+            }
+            _ => Store::open_at(path),
+        }
     }
 
     fn open_at(path: &Path) -> Result<Store, StoreError> {
-        let err = |source| StoreError::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        };
-        let conn = Connection::open(path).map_err(err)?;
+        let err = sql_err(path.to_path_buf());
+        let conn = Connection::open(path).map_err(&err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(err)?;
+            .map_err(&err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
+            .map_err(&err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(err)?;
+            .map_err(&err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(err)?;
+            .map_err(&err)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
