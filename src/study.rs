@@ -19,15 +19,13 @@ pub const STUDY_FILE: &str = "study.toml";
 /// Errors reading a study file.
 #[derive(Debug, thiserror::Error)]
 pub enum StudyError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path} is not a valid study file: {source}")]
+    // The inner error is in the message, not a source: printed once.
+    #[error("cannot read {path}: {err}")]
+    Read { path: PathBuf, err: std::io::Error },
+    #[error("{path} is not a valid study file: {err}")]
     Parse {
         path: PathBuf,
-        source: Box<toml::de::Error>,
+        err: Box<toml::de::Error>,
     },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
@@ -174,7 +172,7 @@ impl Study {
                     dir: dir.to_path_buf(),
                 });
             }
-            Err(source) => return Err(StudyError::Read { path, source }),
+            Err(err) => return Err(StudyError::Read { path, err }),
         };
         Study::parse(&text, &path)
     }
@@ -183,7 +181,7 @@ impl Study {
     pub fn parse(text: &str, path: &Path) -> Result<Study, StudyError> {
         let study: Study = toml::from_str(text).map_err(|e| StudyError::Parse {
             path: path.to_path_buf(),
-            source: Box::new(e),
+            err: Box::new(e),
         })?;
         study.validate(path)?;
         Ok(study)

@@ -36,11 +36,20 @@ pub fn write_report(data: &StudyData, dir: &Path, out: &Path) -> Result<PathBuf>
     } = data;
     let frameworks: Vec<_> = study.enabled_frameworks().into_iter().cloned().collect();
     let (model_name, categories_of) = store.classifications()?;
+    let keys: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
+    let used: std::collections::BTreeSet<&String> = categories_of.values().collect();
+    if used.iter().any(|c| !keys.contains(c)) {
+        anyhow::bail!(
+            "the classifications (model {}) use the categories {}, the study has {}: classify again with a model of the study's categories",
+            model_name.as_deref().unwrap_or("?"),
+            used.into_iter().cloned().collect::<Vec<_>>().join(", "),
+            keys.join(", ")
+        );
+    }
     let model = match &model_name {
         Some(name) => find_model(dir, name).ok(),
         None => None,
     };
-    let keys: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
     let parse = |rows: Vec<(String, String)>, prefix: &str| -> Vec<(String, serde_json::Value)> {
         rows.into_iter()
             .filter_map(|(k, v)| {
