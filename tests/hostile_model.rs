@@ -901,6 +901,27 @@ fn inconsistent_model_files_are_refused_naming_the_file_and_the_fault() {
         (
             &linear,
             (
+                "confusion-huge",
+                Box::new(|m| {
+                    *at(m, "/validation/confusion/0/0") = json!(1u64 << 50);
+                }),
+                "confusion matrix does not count its 820 posts",
+            ),
+        ),
+        (
+            &linear,
+            (
+                "confusion-overflow",
+                Box::new(|m| {
+                    *at(m, "/validation/confusion/0/0") = json!(u64::MAX);
+                    *at(m, "/validation/confusion/0/1") = json!(u64::MAX);
+                }),
+                "confusion matrix does not count its 820 posts",
+            ),
+        ),
+        (
+            &linear,
+            (
                 "unknown-kind",
                 Box::new(|m| {
                     *at(m, "/classifier/kind") = json!("forest");
@@ -1548,11 +1569,11 @@ fn small_models() -> Vec<Value> {
             let mut m = classify::train(&ex, &study.categories, &p, "m", "x").unwrap();
             m.validation = Some(stackmine::classify::model::Validation {
                 protocol: "cv5".into(),
-                items: 8,
+                items: 0,
                 accuracy: 0.5,
                 lenient_accuracy: 0.5,
                 macro_f1: 0.5,
-                confusion: vec![vec![1; 7]; 7],
+                confusion: vec![vec![0; 7]; 7],
             });
             serde_json::to_value(&m).unwrap()
         })

@@ -67,6 +67,9 @@ pub const MAX_NGRAM: usize = 8;
 /// Largest word weight of a keyword model (θ ≤ 1 plus α per manual keyword).
 pub const MAX_KEYWORD_WEIGHT: f64 = 1e12;
 
+/// Most labeled posts a model's kept validation may count.
+pub const MAX_VALIDATION_ITEMS: u64 = 1_000_000;
+
 /// Largest embedding a hybrid model may read.
 pub const MAX_EMBEDDING_DIM: usize = 8192;
 
@@ -318,6 +321,18 @@ impl Model {
                 return Err(format!(
                     "its validation's confusion matrix is not {n} × {n} (one row and column per category)",
                     n = cats.len()
+                ));
+            }
+            // The report resamples these pairs: their count is bounded.
+            let total = v
+                .confusion
+                .iter()
+                .flatten()
+                .try_fold(0u64, |a, &x| a.checked_add(x));
+            if total != Some(v.items) || v.items > MAX_VALIDATION_ITEMS {
+                return Err(format!(
+                    "its validation's confusion matrix does not count its {} posts (at most {MAX_VALIDATION_ITEMS})",
+                    v.items
                 ));
             }
         }

@@ -136,9 +136,12 @@ fn confusion_for(
             serde_json::from_value(e["confusion"]["categories"].clone()).ok();
         let matrix: Option<Vec<Vec<u64>>> =
             serde_json::from_value(e["confusion"]["matrix"].clone()).ok();
+        let square =
+            |m: &Vec<Vec<u64>>| m.len() == keys.len() && m.iter().all(|r| r.len() == keys.len());
         (same_model && estimate && categories.as_deref() == Some(keys))
             .then_some(matrix)
             .flatten()
+            .filter(square)
             .map(|m| {
                 (
                     m,
