@@ -517,6 +517,31 @@ fn train_never_writes_a_model_classify_cannot_load() {
     }
 }
 
+/// A model that cannot be written leaves no partial or temporary file.
+#[test]
+fn a_model_that_cannot_be_written_leaves_nothing_behind() {
+    let d = Dir::new();
+    let s = d.pytorch_study();
+    import(&d, &s, "k", &[("crash", 3), ("training", 3)]);
+    std::fs::create_dir_all(d.path("out/taken.json")).unwrap();
+    let out = d.path("out/taken.json");
+    let err = d.fails(&[
+        "train",
+        "--study",
+        &s,
+        "--labels",
+        "k",
+        "--kind",
+        "keyword",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    once(&err, "(os error");
+    let left: Vec<_> = std::fs::read_dir(d.path("out")).unwrap().collect();
+    assert_eq!(left.len(), 1, "only the folder that was there: {left:?}");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+}
+
 /// Writes study `name` whose study.toml renames crash → bug and performance
 /// → speed, with the PyTorch questions.
 fn renamed_study(d: &Dir, name: &str) -> String {
@@ -621,6 +646,21 @@ fn a_model_of_other_categories_is_refused_by_classify_eval_report_and_run() {
         "{err}"
     );
     assert!(!d.path("t/report/index.html").exists());
+    // A category added after classify: the classifying model lacks it.
+    let u = d.pytorch_study_named("u");
+    d.ok(&["classify", "--study", &u]);
+    let mut toml = std::fs::read_to_string(d.path("u/study.toml")).unwrap();
+    toml.push_str(
+        "\n[[categories]]\nkey = \"other\"\nname = \"Other\"\ndescription = \"None of the others.\"\nkeywords = []\n",
+    );
+    d.write("u/study.toml", toml.as_bytes());
+    let err = d.fails(&["report", "--study", &u]);
+    assert!(
+        err.contains("the classifications cannot be reported: classify again: model default has the categories crash,")
+            && err.contains("the study has crash, migration, implementation, training, comprehension, installation, performance, other"),
+        "{err}"
+    );
+    assert!(!d.path("u/report/index.html").exists());
     // Labels imported before the edit: training and eval refuse them.
     import(&d, &other, "o2", &[("crash", 3), ("training", 3)]);
     let toml = std::fs::read_to_string(d.path("s/study.toml")).unwrap();
@@ -896,6 +936,16 @@ fn inconsistent_model_files_are_refused_naming_the_file_and_the_fault() {
                     *at(m, "/validation/accuracy") = json!(2.0);
                 }),
                 "validation accuracy is 2, not a number in [0, 1]",
+            ),
+        ),
+        (
+            &linear,
+            (
+                "name-path",
+                Box::new(|m| {
+                    m["name"] = json!("../../x");
+                }),
+                "its name \"../../x\" is not a model name",
             ),
         ),
         (

@@ -117,7 +117,7 @@ pub enum TrainError {
     #[error("{part} leaves no posts to test: label more posts")]
     EmptyTest { part: String },
     #[error("the trained model is not usable: {0}")]
-    Unusable(String),
+    Unusable(model::Inconsistent),
 }
 
 fn param(name: &'static str, value: impl std::fmt::Display, range: String) -> TrainError {

@@ -40,7 +40,7 @@ pub enum ModelError {
     Format { path: PathBuf, found: u64 },
     /// The file parses but does not hold a usable model.
     #[error("{}: not a usable model: {reason}", path.display())]
-    Invalid { path: PathBuf, reason: String },
+    Invalid { path: PathBuf, reason: Inconsistent },
     /// The model's categories, as a set, are not the study's.
     #[error(
         "model {model} has the categories {}, the study has {}: a model only classifies a study with the same categories (train one on this study's labels with stackmine train)",
@@ -53,6 +53,11 @@ pub enum ModelError {
         study: Vec<String>,
     },
 }
+
+/// What is inconsistent in a model ([`Model::check`]), in words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Inconsistent(pub String);
 
 /// The rule for model names (`train --name`, `--model`): a label set name's
 /// rule (1–64 ASCII letters, digits, `_`, `.`, `-`), not starting with `.`,
@@ -227,8 +232,19 @@ impl Model {
     /// categories; classes that are distinct categories; one weight row (and
     /// bias) per class, each as long as the feature vector; vocabulary and
     /// idf of the same length; finite numbers; settings in range; a kept
-    /// confusion matrix of categories × categories. Returns what is wrong.
-    pub fn check(&self) -> Result<(), String> {
+    /// confusion matrix of categories × categories that counts its posts; a
+    /// name that follows [`valid_model_name`]. Returns what is wrong.
+    pub fn check(&self) -> Result<(), Inconsistent> {
+        self.check_parts().map_err(Inconsistent)
+    }
+
+    fn check_parts(&self) -> Result<(), String> {
+        if !valid_model_name(&self.name) {
+            return Err(format!(
+                "its name {:?} is not a model name (1–64 letters, digits, '_', '.' or '-', not starting with '.')",
+                self.name
+            ));
+        }
         let cats = &self.categories;
         if cats.len() < 2 {
             return Err(format!(
@@ -237,8 +253,8 @@ impl Model {
             ));
         }
         distinct("categories", cats)?;
-        if let Some(c) = cats.iter().find(|c| c.is_empty()) {
-            return Err(format!("a category key is empty ({c:?})"));
+        if cats.iter().any(|c| c.is_empty()) {
+            return Err("a category key is empty".into());
         }
         let classes_ok = |classes: &[String]| -> Result<(), String> {
             if classes.is_empty() {
@@ -369,7 +385,15 @@ impl Model {
             err,
         })?;
         text.push('\n');
-        std::fs::write(path, text).map_err(io)
+        // Under a temporary name in the same folder, then renamed into
+        // place: a failed write never leaves a partial model.
+        let file = path.file_name().unwrap_or_default().to_string_lossy();
+        let tmp = path.with_file_name(format!(".{file}.{}.tmp", std::process::id()));
+        let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written.map_err(io)
     }
 
     /// The shipped hybrid model.

@@ -50,6 +50,10 @@ pub fn write_report(data: &StudyData, dir: &Path, out: &Path) -> Result<PathBuf>
         Some(name) => find_model(dir, name).ok(),
         None => None,
     };
+    if let Some(m) = &model {
+        m.check_categories(&keys)
+            .context("the classifications cannot be reported: classify again")?;
+    }
     let parse = |rows: Vec<(String, String)>, prefix: &str| -> Vec<(String, serde_json::Value)> {
         rows.into_iter()
             .filter_map(|(k, v)| {
