@@ -203,6 +203,44 @@ fn label_sets_too_small_for_a_protocol_get_clear_errors() {
     }
 }
 
+/// The hybrid kind through the binary, with the encoder: small sets are
+/// refused as for the other kinds (skipped with a notice without it).
+#[test]
+fn hybrid_refuses_small_label_sets_through_the_binary() {
+    let Some(d) = Dir::with_encoder() else {
+        return;
+    };
+    let s = d.pytorch_study();
+    import(&d, &s, "n1", &[("crash", 1)]);
+    import(&d, &s, "n4", &[("crash", 2), ("training", 2)]);
+    let run = |cmd: &str, set: &str, extra: &[&str]| {
+        let mut a = vec![
+            cmd,
+            "--study",
+            s.as_str(),
+            "--labels",
+            set,
+            "--kind",
+            "hybrid",
+        ];
+        a.extend(extra);
+        d.fails(&a)
+    };
+    once(
+        &run("train", "n1", &[]),
+        "every labeled post is of one category (crash)",
+    );
+    once(
+        &run("eval", "n4", &["--protocol", "cv5"]),
+        "needs at least 5 labeled posts, the label set has 4",
+    );
+    once(
+        &run("eval", "n1", &["--protocol", "study"]),
+        "leaves no posts to test",
+    );
+    assert!(!d.path("s/models").exists());
+}
+
 /// Examples with embeddings, for the library's hybrid training (no encoder).
 fn examples(kinds: &[(&str, usize)], dim: usize) -> Vec<Example> {
     let mut out = Vec::new();
@@ -1745,6 +1783,41 @@ proptest! {
             text[i] = b;
         }
         load_and_predict(&String::from_utf8_lossy(&text))?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The encoder's file readers on arbitrary and damaged bytes: an error
+    /// or a value, never a panic or an allocation beyond the input.
+    #[test]
+    fn fuzz_encoder_files_never_panic(
+        data in proptest::collection::vec(any::<u8>(), 0..400),
+        cut in any::<usize>(),
+        at in any::<usize>(),
+        byte in any::<u8>(),
+    ) {
+        use stackmine::classify::encoder::{bert::Config, safetensors, wordpiece::Vocab};
+        let _ = safetensors(&data);
+        let _ = Config::from_json(&data);
+        if let Ok(v) = Vocab::from_bytes(&data) {
+            let ids = v.encode("loss is nan", 16);
+            prop_assert!(ids.len() >= 2 && ids.len() <= 16);
+        }
+        let (config, _, weights) = tiny_bert();
+        let mut w = weights.clone();
+        let i = at % w.len();
+        w[i] = byte;
+        w.truncate(cut % (w.len() + 1));
+        if let Ok(t) = safetensors(&w) {
+            let c = Config::from_json(config.as_bytes()).unwrap();
+            let _ = stackmine::classify::encoder::bert::Bert::from_tensors(c, t);
+        }
+        let mut c = config.into_bytes();
+        let i = at % c.len();
+        c[i] = byte;
+        let _ = Config::from_json(&c);
     }
 }
 
