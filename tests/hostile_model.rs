@@ -1637,7 +1637,16 @@ fn study_file_and_model_errors_say_each_cause_once() {
 // error or a model every prediction runs on. The case counts keep `cargo
 // test` fast; for a longer local run:
 //   PROPTEST_CASES=100000 cargo test --release --test hostile_model fuzz
-// (PROPTEST_CASES overrides every count below).
+// (PROPTEST_CASES replaces every count below; an explicit count in a
+// proptest config would otherwise win over it).
+
+/// The number of cases: `PROPTEST_CASES` if set, else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 /// Small real models of each kind, trained by the library, as JSON values.
 fn small_models() -> Vec<Value> {
@@ -1756,7 +1765,7 @@ fn mutate(node: &mut Value, choices: &[usize], edit: usize, with: Value) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
 
     #[test]
     fn fuzz_arbitrary_bytes_never_panic_the_model_loader(
@@ -1787,7 +1796,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
 
     /// The encoder's file readers on arbitrary and damaged bytes: an error
     /// or a value, never a panic or an allocation beyond the input.
@@ -1823,7 +1832,7 @@ proptest! {
 
 proptest! {
     // The shipped model is 1.8 MB: fewer cases.
-    #![proptest_config(ProptestConfig::with_cases(16))]
+    #![proptest_config(ProptestConfig::with_cases(cases(16)))]
 
     #[test]
     fn fuzz_damaged_shipped_model_never_panics(
