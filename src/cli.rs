@@ -71,11 +71,13 @@ pub struct IngestOpts {
     /// Base address for links to posts (default: https://SITE when SITE looks like a host name).
     #[arg(long)]
     pub site_url: Option<String>,
-    /// Fail (exit 2, study unchanged) when more than this share of a file's rows is malformed.
-    #[arg(long, default_value_t = 0.01)]
+    /// Fail (exit 2, study unchanged) when more than this share of a file's
+    /// rows is malformed: a fraction in [0, 1].
+    #[arg(long, default_value_t = 0.01, value_parser = fraction)]
     pub max_bad_rows: f64,
-    /// Chunk size in KiB for the parallel scan (tests use small ones).
-    #[arg(long, default_value_t = 8192, hide = true)]
+    /// Chunk size in KiB for the parallel scan (tests use small ones): 1 to 1048576.
+    #[arg(long, default_value_t = 8192, hide = true,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_048_576))]
     pub chunk_kib: usize,
 }
 
@@ -130,20 +132,21 @@ pub struct SampleArgs {
     /// The batch's name (and its label set's).
     #[arg(long)]
     pub name: String,
-    /// Seed of the draw (default: the study's seed).
+    /// Seed of the draw, any integer from 0 to 2^64 − 1 (default: the study's seed).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// How many posts to draw.
-    #[arg(long, conflicts_with_all = ["confidence", "per_framework"])]
+    /// How many posts to draw: 1 or more.
+    #[arg(long, conflicts_with_all = ["confidence", "per_framework"],
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..))]
     pub size: Option<u64>,
-    /// Confidence level for Cochran's sample size (with --margin).
-    #[arg(long, requires = "margin")]
+    /// Confidence level for Cochran's sample size (with --margin): in (0, 1), e.g. 0.95.
+    #[arg(long, requires = "margin", value_parser = open_fraction)]
     pub confidence: Option<f64>,
-    /// Margin of error for Cochran's sample size (with --confidence).
-    #[arg(long, requires = "confidence")]
+    /// Margin of error for Cochran's sample size (with --confidence): in (0, 1), e.g. 0.05.
+    #[arg(long, requires = "confidence", value_parser = open_fraction)]
     pub margin: Option<f64>,
-    /// Draw this many questions from each framework.
-    #[arg(long)]
+    /// Draw this many questions from each framework: 1 or more.
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..))]
     pub per_framework: Option<u64>,
     /// Split the size over frameworks in proportion to their questions.
     #[arg(long, conflicts_with = "per_framework")]
@@ -241,8 +244,9 @@ pub struct TrainArgs {
     /// encoder: scripts/fetch-encoder.sh).
     #[arg(long, value_enum, default_value = "linear")]
     pub kind: stackmine::classify::Kind,
-    /// The model's name (saved as STUDY/models/NAME.json; default: the kind).
-    #[arg(long)]
+    /// The model's name (saved as STUDY/models/NAME.json; default: the kind):
+    /// 1–64 letters, digits, '_', '.' or '-', not starting with '.'.
+    #[arg(long, value_parser = model_name)]
     pub name: Option<String>,
     /// Write the model here instead.
     #[arg(long)]
@@ -257,25 +261,28 @@ pub struct TrainArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ModelArgs {
-    /// Inverse regularization strength of the linear model.
-    #[arg(long, default_value_t = 10.0)]
+    /// Inverse regularization strength of the linear model: a number in (0, 1e6].
+    #[arg(long, default_value_t = 10.0, value_parser = c_value)]
     pub c: f64,
     /// Loss of the linear model.
     #[arg(long, value_enum, default_value = "logistic")]
     pub loss: LossArg,
-    /// Extra weight of manual keywords (keyword model; the study's 0.18).
-    #[arg(long, default_value_t = 0.18)]
+    /// Extra weight of manual keywords (keyword model; the study's 0.18): a
+    /// number in [0, 1e6].
+    #[arg(long, default_value_t = 0.18, value_parser = alpha_value)]
     pub alpha: f64,
-    /// Tokens the hybrid model embeds per post ([CLS] and [SEP] included).
+    /// Tokens the hybrid model embeds per post ([CLS] and [SEP] included): 8 to 512.
     #[arg(long, default_value_t = stackmine::classify::HYBRID_MAX_TOKENS,
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(8..=512))]
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(
+              stackmine::classify::MIN_MAX_TOKENS as u64..=stackmine::classify::MAX_MAX_TOKENS as u64))]
     pub max_tokens: usize,
     /// Stem the words of title, body and code (Snowball English; linear and
     /// hybrid models).
     #[arg(long)]
     pub stem: bool,
-    /// Weight of the embedding beside the TF-IDF fields (hybrid model).
-    #[arg(long, default_value_t = stackmine::classify::HYBRID_WEIGHT)]
+    /// Weight of the embedding beside the TF-IDF fields (hybrid model): a
+    /// number in (0, 100] (for no embedding, train --kind linear).
+    #[arg(long, default_value_t = stackmine::classify::HYBRID_WEIGHT, value_parser = embedding_weight)]
     pub embedding_weight: f32,
 }
 
@@ -300,10 +307,13 @@ pub struct EvalArgs {
     /// The label set to score against.
     #[arg(long)]
     pub labels: String,
-    /// A trained model to apply (name in STUDY/models, a .json path, or
-    /// "default"); default: the built-in model.
-    #[arg(long, conflicts_with = "protocol")]
+    /// A trained model to apply, by name: one in STUDY/models, or a built-in
+    /// one (default, default-linear, default-hybrid); default: the built-in model.
+    #[arg(long, conflicts_with = "protocol", value_parser = model_name)]
     pub model: Option<String>,
+    /// A model file to apply, anywhere (instead of --model).
+    #[arg(long, conflicts_with_all = ["protocol", "model"])]
+    pub model_file: Option<PathBuf>,
     /// Train and test a new model of this kind on splits of the labels.
     #[arg(long, value_enum, requires = "protocol")]
     pub kind: Option<stackmine::classify::Kind>,
@@ -321,10 +331,13 @@ pub struct EvalArgs {
 pub struct ClassifyArgs {
     #[command(flatten)]
     pub study: StudyArg,
-    /// The model (name in STUDY/models, a .json path, or "default");
-    /// default: the built-in model.
-    #[arg(long)]
+    /// The model, by name: one in STUDY/models, or a built-in one (default,
+    /// default-linear, default-hybrid); default: the built-in model.
+    #[arg(long, value_parser = model_name)]
     pub model: Option<String>,
+    /// A model file, anywhere (instead of --model).
+    #[arg(long, conflicts_with = "model")]
+    pub model_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -334,4 +347,62 @@ pub struct ReportArgs {
     /// Where the report goes (default: STUDY/report).
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+// Value parsers: each numeric option is refused where it is parsed unless it
+// is finite and in its range (stated in its help text).
+
+/// A finite number in `lo..=hi`, `lo` excluded when `open_lo`, `hi` when `open_hi`.
+fn float_in(s: &str, lo: f64, open_lo: bool, hi: f64, open_hi: bool) -> Result<f64, String> {
+    let range = format!(
+        "{}{lo}, {hi}{}",
+        if open_lo { '(' } else { '[' },
+        if open_hi { ')' } else { ']' }
+    );
+    let x: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a number; expected one in {range}"))?;
+    let above = if open_lo { x > lo } else { x >= lo };
+    let below = if open_hi { x < hi } else { x <= hi };
+    if x.is_finite() && above && below {
+        Ok(x)
+    } else {
+        Err(format!("{x} is not in {range}"))
+    }
+}
+
+fn fraction(s: &str) -> Result<f64, String> {
+    float_in(s, 0.0, false, 1.0, false)
+}
+
+fn open_fraction(s: &str) -> Result<f64, String> {
+    float_in(s, 0.0, true, 1.0, true)
+}
+
+fn c_value(s: &str) -> Result<f64, String> {
+    float_in(s, 0.0, true, stackmine::classify::MAX_C, false)
+}
+
+fn alpha_value(s: &str) -> Result<f64, String> {
+    float_in(s, 0.0, false, stackmine::classify::MAX_ALPHA, false)
+}
+
+fn embedding_weight(s: &str) -> Result<f32, String> {
+    let max = stackmine::classify::MAX_EMBEDDING_WEIGHT;
+    float_in(s, 0.0, true, max, false)?;
+    // Read as f32 directly (not rounded twice through f64).
+    s.trim().parse::<f32>().map_err(|e| e.to_string())
+}
+
+/// A model name (never a path): see `classify::model::valid_model_name`.
+fn model_name(s: &str) -> Result<String, String> {
+    if stackmine::classify::model::valid_model_name(s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "a model name is {} (a model file elsewhere: --model-file PATH)",
+            stackmine::classify::model::MODEL_NAME_RULE
+        ))
+    }
 }

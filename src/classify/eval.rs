@@ -111,7 +111,8 @@ fn class_metrics(
     (per, sp / k, sr / k, sf / k)
 }
 
-/// Scores `predicted[i]` against `examples[i]`.
+/// Scores `predicted[i]` against `examples[i]` (the pairs there are: the
+/// longer list's extra items are not scored).
 pub fn evaluate(
     examples: &[&Example],
     predicted: &[String],
@@ -119,6 +120,7 @@ pub fn evaluate(
     model: &str,
     protocol: &str,
 ) -> Evaluation {
+    let examples = &examples[..examples.len().min(predicted.len())];
     let pairs: Vec<(&str, &str)> = examples
         .iter()
         .zip(predicted)
@@ -190,8 +192,10 @@ pub fn evaluate(
 }
 
 /// Stratified folds: within each primary kind (in `examples` order after a
-/// seeded shuffle), posts are dealt to folds in turn. Returns each post's fold.
+/// seeded shuffle), posts are dealt to folds in turn. Returns each post's fold
+/// (`k` of 0 is taken as 1).
 pub fn stratified_folds(examples: &[Example], k: usize, seed: u64) -> Vec<usize> {
+    let k = k.max(1);
     let mut by_class: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, e) in examples.iter().enumerate() {
         by_class.entry(&e.primary).or_default().push(i);
@@ -210,8 +214,14 @@ pub fn stratified_folds(examples: &[Example], k: usize, seed: u64) -> Vec<usize>
 }
 
 /// The study's stratified split: within each primary kind, a seeded
-/// `train_share` of the posts (rounded) for training. Returns true for training.
+/// `train_share` of the posts (rounded; a share outside [0, 1] or NaN is
+/// clamped, NaN to 0) for training. Returns true for training.
 pub fn stratified_split(examples: &[Example], train_share: f64, seed: u64) -> Vec<bool> {
+    let train_share = if train_share.is_nan() {
+        0.0
+    } else {
+        train_share.clamp(0.0, 1.0)
+    };
     let mut by_class: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, e) in examples.iter().enumerate() {
         by_class.entry(&e.primary).or_default().push(i);

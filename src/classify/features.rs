@@ -34,6 +34,19 @@ pub enum Source {
     Errors,
 }
 
+impl Source {
+    /// The name model files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Title => "title",
+            Source::Body => "body",
+            Source::Code => "code",
+            Source::Tags => "tags",
+            Source::Errors => "errors",
+        }
+    }
+}
+
 /// A sparse vector: (index, value), indexes ascending.
 pub type Sparse = Vec<(u32, f32)>;
 
@@ -178,6 +191,11 @@ impl Field {
             .enumerate()
             .map(|(i, t)| (t.clone(), i as u32))
             .collect();
+    }
+
+    /// How many distinct terms the lookup table holds (after [`Field::reindex`]).
+    pub fn distinct_terms(&self) -> usize {
+        self.index.len()
     }
 
     /// The L2-normalized, weighted TF-IDF of some terms, indexes offset by `offset`.

@@ -100,7 +100,8 @@ impl Keyword {
         let s = self.scores(doc, stop);
         let best = super::linear::argmax(&s);
         let total: f64 = s.iter().sum();
-        (best, if total > 0.0 { s[best] / total } else { 0.0 })
+        let top = s.get(best).copied().unwrap_or(0.0);
+        (best, if total > 0.0 { top / total } else { 0.0 })
     }
 }
 

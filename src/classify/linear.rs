@@ -72,8 +72,11 @@ pub struct Linear {
     pub bias: Vec<f32>,
 }
 
+/// w·x; indexes of `x` beyond `w` are not features and count for nothing.
 fn dot(w: &[f64], x: &Sparse) -> f64 {
-    x.iter().map(|&(i, v)| w[i as usize] * f64::from(v)).sum()
+    x.iter()
+        .filter_map(|&(i, v)| w.get(i as usize).map(|wi| wi * f64::from(v)))
+        .sum()
 }
 
 /// Objective and gradient of one binary problem at (w, b) packed as `theta`
@@ -96,7 +99,9 @@ fn objective(
         f += p.c * si * l;
         let k = p.c * si * dl * y;
         for &(i, v) in x {
-            g[i as usize] += k * f64::from(v);
+            if (i as usize) < d {
+                g[i as usize] += k * f64::from(v);
+            }
         }
         g[d] += k;
     }
@@ -173,7 +178,8 @@ fn lbfgs(mut x: Vec<f64>, p: &LinearParams, fg: impl Fn(&[f64]) -> (f64, Vec<f64
 
 impl Linear {
     /// Fits one binary model per class in `classes` (each in parallel).
-    /// `labels[i]` is the index in `classes` of row i's class.
+    /// `labels[i]` is the index in `classes` of row i's class; feature indexes
+    /// at or beyond `dim` count for nothing.
     pub fn fit(
         xs: &[Sparse],
         labels: &[usize],

@@ -56,6 +56,137 @@ pub const HYBRID_MAX_TOKENS: usize = 128;
 /// cv5 on the shared labels among 1, 2, 3, 4; see BENCHMARKS.md).
 pub const HYBRID_WEIGHT: f32 = 3.0;
 
+/// Largest `--c` (inverse regularization strength) accepted.
+pub const MAX_C: f64 = 1e6;
+
+/// Largest `--alpha` (keyword model) accepted.
+pub const MAX_ALPHA: f64 = 1e6;
+
+/// Largest embedding weight (hybrid model) accepted.
+pub const MAX_EMBEDDING_WEIGHT: f64 = 100.0;
+
+/// Range of the tokens a hybrid model embeds per post.
+pub const MIN_MAX_TOKENS: usize = 8;
+pub const MAX_MAX_TOKENS: usize = 512;
+
+/// Errors training or testing a model: settings out of range, or labels a
+/// model cannot be trained on or tested with.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("{name} is {value}, it must be {range}")]
+    Param {
+        name: &'static str,
+        value: String,
+        range: String,
+    },
+    #[error("no labeled posts to train on")]
+    NoExamples,
+    #[error(
+        "every labeled post is of one category ({category}): a classifier needs posts of at least two categories"
+    )]
+    OneCategory { category: String },
+    #[error(
+        "post {site}/{post_id} is labeled {category}, which is not a category of the study ({}); fix study.toml or the labels",
+        categories.join(", ")
+    )]
+    UnknownCategory {
+        site: String,
+        post_id: i64,
+        category: String,
+        categories: Vec<String>,
+    },
+    #[error(
+        "post {site}/{post_id} has an embedding of {found} values, the encoder gives {expected}"
+    )]
+    Embedding {
+        site: String,
+        post_id: i64,
+        found: usize,
+        expected: usize,
+    },
+    #[error("{protocol} needs at least {needed} labeled posts, the label set has {found}")]
+    TooFewPosts {
+        protocol: &'static str,
+        needed: usize,
+        found: usize,
+    },
+    #[error(
+        "{part} would train on posts of one category only ({category}): label more posts of other categories"
+    )]
+    OneCategoryPart { part: String, category: String },
+    #[error("{part} leaves no posts to test: label more posts")]
+    EmptyTest { part: String },
+    #[error("the trained model is not usable: {0}")]
+    Unusable(model::Inconsistent),
+}
+
+fn param(name: &'static str, value: impl std::fmt::Display, range: String) -> TrainError {
+    TrainError::Param {
+        name,
+        value: value.to_string(),
+        range,
+    }
+}
+
+/// `x` finite and in `lo..=hi` (`lo` excluded when `open`).
+fn check_float(name: &'static str, x: f64, lo: f64, open: bool, hi: f64) -> Result<(), TrainError> {
+    let above = if open { x > lo } else { x >= lo };
+    if x.is_finite() && above && x <= hi {
+        return Ok(());
+    }
+    let left = if open { '(' } else { '[' };
+    Err(param(name, x, format!("a number in {left}{lo}, {hi}]")))
+}
+
+impl TrainParams {
+    /// Checks every setting the kind reads is in range (the command line
+    /// checks the same ranges when it parses them), so training never writes
+    /// a model that does not load.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        match self.kind {
+            Kind::Keyword => {
+                check_float("alpha", self.alpha, 0.0, false, MAX_ALPHA)?;
+                if self.top == 0 {
+                    return Err(param("top", 0, "at least 1".into()));
+                }
+            }
+            Kind::Linear | Kind::Hybrid => {
+                let l = &self.linear;
+                check_float("C", l.c, 0.0, true, MAX_C)?;
+                check_float("tol", l.tol, 0.0, true, 1.0)?;
+                if l.max_iter == 0 {
+                    return Err(param("max_iter", 0, "at least 1".into()));
+                }
+            }
+        }
+        if self.kind == Kind::Hybrid {
+            let e = &self.encoder;
+            if !(MIN_MAX_TOKENS..=MAX_MAX_TOKENS).contains(&e.max_tokens) {
+                return Err(param(
+                    "max_tokens",
+                    e.max_tokens,
+                    format!("in {MIN_MAX_TOKENS}..={MAX_MAX_TOKENS}"),
+                ));
+            }
+            check_float(
+                "embedding weight",
+                f64::from(e.weight),
+                0.0,
+                true,
+                MAX_EMBEDDING_WEIGHT,
+            )?;
+            if !(1..=model::MAX_EMBEDDING_DIM).contains(&e.dim) {
+                return Err(param(
+                    "embedding size",
+                    e.dim,
+                    format!("in 1..={}", model::MAX_EMBEDDING_DIM),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for TrainParams {
     fn default() -> Self {
         TrainParams {
@@ -75,9 +206,84 @@ impl Default for TrainParams {
     }
 }
 
+/// Refuses examples whose kinds are not categories of the study (labels
+/// imported before study.toml was edited), and for a hybrid model examples
+/// without an embedding of the encoder's size.
+pub fn check_examples(
+    examples: &[Example],
+    categories: &[Category],
+    embedding: Option<usize>,
+) -> Result<(), TrainError> {
+    for e in examples {
+        if let Some(k) = e
+            .kinds
+            .iter()
+            .chain([&e.primary])
+            .find(|k| !categories.iter().any(|c| &c.key == *k))
+        {
+            return Err(TrainError::UnknownCategory {
+                site: e.site.clone(),
+                post_id: e.post_id,
+                category: k.clone(),
+                categories: categories.iter().map(|c| c.key.clone()).collect(),
+            });
+        }
+        if let Some(dim) = embedding
+            && e.doc.embedding.len() != dim
+        {
+            return Err(TrainError::Embedding {
+                site: e.site.clone(),
+                post_id: e.post_id,
+                found: e.doc.embedding.len(),
+                expected: dim,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The distinct primary kinds of some examples, in first-seen order.
+fn primaries<'a>(examples: impl Iterator<Item = &'a Example>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for e in examples {
+        if !out.contains(&e.primary.as_str()) {
+            out.push(&e.primary);
+        }
+    }
+    out
+}
+
 /// Trains a model on labeled posts. Classes are the study's categories that
-/// occur as a primary kind in `examples`, in study order.
+/// occur as a primary kind in `examples`, in study order. Refuses settings
+/// out of range, no posts, posts of one category only, kinds that are not
+/// the study's, and (hybrid) posts without an embedding of the encoder's
+/// size; the model is checked as a loaded one would be.
 pub fn train(
+    examples: &[Example],
+    categories: &[Category],
+    params: &TrainParams,
+    name: &str,
+    label_set: &str,
+) -> Result<Model, TrainError> {
+    params.validate()?;
+    let hybrid = params.kind == Kind::Hybrid;
+    check_examples(examples, categories, hybrid.then_some(params.encoder.dim))?;
+    match primaries(examples.iter()).as_slice() {
+        [] => return Err(TrainError::NoExamples),
+        [one] => {
+            return Err(TrainError::OneCategory {
+                category: one.to_string(),
+            });
+        }
+        _ => {}
+    }
+    let model = fit(examples, categories, params, name, label_set);
+    model.check().map_err(TrainError::Unusable)?;
+    Ok(model)
+}
+
+/// The fit itself, on examples `train` has checked.
+fn fit(
     examples: &[Example],
     categories: &[Category],
     params: &TrainParams,
@@ -278,88 +484,153 @@ pub fn examples(
     Ok(out)
 }
 
+/// Checks one train/test part of a protocol: a test set, and a training set
+/// of at least two categories.
+fn check_part(
+    examples: &[Example],
+    is_train: &dyn Fn(usize) -> bool,
+    part: String,
+) -> Result<(), TrainError> {
+    if (0..examples.len()).all(is_train) {
+        return Err(TrainError::EmptyTest { part });
+    }
+    let kinds = primaries(
+        (0..examples.len())
+            .filter(|&i| is_train(i))
+            .map(|i| &examples[i]),
+    );
+    if kinds.len() < 2 {
+        return Err(TrainError::OneCategoryPart {
+            part,
+            category: kinds
+                .first()
+                .map_or_else(|| "none".into(), |k| k.to_string()),
+        });
+    }
+    Ok(())
+}
+
 /// Trains on the examples `train` selects and predicts the others; returns
 /// (index, predicted key) for each predicted example.
 fn fit_predict(
     examples: &[Example],
-    train: impl Fn(usize) -> bool,
+    train: &dyn Fn(usize) -> bool,
     categories: &[Category],
     params: &TrainParams,
     name: &str,
     label_set: &str,
-) -> Vec<(usize, String)> {
+) -> Result<Vec<(usize, String)>, TrainError> {
     let train_set: Vec<Example> = (0..examples.len())
         .filter(|&i| train(i))
         .map(|i| examples[i].clone())
         .collect();
     let test_idx: Vec<usize> = (0..examples.len()).filter(|&i| !train(i)).collect();
     let test: Vec<&Example> = test_idx.iter().map(|&i| &examples[i]).collect();
-    let model = self::train(&train_set, categories, params, name, label_set);
-    test_idx
+    let model = self::train(&train_set, categories, params, name, label_set)?;
+    Ok(test_idx
         .into_iter()
         .zip(predict_all(&model, &test))
-        .collect()
+        .collect())
 }
 
-/// Trains on a stratified 60/40 split (seed 0) and scores the 40%: the study's protocol.
+const CV5_PROTOCOL: &str = "5-fold cross-validation";
+
+/// Number of folds of [`cross_validate`].
+pub const FOLDS: usize = 5;
+
+/// Trains on a stratified 60/40 split (seed 0) and scores the 40%: the
+/// study's protocol. Refuses a split whose test part is empty or whose
+/// training part holds one category only.
 pub fn study_split(
     examples: &[Example],
     categories: &[Category],
     params: &TrainParams,
     name: &str,
     label_set: &str,
-) -> eval::Evaluation {
+) -> Result<eval::Evaluation, TrainError> {
+    params.validate()?;
+    check_examples(examples, categories, None)?;
     let keys: Vec<String> = categories.iter().map(|c| c.key.clone()).collect();
     let is_train = eval::stratified_split(examples, 0.6, 0);
-    let predicted = fit_predict(
-        examples,
-        |i| is_train[i],
-        categories,
-        params,
-        name,
-        label_set,
-    );
+    let is_train = |i: usize| is_train[i];
+    let part = "the study's 60/40 split (of each category's posts, rounded)";
+    check_part(examples, &is_train, part.into())?;
+    let predicted = fit_predict(examples, &is_train, categories, params, name, label_set)?;
     let test: Vec<&Example> = predicted.iter().map(|(i, _)| &examples[*i]).collect();
     let labels: Vec<String> = predicted.into_iter().map(|(_, p)| p).collect();
-    eval::evaluate(
+    Ok(eval::evaluate(
         &test,
         &labels,
         &keys,
         name,
         "study: stratified 60/40 split, seed 0",
-    )
+    ))
 }
 
 /// Stratified 5-fold cross-validation (seed 0): every post is predicted once,
-/// by a model that did not see it.
+/// by a model that did not see it. Needs at least 5 posts, and every fold's
+/// training part must hold two categories or more; a category with fewer
+/// posts than folds is allowed (see [`small_categories`]): the folds that
+/// test its posts cannot learn it, as in scikit-learn's `StratifiedKFold`,
+/// which warns then.
 pub fn cross_validate(
     examples: &[Example],
     categories: &[Category],
     params: &TrainParams,
     name: &str,
     label_set: &str,
-) -> eval::Evaluation {
+) -> Result<eval::Evaluation, TrainError> {
+    params.validate()?;
+    check_examples(examples, categories, None)?;
+    if examples.len() < FOLDS {
+        return Err(TrainError::TooFewPosts {
+            protocol: CV5_PROTOCOL,
+            needed: FOLDS,
+            found: examples.len(),
+        });
+    }
     let keys: Vec<String> = categories.iter().map(|c| c.key.clone()).collect();
-    let folds = eval::stratified_folds(examples, 5, 0);
+    let folds = eval::stratified_folds(examples, FOLDS, 0);
+    for f in 0..FOLDS {
+        let part = format!("fold {} of {CV5_PROTOCOL}", f + 1);
+        check_part(examples, &|i| folds[i] != f, part)?;
+    }
     let mut predicted = vec![String::new(); examples.len()];
-    for f in 0..5 {
+    for f in 0..FOLDS {
         for (i, p) in fit_predict(
             examples,
-            |i| folds[i] != f,
+            &|i| folds[i] != f,
             categories,
             params,
             name,
             label_set,
-        ) {
+        )? {
             predicted[i] = p;
         }
     }
     let refs: Vec<&Example> = examples.iter().collect();
-    eval::evaluate(
+    Ok(eval::evaluate(
         &refs,
         &predicted,
         &keys,
         name,
         "cv5: stratified 5-fold cross-validation, seed 0",
-    )
+    ))
+}
+
+/// Categories with fewer posts (as primary kind) than `folds`, with their
+/// counts, in study order: cross-validation scores them from folds that did
+/// not all see them (a caller says so).
+pub fn small_categories(
+    examples: &[Example],
+    categories: &[Category],
+    folds: usize,
+) -> Vec<(String, usize)> {
+    categories
+        .iter()
+        .filter_map(|c| {
+            let n = examples.iter().filter(|e| e.primary == c.key).count();
+            (n > 0 && n < folds).then(|| (c.key.clone(), n))
+        })
+        .collect()
 }

@@ -25,22 +25,61 @@ pub const DEFAULT_MODEL_JSON: &str = include_str!("../../models/default.json");
 /// encoder's files are present (see `classify::encoder`).
 pub const DEFAULT_HYBRID_JSON: &str = include_str!("../../models/default-hybrid.json");
 
-/// Errors loading or saving a model.
+/// Errors loading or saving a model. Each message says which file and what
+/// is wrong, once (the inner error is part of the message, not a source).
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}: not a stackmine model: {source}", path.display())]
+    #[error("{}: {err}", path.display())]
+    Io { path: PathBuf, err: std::io::Error },
+    #[error("{}: not a stackmine model: {err}", path.display())]
     Parse {
         path: PathBuf,
-        source: serde_json::Error,
+        err: serde_json::Error,
     },
     #[error("{}: model format {found}, this build reads {FORMAT}", path.display())]
-    Format { path: PathBuf, found: u32 },
+    Format { path: PathBuf, found: u64 },
+    /// The file parses but does not hold a usable model.
+    #[error("{}: not a usable model: {reason}", path.display())]
+    Invalid { path: PathBuf, reason: Inconsistent },
+    /// The model's categories, as a set, are not the study's.
+    #[error(
+        "model {model} has the categories {}, the study has {}: a model only classifies a study with the same categories (train one on this study's labels with stackmine train)",
+        found.join(", "),
+        study.join(", ")
+    )]
+    Categories {
+        model: String,
+        found: Vec<String>,
+        study: Vec<String>,
+    },
 }
+
+/// What is inconsistent in a model ([`Model::check`]), in words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Inconsistent(pub String);
+
+/// The rule for model names (`train --name`, `--model`): a label set name's
+/// rule (1–64 ASCII letters, digits, `_`, `.`, `-`), not starting with `.`,
+/// so a name is always one plain file in the study's `models/` folder.
+pub const MODEL_NAME_RULE: &str = "1–64 letters, digits, '_', '.' or '-', not starting with '.'";
+
+/// Whether `name` follows [`MODEL_NAME_RULE`].
+pub fn valid_model_name(name: &str) -> bool {
+    crate::label::valid_name(name) && !name.starts_with('.')
+}
+
+/// Largest n-gram length a model file may ask for.
+pub const MAX_NGRAM: usize = 8;
+
+/// Largest word weight of a keyword model (θ ≤ 1 plus α per manual keyword).
+pub const MAX_KEYWORD_WEIGHT: f64 = 1e12;
+
+/// Most labeled posts a model's kept validation may count.
+pub const MAX_VALIDATION_ITEMS: u64 = 1_000_000;
+
+/// Largest embedding a hybrid model may read.
+pub const MAX_EMBEDDING_DIM: usize = 8192;
 
 /// What a model was trained on.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -136,29 +175,48 @@ pub fn labels_hash(examples: &[Example]) -> String {
 }
 
 impl Model {
-    /// Reads a model file.
+    /// Reads a model file and checks it (see [`Model::from_json`]).
     pub fn load(path: &Path) -> Result<Model, ModelError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+        let text = std::fs::read_to_string(path).map_err(|err| ModelError::Io {
             path: path.to_path_buf(),
-            source,
+            err,
         })?;
-        Model::parse(&text, path)
+        Model::from_json(&text, path)
     }
 
     /// The model shipped with stackmine.
     pub fn default_model() -> Result<Model, ModelError> {
-        Model::parse(DEFAULT_MODEL_JSON, Path::new("<built-in default model>"))
+        Model::from_json(DEFAULT_MODEL_JSON, Path::new("<built-in default model>"))
     }
 
-    fn parse(text: &str, path: &Path) -> Result<Model, ModelError> {
-        let mut m: Model = serde_json::from_str(text).map_err(|source| ModelError::Parse {
-            path: path.to_path_buf(),
-            source,
+    /// Parses a model's JSON (`origin` names it in errors) and checks that it
+    /// is consistent ([`Model::check`]): any text either gives a model every
+    /// `predict` can run on, or an error.
+    pub fn from_json(text: &str, origin: &Path) -> Result<Model, ModelError> {
+        // The format first, so a file of another format says so rather than
+        // failing on a field it does not have.
+        #[derive(Deserialize)]
+        struct Head {
+            format: Option<u64>,
+        }
+        if let Ok(Head {
+            format: Some(found),
+        }) = serde_json::from_str::<Head>(text)
+            && found != u64::from(FORMAT)
+        {
+            return Err(ModelError::Format {
+                path: origin.to_path_buf(),
+                found,
+            });
+        }
+        let mut m: Model = serde_json::from_str(text).map_err(|err| ModelError::Parse {
+            path: origin.to_path_buf(),
+            err,
         })?;
         if m.format != FORMAT {
             return Err(ModelError::Format {
-                path: path.to_path_buf(),
-                found: m.format,
+                path: origin.to_path_buf(),
+                found: u64::from(m.format),
             });
         }
         if let Classifier::Linear { features, .. } | Classifier::Hybrid { features, .. } =
@@ -166,29 +224,184 @@ impl Model {
         {
             features.reindex();
         }
+        m.check().map_err(|reason| ModelError::Invalid {
+            path: origin.to_path_buf(),
+            reason,
+        })?;
         Ok(m)
+    }
+
+    /// Checks that the parts of a model fit together: at least two distinct
+    /// categories; classes that are distinct categories; one weight row (and
+    /// bias) per class, each as long as the feature vector; vocabulary and
+    /// idf of the same length; finite numbers; settings in range; a kept
+    /// confusion matrix of categories × categories that counts its posts; a
+    /// name that follows [`valid_model_name`]. Returns what is wrong.
+    pub fn check(&self) -> Result<(), Inconsistent> {
+        self.check_parts().map_err(Inconsistent)
+    }
+
+    fn check_parts(&self) -> Result<(), String> {
+        if !valid_model_name(&self.name) {
+            return Err(format!(
+                "its name {:?} is not a model name (1–64 letters, digits, '_', '.' or '-', not starting with '.')",
+                self.name
+            ));
+        }
+        let cats = &self.categories;
+        if cats.len() < 2 {
+            return Err(format!(
+                "it has {} categories, a model needs at least two",
+                cats.len()
+            ));
+        }
+        distinct("categories", cats)?;
+        if cats.iter().any(|c| c.is_empty()) {
+            return Err("a category key is empty".into());
+        }
+        let classes_ok = |classes: &[String]| -> Result<(), String> {
+            if classes.is_empty() {
+                return Err("its classifier has no classes".into());
+            }
+            distinct("classes", classes)?;
+            match classes.iter().find(|c| !cats.contains(c)) {
+                Some(c) => Err(format!("class {c} is not one of its categories")),
+                None => Ok(()),
+            }
+        };
+        match &self.classifier {
+            Classifier::Keyword { keyword } => {
+                classes_ok(&keyword.classes)?;
+                if keyword.weights.len() != keyword.classes.len() {
+                    return Err(format!(
+                        "{} classes but {} weight tables",
+                        keyword.classes.len(),
+                        keyword.weights.len()
+                    ));
+                }
+                finite_in("alpha", keyword.alpha, 0.0, super::MAX_ALPHA)?;
+                for (class, w) in keyword.classes.iter().zip(&keyword.weights) {
+                    if let Some((word, v)) = w
+                        .iter()
+                        .find(|(_, v)| !(v.is_finite() && (0.0..=MAX_KEYWORD_WEIGHT).contains(*v)))
+                    {
+                        return Err(format!(
+                            "class {class}: weight of {word:?} is {v}, not in [0, {MAX_KEYWORD_WEIGHT}]"
+                        ));
+                    }
+                }
+            }
+            Classifier::Linear { features, linear } => {
+                classes_ok(&linear.classes)?;
+                check_features(features)?;
+                check_linear(linear, features.dim())?;
+            }
+            Classifier::Hybrid {
+                features,
+                encoder,
+                linear,
+            } => {
+                classes_ok(&linear.classes)?;
+                check_features(features)?;
+                if !(1..=MAX_EMBEDDING_DIM).contains(&encoder.dim) {
+                    return Err(format!(
+                        "embedding size {} is not in 1..={MAX_EMBEDDING_DIM}",
+                        encoder.dim
+                    ));
+                }
+                if !(super::MIN_MAX_TOKENS..=super::MAX_MAX_TOKENS).contains(&encoder.max_tokens) {
+                    return Err(format!(
+                        "max_tokens {} is not in {}..={}",
+                        encoder.max_tokens,
+                        super::MIN_MAX_TOKENS,
+                        super::MAX_MAX_TOKENS
+                    ));
+                }
+                let w = f64::from(encoder.weight);
+                if !(w.is_finite() && w > 0.0 && w <= super::MAX_EMBEDDING_WEIGHT) {
+                    return Err(format!(
+                        "embedding weight {w} is not in (0, {}]",
+                        super::MAX_EMBEDDING_WEIGHT
+                    ));
+                }
+                check_linear(linear, features.dim() + encoder.dim)?;
+            }
+        }
+        if let Some(v) = &self.validation {
+            for (what, x) in [
+                ("accuracy", v.accuracy),
+                ("lenient_accuracy", v.lenient_accuracy),
+                ("macro_f1", v.macro_f1),
+            ] {
+                finite_in(&format!("validation {what}"), x, 0.0, 1.0)?;
+            }
+            if v.confusion.len() != cats.len() || v.confusion.iter().any(|r| r.len() != cats.len())
+            {
+                return Err(format!(
+                    "its validation's confusion matrix is not {n} × {n} (one row and column per category)",
+                    n = cats.len()
+                ));
+            }
+            // The report resamples these pairs: their count is bounded.
+            let total = v
+                .confusion
+                .iter()
+                .flatten()
+                .try_fold(0u64, |a, &x| a.checked_add(x));
+            if total != Some(v.items) || v.items > MAX_VALIDATION_ITEMS {
+                return Err(format!(
+                    "its validation's confusion matrix does not count its {} posts (at most {MAX_VALIDATION_ITEMS})",
+                    v.items
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses the model unless its categories, as a set, are `study`'s.
+    pub fn check_categories(&self, study: &[String]) -> Result<(), ModelError> {
+        let mut a: Vec<&String> = self.categories.iter().collect();
+        let mut b: Vec<&String> = study.iter().collect();
+        a.sort();
+        b.sort();
+        if a == b {
+            return Ok(());
+        }
+        Err(ModelError::Categories {
+            model: self.name.clone(),
+            found: self.categories.clone(),
+            study: study.to_vec(),
+        })
     }
 
     /// Writes the model as JSON (a trailing newline, no timestamps).
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {
-        let io = |source| ModelError::Io {
+        let io = |err| ModelError::Io {
             path: path.to_path_buf(),
-            source,
+            err,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let mut text = serde_json::to_string(self).map_err(|source| ModelError::Parse {
+        let mut text = serde_json::to_string(self).map_err(|err| ModelError::Parse {
             path: path.to_path_buf(),
-            source,
+            err,
         })?;
         text.push('\n');
-        std::fs::write(path, text).map_err(io)
+        // Under a temporary name in the same folder, then renamed into
+        // place: a failed write never leaves a partial model.
+        let file = path.file_name().unwrap_or_default().to_string_lossy();
+        let tmp = path.with_file_name(format!(".{file}.{}.tmp", std::process::id()));
+        let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written.map_err(io)
     }
 
     /// The shipped hybrid model.
     pub fn default_hybrid() -> Result<Model, ModelError> {
-        Model::parse(DEFAULT_HYBRID_JSON, Path::new("<built-in hybrid model>"))
+        Model::from_json(DEFAULT_HYBRID_JSON, Path::new("<built-in hybrid model>"))
     }
 
     /// The encoder the model reads, if it reads one: its posts need their
@@ -200,9 +413,10 @@ impl Model {
         }
     }
 
-    /// Classifies one post. A hybrid model reads `doc.embedding`, which the
-    /// caller fills (`classify::attach_embeddings`); without it only the
-    /// TF-IDF part speaks.
+    /// Classifies one post with a checked model (one from [`Model::load`],
+    /// [`Model::from_json`] or `classify::train`). A hybrid model reads
+    /// `doc.embedding`, which the caller fills (`classify::attach_embeddings`);
+    /// without it (or with one of another size) only the TF-IDF part speaks.
     pub fn predict(&self, doc: &Doc, stop: &StopWords) -> Prediction {
         match &self.classifier {
             Classifier::Linear { features, linear } => {
@@ -213,8 +427,11 @@ impl Model {
                 encoder,
                 linear,
             } => {
-                debug_assert_eq!(doc.embedding.len(), encoder.dim);
-                let x = features.transform_with_embedding(doc, encoder.weight);
+                let x = if doc.embedding.len() == encoder.dim {
+                    features.transform_with_embedding(doc, encoder.weight)
+                } else {
+                    features.transform(doc)
+                };
                 self.linear_prediction(linear, &x)
             }
             Classifier::Keyword { keyword } => {
@@ -247,4 +464,88 @@ impl Model {
             Classifier::Hybrid { .. } => "hybrid",
         }
     }
+}
+
+/// Fails when `items` holds a value twice.
+fn distinct(what: &str, items: &[String]) -> Result<(), String> {
+    let mut seen = std::collections::HashSet::new();
+    match items.iter().find(|c| !seen.insert(c.as_str())) {
+        Some(c) => Err(format!("{what}: {c} is listed twice")),
+        None => Ok(()),
+    }
+}
+
+/// Fails unless `x` is finite and in `lo..=hi`.
+fn finite_in(what: &str, x: f64, lo: f64, hi: f64) -> Result<(), String> {
+    if x.is_finite() && (lo..=hi).contains(&x) {
+        Ok(())
+    } else {
+        Err(format!("{what} is {x}, not a number in [{lo}, {hi}]"))
+    }
+}
+
+fn check_features(features: &Features) -> Result<(), String> {
+    if features.fields.is_empty() {
+        return Err("it has no feature fields".into());
+    }
+    for (k, f) in features.fields.iter().enumerate() {
+        let name = format!("field {} ({})", k + 1, f.source.name());
+        if f.terms.len() != f.idf.len() {
+            return Err(format!(
+                "{name}: {} terms but {} idf values",
+                f.terms.len(),
+                f.idf.len()
+            ));
+        }
+        if !(1..=MAX_NGRAM).contains(&f.max_ngram) {
+            return Err(format!(
+                "{name}: max_ngram {} is not in 1..={MAX_NGRAM}",
+                f.max_ngram
+            ));
+        }
+        if !f.weight.is_finite() || f.weight < 0.0 {
+            return Err(format!("{name}: weight {} is not finite and ≥ 0", f.weight));
+        }
+        if let Some(v) = f.idf.iter().find(|v| !v.is_finite()) {
+            return Err(format!("{name}: an idf value is {v}"));
+        }
+        if f.distinct_terms() != f.terms.len() {
+            return Err(format!("{name}: a term is listed twice"));
+        }
+    }
+    if u32::try_from(features.dim()).is_err() {
+        return Err("its vocabulary is too large".into());
+    }
+    Ok(())
+}
+
+fn check_linear(linear: &Linear, dim: usize) -> Result<(), String> {
+    let n = linear.classes.len();
+    if linear.weights.len() != n || linear.bias.len() != n {
+        return Err(format!(
+            "{n} classes but {} weight rows and {} biases",
+            linear.weights.len(),
+            linear.bias.len()
+        ));
+    }
+    for (class, (w, b)) in linear
+        .classes
+        .iter()
+        .zip(linear.weights.iter().zip(&linear.bias))
+    {
+        if w.len() != dim {
+            return Err(format!(
+                "class {class}: {} weights, the features have {dim}",
+                w.len()
+            ));
+        }
+        if let Some(v) = w.iter().chain([b]).find(|v| !v.is_finite()) {
+            return Err(format!("class {class}: a weight is {v}"));
+        }
+    }
+    let c = linear.params.c;
+    if !(c.is_finite() && c > 0.0) {
+        return Err(format!("C is {c}, not a finite number > 0"));
+    }
+    Ok(())
 }

@@ -14,14 +14,16 @@ use stackmine::classify::tokenize::StopWords;
 use stackmine::report::fmt::{int, num};
 use stackmine::store::{STORE_FILE, Store};
 
-use super::model::{embedding_bar, load_model};
+use super::model::{Choice, embedding_bar, load_model};
 use crate::cli::ClassifyArgs;
 
 pub fn run(args: ClassifyArgs, quiet: bool) -> Result<()> {
     let dir = &args.study.study;
-    stackmine::study::Study::load(dir)?;
+    let study = stackmine::study::Study::load(dir)?;
+    let keys: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
     let mut store = Store::open_existing(&dir.join(STORE_FILE))?;
-    let loaded = load_model(dir, args.model.as_deref())?;
+    let choice = Choice::of(args.model.as_deref(), args.model_file.as_deref());
+    let loaded = load_model(dir, choice, &keys)?;
     let model = &loaded.model;
     let started = std::time::Instant::now();
     let stop = StopWords::default();

@@ -14,8 +14,8 @@ use stackmine::report;
 use stackmine::store::{STORE_FILE, Store};
 use stackmine::study::Study;
 
-use super::model::{load_model, prepare_training};
-use super::train::params;
+use super::model::{Choice, load_model, prepare_training};
+use super::train::{params, small_category_notes};
 use crate::cli::{EvalArgs, Protocol};
 
 pub fn run(args: EvalArgs, quiet: bool) -> Result<()> {
@@ -30,11 +30,15 @@ pub fn run(args: EvalArgs, quiet: bool) -> Result<()> {
     let result = match (args.kind, args.protocol) {
         (Some(kind), Some(protocol)) => {
             let mut p = params(kind, &args.params);
+            p.validate()?;
+            classify::check_examples(&set.examples, &study.categories, None)?;
             prepare_training(&store, &mut p, &mut set.examples, quiet)?;
-            by_protocol(&set.examples, &study, &p, protocol, &args)
+            by_protocol(&set.examples, &study, &p, protocol, &args)?
         }
         _ => {
-            let loaded = load_model(dir, args.model.as_deref())?;
+            classify::check_examples(&set.examples, &study.categories, None)?;
+            let choice = Choice::of(args.model.as_deref(), args.model_file.as_deref());
+            let loaded = load_model(dir, choice, &categories)?;
             loaded.embed_examples(&store, &mut set.examples, quiet)?;
             let model = loaded.model;
             let refs: Vec<&Example> = set.examples.iter().collect();
@@ -75,14 +79,16 @@ fn by_protocol(
     p: &TrainParams,
     protocol: Protocol,
     args: &EvalArgs,
-) -> Evaluation {
+) -> Result<Evaluation> {
     let name = format!("{:?}", p.kind).to_lowercase();
-    match protocol {
+    Ok(match protocol {
         Protocol::Study => {
-            classify::study_split(examples, &study.categories, p, &name, &args.labels)
+            classify::study_split(examples, &study.categories, p, &name, &args.labels)?
         }
         Protocol::Cv5 => {
-            classify::cross_validate(examples, &study.categories, p, &name, &args.labels)
+            let e = classify::cross_validate(examples, &study.categories, p, &name, &args.labels)?;
+            small_category_notes(examples, study);
+            e
         }
-    }
+    })
 }

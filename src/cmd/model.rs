@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use stackmine::classify::encoder::{self, Encoder, EncoderError};
 use stackmine::classify::eval::Example;
-use stackmine::classify::model::{EncoderSpec, Model};
+use stackmine::classify::model::{EncoderSpec, MODEL_NAME_RULE, Model, valid_model_name};
 use stackmine::classify::{self, Kind, TrainParams, features::Doc};
 use stackmine::store::Store;
 
@@ -18,16 +18,42 @@ pub struct Loaded {
     pub encoder: Option<Encoder>,
 }
 
-/// The model a command names: a .json path, STUDY/models/NAME.json, a
-/// built-in one (`default-hybrid`, `default-linear`), or with no name (or
-/// "default" when the study has no model of that name) the built-in choice:
-/// hybrid when the encoder is present, else linear.
-pub fn load_model(dir: &Path, name: Option<&str>) -> Result<Loaded> {
-    let model = match name {
-        None => return built_in(),
-        Some("default") if !in_study(dir, "default").is_file() => return built_in(),
-        Some(name) => find_model(dir, name)?,
+/// Which model a command was told to use.
+#[derive(Debug, Clone, Copy)]
+pub enum Choice<'a> {
+    /// None named: the built-in choice.
+    BuiltIn,
+    /// `--model NAME`.
+    Name(&'a str),
+    /// `--model-file PATH`.
+    File(&'a Path),
+}
+
+impl<'a> Choice<'a> {
+    pub fn of(name: Option<&'a str>, file: Option<&'a Path>) -> Choice<'a> {
+        match (name, file) {
+            (_, Some(file)) => Choice::File(file),
+            (Some(name), None) => Choice::Name(name),
+            (None, None) => Choice::BuiltIn,
+        }
+    }
+}
+
+/// The model a command names: STUDY/models/NAME.json, a built-in one
+/// (`default-hybrid`, `default-linear`), a file given by path, or with no
+/// name (or "default" when the study has no model of that name) the
+/// built-in choice: hybrid when the encoder is present, else linear. The
+/// model's categories must be the study's (`categories`, as a set).
+pub fn load_model(dir: &Path, choice: Choice, categories: &[String]) -> Result<Loaded> {
+    let model = match choice {
+        Choice::BuiltIn => return built_in(categories),
+        Choice::Name("default") if !in_study(dir, "default").is_file() => {
+            return built_in(categories);
+        }
+        Choice::Name(name) => find_model(dir, name)?,
+        Choice::File(path) => Model::load(path)?,
     };
+    model.check_categories(categories)?;
     let encoder = match model.encoder() {
         None => None,
         Some(spec) => Some(
@@ -42,13 +68,15 @@ fn in_study(dir: &Path, name: &str) -> std::path::PathBuf {
     dir.join("models").join(format!("{name}.json"))
 }
 
-/// A model by name, without its encoder (the report reads a model's
-/// validation scores this way). "default" names the built-in linear model,
-/// as classify records it, unless the study has its own.
+/// A model by name (never a path: see `valid_model_name`), without its
+/// encoder (the report reads a model's validation scores this way).
+/// "default" names the built-in linear model, as classify records it,
+/// unless the study has its own.
 pub fn find_model(dir: &Path, name: &str) -> Result<Model> {
-    let as_path = Path::new(name);
-    if name.ends_with(".json") && as_path.is_file() {
-        return Model::load(as_path).with_context(|| format!("cannot load model {name}"));
+    if !valid_model_name(name) {
+        bail!(
+            "{name:?} is not a model name ({MODEL_NAME_RULE}); a model file elsewhere is given with --model-file PATH"
+        );
     }
     let path = in_study(dir, name);
     if path.is_file() {
@@ -57,17 +85,25 @@ pub fn find_model(dir: &Path, name: &str) -> Result<Model> {
     match name {
         "default" | "default-linear" => Ok(Model::default_model()?),
         "default-hybrid" => Ok(Model::default_hybrid()?),
-        _ => bail!(
-            "no model {name:?} in {} (train one: stackmine train --labels SET --name {name})",
-            dir.join("models").display()
-        ),
+        _ => {
+            let hint = if name.ends_with(".json") {
+                "; a model file is given with --model-file PATH"
+            } else {
+                ""
+            };
+            bail!(
+                "no model {name:?} in {} (train one: stackmine train --labels SET --name {name}){hint}",
+                dir.join("models").display()
+            )
+        }
     }
 }
 
 /// The built-in hybrid model if its encoder loads and is the one it was
 /// trained with, else the built-in linear model, saying why on stderr.
-fn built_in() -> Result<Loaded> {
+fn built_in(categories: &[String]) -> Result<Loaded> {
     let hybrid = Model::default_hybrid()?;
+    hybrid.check_categories(categories)?;
     let Some(spec) = hybrid.encoder() else {
         bail!(
             "the built-in hybrid model reads no encoder: rebuild it (scripts/build-default-model.sh)"
@@ -80,8 +116,10 @@ fn built_in() -> Result<Loaded> {
         }),
         Err(why) => {
             eprintln!("note: using the built-in linear model: {why:#}");
+            let model = Model::default_model()?;
+            model.check_categories(categories)?;
             Ok(Loaded {
-                model: Model::default_model()?,
+                model,
                 encoder: None,
             })
         }
@@ -89,7 +127,8 @@ fn built_in() -> Result<Loaded> {
 }
 
 /// Loads the encoder at `encoder::default_dir()` and checks it is the one
-/// `spec` names.
+/// `spec` names (when `spec` comes from a trained model: its fingerprint and
+/// embedding size).
 pub fn encoder_for(spec: &EncoderSpec) -> Result<Encoder> {
     let dir = encoder::default_dir();
     let enc = Encoder::load(&dir).map_err(|e| match e {
@@ -103,6 +142,14 @@ pub fn encoder_for(spec: &EncoderSpec) -> Result<Encoder> {
             enc.fingerprint,
             spec.name,
             spec.fingerprint
+        );
+    }
+    if !spec.fingerprint.is_empty() && enc.dim() != spec.dim {
+        bail!(
+            "the encoder at {} gives embeddings of {} values, the model reads {}",
+            dir.display(),
+            enc.dim(),
+            spec.dim
         );
     }
     Ok(enc)

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use stackmine::analyze::findings;
 use stackmine::report::output::Output;
 use stackmine::report::study::{ReportInput, build};
@@ -37,11 +37,24 @@ pub fn write_report(data: &StudyData, dir: &Path, out: &Path) -> Result<PathBuf>
     } = data;
     let frameworks: Vec<_> = study.enabled_frameworks().into_iter().cloned().collect();
     let (model_name, categories_of) = store.classifications()?;
+    let keys: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
+    let used: std::collections::BTreeSet<&String> = categories_of.values().collect();
+    if used.iter().any(|c| !keys.contains(c)) {
+        anyhow::bail!(
+            "the classifications (model {}) use the categories {}, the study has {}: classify again with a model of the study's categories",
+            model_name.as_deref().unwrap_or("?"),
+            used.into_iter().cloned().collect::<Vec<_>>().join(", "),
+            keys.join(", ")
+        );
+    }
     let model = match &model_name {
         Some(name) => find_model(dir, name).ok(),
         None => None,
     };
-    let keys: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
+    if let Some(m) = &model {
+        m.check_categories(&keys)
+            .context("the classifications cannot be reported: classify again")?;
+    }
     let parse = |rows: Vec<(String, String)>, prefix: &str| -> Vec<(String, serde_json::Value)> {
         rows.into_iter()
             .filter_map(|(k, v)| {
@@ -133,9 +146,12 @@ fn confusion_for(
             serde_json::from_value(e["confusion"]["categories"].clone()).ok();
         let matrix: Option<Vec<Vec<u64>>> =
             serde_json::from_value(e["confusion"]["matrix"].clone()).ok();
+        let square =
+            |m: &Vec<Vec<u64>>| m.len() == keys.len() && m.iter().all(|r| r.len() == keys.len());
         (same_model && estimate && categories.as_deref() == Some(keys))
             .then_some(matrix)
             .flatten()
+            .filter(square)
             .map(|m| {
                 (
                     m,

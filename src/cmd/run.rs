@@ -32,6 +32,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
                 study: args.study.clone(),
             },
             model: None,
+            model_file: None,
         },
         quiet,
     )?;

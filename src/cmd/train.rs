@@ -32,8 +32,14 @@ pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
         .name
         .clone()
         .unwrap_or_else(|| format!("{:?}", args.kind).to_lowercase());
-    stackmine::label::check_name("model", &name).map_err(anyhow::Error::msg)?;
+    if !stackmine::classify::model::valid_model_name(&name) {
+        bail!(
+            "a model name is {}",
+            stackmine::classify::model::MODEL_NAME_RULE
+        );
+    }
     let mut p = params(args.kind, &args.params);
+    p.validate()?;
     if let Some(embedded) = prepare_training(&store, &mut p, &mut set.examples, quiet)? {
         eprintln!(
             "embedded {} posts with {} ({} were cached)",
@@ -43,9 +49,11 @@ pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
         );
     }
     let started = std::time::Instant::now();
-    let mut model = classify::train(&set.examples, &study.categories, &p, &name, &args.labels);
+    let mut model = classify::train(&set.examples, &study.categories, &p, &name, &args.labels)?;
     if args.validate {
-        let e = classify::cross_validate(&set.examples, &study.categories, &p, &name, &args.labels);
+        let e =
+            classify::cross_validate(&set.examples, &study.categories, &p, &name, &args.labels)?;
+        small_category_notes(&set.examples, &study);
         println!(
             "cross-validation ({}): macro F1 {:.3}, lenient accuracy {:.3}, accuracy {:.3}",
             e.protocol, e.macro_f1, e.lenient_accuracy, e.accuracy
@@ -86,6 +94,17 @@ pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
     }
     eprintln!("trained in {secs:.2} s");
     Ok(())
+}
+
+/// Notes on stderr for categories with fewer posts than cross-validation's
+/// folds: the folds that test their posts did not all see them.
+pub fn small_category_notes(examples: &[stackmine::classify::eval::Example], study: &Study) {
+    for (category, n) in classify::small_categories(examples, &study.categories, classify::FOLDS) {
+        eprintln!(
+            "note: category {category} has {n} labeled posts, fewer than the {} folds: folds that test its posts learn it from fewer (or no) examples",
+            classify::FOLDS
+        );
+    }
 }
 
 /// Training settings from the command line.

@@ -6,8 +6,8 @@
 
 use std::collections::HashMap;
 
-/// The sizes read from `config.json`.
-#[derive(Debug, Clone, Copy, serde::Deserialize)]
+/// The sizes and settings read from `config.json`.
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct Config {
     pub hidden_size: usize,
     pub num_attention_heads: usize,
@@ -17,10 +17,136 @@ pub struct Config {
     pub vocab_size: usize,
     #[serde(default = "default_eps")]
     pub layer_norm_eps: f32,
+    /// The activation of the feed-forward layers; only `gelu` (exact erf)
+    /// is implemented. Hugging Face's default when absent.
+    #[serde(default = "default_act")]
+    pub hidden_act: String,
+    /// Only `absolute` positions are implemented (the default).
+    #[serde(default = "default_positions")]
+    pub position_embedding_type: String,
+    #[serde(default = "default_type_vocab")]
+    pub type_vocab_size: usize,
 }
 
 fn default_eps() -> f32 {
     1e-12
+}
+
+fn default_act() -> String {
+    "gelu".into()
+}
+
+fn default_positions() -> String {
+    "absolute".into()
+}
+
+fn default_type_vocab() -> usize {
+    2
+}
+
+/// What is wrong with a `config.json`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("not a BERT config: {0}")]
+    Json(String),
+    #[error("hidden_act {0:?} is not implemented (only \"gelu\" is)")]
+    Activation(String),
+    #[error("position_embedding_type {0:?} is not implemented (only \"absolute\" is)")]
+    Positions(String),
+    #[error("{name} is {value}, outside {min}..={max}")]
+    Size {
+        name: &'static str,
+        value: usize,
+        min: usize,
+        max: usize,
+    },
+    #[error("hidden_size {hidden} is not a multiple of num_attention_heads {heads}")]
+    Heads { hidden: usize, heads: usize },
+    #[error("layer_norm_eps is {0}, not a finite number in (0, 1)")]
+    Eps(f32),
+}
+
+impl Config {
+    /// Parses and checks `config.json`: an implemented activation and
+    /// position type, and sizes in ranges that bound what the forward pass
+    /// allocates.
+    pub fn from_json(bytes: &[u8]) -> Result<Config, ConfigError> {
+        let c: Config =
+            serde_json::from_slice(bytes).map_err(|e| ConfigError::Json(e.to_string()))?;
+        c.check()?;
+        Ok(c)
+    }
+
+    /// Checks the settings (see [`Config::from_json`]).
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.hidden_act != "gelu" {
+            return Err(ConfigError::Activation(self.hidden_act.clone()));
+        }
+        if self.position_embedding_type != "absolute" {
+            return Err(ConfigError::Positions(self.position_embedding_type.clone()));
+        }
+        for (name, value, min, max) in [
+            ("hidden_size", self.hidden_size, 1, 8192),
+            ("num_attention_heads", self.num_attention_heads, 1, 256),
+            ("num_hidden_layers", self.num_hidden_layers, 1, 128),
+            ("intermediate_size", self.intermediate_size, 1, 65_536),
+            (
+                "max_position_embeddings",
+                self.max_position_embeddings,
+                2,
+                8192,
+            ),
+            ("vocab_size", self.vocab_size, 4, 2_000_000),
+            ("type_vocab_size", self.type_vocab_size, 1, 1024),
+        ] {
+            if !(min..=max).contains(&value) {
+                return Err(ConfigError::Size {
+                    name,
+                    value,
+                    min,
+                    max,
+                });
+            }
+        }
+        if self.hidden_size % self.num_attention_heads != 0 {
+            return Err(ConfigError::Heads {
+                hidden: self.hidden_size,
+                heads: self.num_attention_heads,
+            });
+        }
+        let eps = self.layer_norm_eps;
+        if !(eps.is_finite() && eps > 0.0 && eps < 1.0) {
+            return Err(ConfigError::Eps(eps));
+        }
+        Ok(())
+    }
+}
+
+/// What is wrong with the weights for a config.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WeightsError {
+    #[error("{0}")]
+    Config(ConfigError),
+    #[error("tensor {0} is missing")]
+    Missing(String),
+    #[error("tensor {name} has shape {found}, expected {expected}")]
+    Shape {
+        name: String,
+        found: String,
+        expected: String,
+    },
+}
+
+/// A tensor shape for messages: `384 × 1536`.
+pub fn shape_text(shape: &[usize]) -> String {
+    if shape.is_empty() {
+        return "scalar".into();
+    }
+    shape
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(" × ")
 }
 
 /// A dense layer: `weight` is `[out, in]` row-major, as stored.
@@ -66,16 +192,22 @@ pub type Tensors = HashMap<String, (Vec<usize>, Vec<f32>)>;
 
 impl Bert {
     /// Assembles the model from its tensors (Hugging Face `BertModel` names),
-    /// checking every shape; the error names the tensor at fault.
-    pub fn from_tensors(config: Config, mut t: Tensors) -> Result<Bert, String> {
+    /// checking every shape; the error names the tensor at fault. `config`
+    /// is checked first ([`Config::check`]).
+    pub fn from_tensors(config: Config, mut t: Tensors) -> Result<Bert, WeightsError> {
+        config.check().map_err(WeightsError::Config)?;
         let h = config.hidden_size;
-        let mut take = |name: &str, shape: &[usize]| -> Result<Vec<f32>, String> {
+        let mut take = |name: &str, shape: &[usize]| -> Result<Vec<f32>, WeightsError> {
             let (s, v) = t
                 .remove(name)
                 .or_else(|| t.remove(&format!("bert.{name}")))
-                .ok_or_else(|| format!("tensor {name} is missing"))?;
+                .ok_or_else(|| WeightsError::Missing(name.to_string()))?;
             if s != shape {
-                return Err(format!("tensor {name} has shape {s:?}, expected {shape:?}"));
+                return Err(WeightsError::Shape {
+                    name: name.to_string(),
+                    found: shape_text(&s),
+                    expected: shape_text(shape),
+                });
             }
             Ok(v)
         };
@@ -84,7 +216,10 @@ impl Bert {
             "embeddings.position_embeddings.weight",
             &[config.max_position_embeddings, h],
         )?;
-        let token_type = take("embeddings.token_type_embeddings.weight", &[2, h])?;
+        let token_type = take(
+            "embeddings.token_type_embeddings.weight",
+            &[config.type_vocab_size, h],
+        )?;
         let embedding_norm = Norm {
             gamma: take("embeddings.LayerNorm.weight", &[h])?,
             beta: take("embeddings.LayerNorm.bias", &[h])?,
@@ -92,14 +227,15 @@ impl Bert {
         let mut layers = Vec::with_capacity(config.num_hidden_layers);
         for l in 0..config.num_hidden_layers {
             let p = format!("encoder.layer.{l}.");
-            let mut dense = |name: &str, outputs: usize, inputs: usize| -> Result<Dense, String> {
-                Ok(Dense {
-                    weight: take(&format!("{p}{name}.weight"), &[outputs, inputs])?,
-                    bias: take(&format!("{p}{name}.bias"), &[outputs])?,
-                    inputs,
-                    outputs,
-                })
-            };
+            let mut dense =
+                |name: &str, outputs: usize, inputs: usize| -> Result<Dense, WeightsError> {
+                    Ok(Dense {
+                        weight: take(&format!("{p}{name}.weight"), &[outputs, inputs])?,
+                        bias: take(&format!("{p}{name}.bias"), &[outputs])?,
+                        inputs,
+                        outputs,
+                    })
+                };
             let i = config.intermediate_size;
             let query = dense("attention.self.query", h, h)?;
             let key = dense("attention.self.key", h, h)?;
@@ -107,7 +243,7 @@ impl Bert {
             let attention_out = dense("attention.output.dense", h, h)?;
             let intermediate = dense("intermediate.dense", i, h)?;
             let output = dense("output.dense", h, i)?;
-            let mut norm = |name: &str| -> Result<Norm, String> {
+            let mut norm = |name: &str| -> Result<Norm, WeightsError> {
                 Ok(Norm {
                     gamma: take(&format!("{p}{name}.LayerNorm.weight"), &[h])?,
                     beta: take(&format!("{p}{name}.LayerNorm.bias"), &[h])?,
@@ -123,12 +259,6 @@ impl Bert {
                 output,
                 output_norm: norm("output")?,
             });
-        }
-        if h % config.num_attention_heads != 0 {
-            return Err(format!(
-                "hidden size {h} is not a multiple of {} heads",
-                config.num_attention_heads
-            ));
         }
         Ok(Bert {
             config,

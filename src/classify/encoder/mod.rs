@@ -8,7 +8,6 @@
 pub mod bert;
 pub mod wordpiece;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use bert::{Bert, Config, Tensors};
@@ -19,7 +18,8 @@ use super::features::Doc;
 /// The encoder the shipped default model was trained with.
 pub const DEFAULT_ENCODER: &str = "all-MiniLM-L6-v2";
 
-/// Errors loading an encoder's files.
+/// Errors loading an encoder's files. Each names the file and says what is
+/// wrong once (the inner error is part of the message, not a source).
 #[derive(Debug, thiserror::Error)]
 pub enum EncoderError {
     #[error(
@@ -27,13 +27,49 @@ pub enum EncoderError {
         dir.display()
     )]
     Missing { dir: PathBuf },
-    #[error("{}: {source}", path.display())]
-    Io {
+    #[error("{}: {err}", path.display())]
+    Io { path: PathBuf, err: std::io::Error },
+    #[error("{}: {reason}", path.display())]
+    Config {
         path: PathBuf,
-        source: std::io::Error,
+        reason: bert::ConfigError,
     },
-    #[error("{}: {message}", path.display())]
-    Format { path: PathBuf, message: String },
+    #[error("{}: {reason}", path.display())]
+    Vocab {
+        path: PathBuf,
+        reason: wordpiece::VocabError,
+    },
+    #[error("{}: {reason}", path.display())]
+    Safetensors {
+        path: PathBuf,
+        reason: SafetensorsError,
+    },
+    #[error("{}: {reason}", path.display())]
+    Weights {
+        path: PathBuf,
+        reason: bert::WeightsError,
+    },
+}
+
+/// What is wrong with a safetensors file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SafetensorsError {
+    #[error("shorter than its 8-byte header length")]
+    NoHeader,
+    #[error("cut off in its header (it says {0} bytes)")]
+    CutOffHeader(u64),
+    #[error("its header is not JSON: {0}")]
+    HeaderNotJson(String),
+    #[error("tensor {name}: bad entry: {why}")]
+    BadEntry { name: String, why: String },
+    #[error("tensor {name}: its data (bytes {start}..{end}) is out of the file's range")]
+    OutOfRange { name: String, start: u64, end: u64 },
+    #[error("tensor {name}: {bytes} bytes of data do not fit its shape {shape}")]
+    SizeMismatch {
+        name: String,
+        bytes: usize,
+        shape: String,
+    },
 }
 
 /// Where the encoder's files are looked for: `$STACKMINE_ENCODER`, else
@@ -78,32 +114,40 @@ impl Encoder {
         }
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read(&path).map_err(|source| EncoderError::Io { path, source })
+            std::fs::read(&path).map_err(|err| EncoderError::Io { path, err })
         };
-        let format = |name: &str, message: String| EncoderError::Format {
-            path: dir.join(name),
-            message,
-        };
-        let config: Config = serde_json::from_slice(&read("config.json")?)
-            .map_err(|e| format("config.json", e.to_string()))?;
+        let config_path = dir.join("config.json");
+        let config =
+            Config::from_json(&read("config.json")?).map_err(|reason| EncoderError::Config {
+                path: config_path.clone(),
+                reason,
+            })?;
+        let vocab_path = dir.join("vocab.txt");
         let vocab_bytes = read("vocab.txt")?;
-        let vocab = std::str::from_utf8(&vocab_bytes)
-            .ok()
-            .and_then(Vocab::parse)
-            .ok_or_else(|| format("vocab.txt", "no [UNK], [CLS] or [SEP] token".into()))?;
+        let vocab = Vocab::from_bytes(&vocab_bytes).map_err(|reason| EncoderError::Vocab {
+            path: vocab_path.clone(),
+            reason,
+        })?;
         if vocab.len != config.vocab_size {
-            return Err(format(
-                "vocab.txt",
-                format!("{} tokens, config says {}", vocab.len, config.vocab_size),
-            ));
+            return Err(EncoderError::Vocab {
+                path: vocab_path,
+                reason: wordpiece::VocabError::Size {
+                    found: vocab.len,
+                    config: config.vocab_size,
+                },
+            });
         }
         let weights = read("model.safetensors")?;
         let fingerprint = super::fnv1a_hex(&[&weights, &vocab_bytes]);
-        let tensors =
-            safetensors(&weights).map_err(|m| format("model.safetensors", m.to_string()))?;
+        let tensors = safetensors(&weights).map_err(|reason| EncoderError::Safetensors {
+            path: weights_path.clone(),
+            reason,
+        })?;
         drop(weights);
-        let bert =
-            Bert::from_tensors(config, tensors).map_err(|m| format("model.safetensors", m))?;
+        let bert = Bert::from_tensors(config, tensors).map_err(|reason| EncoderError::Weights {
+            path: weights_path.clone(),
+            reason,
+        })?;
         Ok(Encoder {
             dir: dir.to_path_buf(),
             fingerprint,
@@ -148,27 +192,49 @@ struct TensorInfo {
 /// The F32 tensors of a safetensors file (an 8-byte little-endian header
 /// length, a JSON header of name → dtype, shape and byte range, then the
 /// data). Tensors of other types (BERT's int64 `position_ids`) are skipped.
-pub fn safetensors(bytes: &[u8]) -> Result<Tensors, &'static str> {
+/// Nothing is allocated beyond the file's size: every length is checked
+/// against the bytes there are.
+pub fn safetensors(bytes: &[u8]) -> Result<Tensors, SafetensorsError> {
     let head_len = bytes
         .get(..8)
-        .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()) as usize)
-        .ok_or("shorter than its header")?;
-    let data_start = 8usize.checked_add(head_len).ok_or("bad header length")?;
-    let header = bytes.get(8..data_start).ok_or("cut off in its header")?;
-    let mut infos: HashMap<String, serde_json::Value> =
-        serde_json::from_slice(header).map_err(|_| "header is not JSON")?;
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_le_bytes)
+        .ok_or(SafetensorsError::NoHeader)?;
+    let header = usize::try_from(head_len)
+        .ok()
+        .and_then(|n| n.checked_add(8))
+        .and_then(|end| bytes.get(8..end))
+        .ok_or(SafetensorsError::CutOffHeader(head_len))?;
+    let data = &bytes[8 + header.len()..];
+    let mut infos: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(header)
+            .map_err(|e| SafetensorsError::HeaderNotJson(e.to_string()))?;
     infos.remove("__metadata__");
-    let data = &bytes[data_start..];
     let mut out = Tensors::new();
     for (name, value) in infos {
-        let info: TensorInfo = serde_json::from_value(value).map_err(|_| "bad tensor entry")?;
+        let info: TensorInfo =
+            serde_json::from_value(value).map_err(|e| SafetensorsError::BadEntry {
+                name: name.clone(),
+                why: e.to_string(),
+            })?;
         if info.dtype != "F32" {
             continue;
         }
         let [start, end] = info.data_offsets;
-        let raw = data.get(start..end).ok_or("tensor data out of range")?;
-        if raw.len() != 4 * info.shape.iter().product::<usize>() {
-            return Err("tensor size does not match its shape");
+        let raw = data
+            .get(start..end)
+            .ok_or_else(|| SafetensorsError::OutOfRange {
+                name: name.clone(),
+                start: start as u64,
+                end: end as u64,
+            })?;
+        let want = info.shape.iter().try_fold(4usize, |a, &d| a.checked_mul(d));
+        if want != Some(raw.len()) {
+            return Err(SafetensorsError::SizeMismatch {
+                name,
+                bytes: raw.len(),
+                shape: bert::shape_text(&info.shape),
+            });
         }
         out.insert(name, (info.shape, f32s_from_le(raw)));
     }

@@ -87,6 +87,19 @@ pub fn pre_tokenize(text: &str) -> Vec<&str> {
     out
 }
 
+/// What is wrong with a `vocab.txt`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VocabError {
+    #[error("not UTF-8 text (line {line})")]
+    NotUtf8 { line: usize },
+    #[error("it has no {0} token")]
+    MissingToken(&'static str),
+    #[error("{found} tokens, config.json says {config}")]
+    Size { found: usize, config: usize },
+    #[error("{0} tokens, more than token ids can number")]
+    TooLarge(usize),
+}
+
 /// A WordPiece vocabulary (`vocab.txt`: one token per line, id = line number).
 #[derive(Debug, Clone)]
 pub struct Vocab {
@@ -100,23 +113,35 @@ pub struct Vocab {
 }
 
 impl Vocab {
-    /// Reads `vocab.txt`; `None` if `[UNK]`, `[CLS]` or `[SEP]` is missing.
-    pub fn parse(text: &str) -> Option<Vocab> {
+    /// Reads `vocab.txt` as bytes: UTF-8, with `[UNK]`, `[CLS]` and `[SEP]`.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Vocab, VocabError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| VocabError::NotUtf8 {
+            line: 1 + bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count(),
+        })?;
+        Vocab::parse(text)
+    }
+
+    /// Reads `vocab.txt`; refuses one without `[UNK]`, `[CLS]` or `[SEP]`.
+    pub fn parse(text: &str) -> Result<Vocab, VocabError> {
         let mut ids = HashMap::new();
         let mut continuation = HashMap::new();
         let mut len = 0;
         for (i, line) in text.lines().enumerate() {
-            let id = i as u32;
+            let id = u32::try_from(i).map_err(|_| VocabError::TooLarge(i))?;
             len = i + 1;
             if let Some(rest) = line.strip_prefix("##") {
                 continuation.entry(rest.to_string()).or_insert(id);
             }
             ids.entry(line.to_string()).or_insert(id);
         }
-        Some(Vocab {
-            unk: *ids.get("[UNK]")?,
-            cls: *ids.get("[CLS]")?,
-            sep: *ids.get("[SEP]")?,
+        let get = |t: &'static str| ids.get(t).copied().ok_or(VocabError::MissingToken(t));
+        Ok(Vocab {
+            unk: get("[UNK]")?,
+            cls: get("[CLS]")?,
+            sep: get("[SEP]")?,
             ids,
             continuation,
             len,
