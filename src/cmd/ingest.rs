@@ -40,7 +40,8 @@ pub fn ingest_into(
         site: opts.site.clone(),
         site_url: opts.site_url.clone(),
         max_bad_rows: opts.max_bad_rows,
-        chunk_size: opts.chunk_kib.max(1) << 10,
+        chunk_size: (opts.chunk_kib as usize) << 10,
+        max_row: (opts.max_row_mib as usize) << 20,
     };
     let started = std::time::Instant::now();
     let logs = ingest::ingest(&mut store, &study, dumps, &options, &Bar::new(quiet))
