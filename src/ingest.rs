@@ -109,14 +109,24 @@ pub enum IngestError {
     },
 }
 
-/// Reads every dump into the store, all or nothing, and returns one log row per dump.
+/// What an ingest did.
+#[derive(Debug)]
+pub struct Ingested {
+    /// One log row per Posts.xml read.
+    pub logs: Vec<IngestLog>,
+    /// How long the store's write lock was held (the final swap).
+    pub write_lock: std::time::Duration,
+}
+
+/// Reads every dump into the store, all or nothing, and returns one log row
+/// per Posts.xml read.
 pub fn ingest(
     store: &mut Store,
     study: &Study,
     dumps: &[PathBuf],
     opts: &IngestOptions,
     progress: &dyn Progress,
-) -> Result<Vec<IngestLog>, IngestError> {
+) -> Result<Ingested, IngestError> {
     check_options(opts)?;
     let mut inputs: Vec<DumpInput> = Vec::new();
     for d in dumps {
@@ -126,11 +136,11 @@ pub fn ingest(
     let abort_after = std::env::var(ABORT_ENV)
         .ok()
         .and_then(|v| v.parse::<u64>().ok());
-    let writer = store.writer()?;
+    let mut writer = store.writer()?;
     let mut replaced: HashSet<String> = HashSet::new();
     let mut logs = Vec::new();
     let mut ctx = Ctx {
-        writer: &writer,
+        writer: &mut writer,
         frameworks: &frameworks,
         opts,
         progress,
@@ -142,14 +152,15 @@ pub fn ingest(
             let url = opts.site_url.clone().or_else(|| {
                 input::looks_like_host(&input.site).then(|| format!("https://{}", input.site))
             });
-            writer.replace_site(&input.site, url.as_deref(), opts.all_questions)?;
+            ctx.writer
+                .replace_site(&input.site, url.as_deref(), opts.all_questions)?;
         }
         let log = ctx.ingest_one(input)?;
-        writer.log_ingest(&log)?;
+        ctx.writer.log_ingest(&log)?;
         logs.push(log);
     }
-    writer.commit()?;
-    Ok(logs)
+    let write_lock = writer.commit()?;
+    Ok(Ingested { logs, write_lock })
 }
 
 /// Refuses options no ingest can use, before anything is read or written.
@@ -174,7 +185,7 @@ fn check_options(opts: &IngestOptions) -> Result<(), IngestError> {
 }
 
 struct Ctx<'a, 'w> {
-    writer: &'a Writer<'w>,
+    writer: &'a mut Writer<'w>,
     frameworks: &'a [Framework],
     opts: &'a IngestOptions,
     progress: &'a dyn Progress,

@@ -440,6 +440,9 @@ pub fn sevenz_words(e: &sevenz_rust2::Error) -> String {
             corrupt(&io_words(io))
         }
         E::Io(io, _) | E::FileOpen(io, _) => io_words(io),
+        E::Other(what) if what.contains("out of range") => {
+            format!("the archive is cut off or corrupt ({what})")
+        }
         E::Other(what) => corrupt(what),
         E::BadTerminatedStreamsInfo(_)
         | E::BadTerminatedUnpackInfo
