@@ -101,6 +101,8 @@ fn value() -> impl Strategy<Value = Vec<u8>> {
                 Just(b"&#1114112;".to_vec()),
                 Just(b"&#99999999999;".to_vec()),
                 Just(b"&bogus;".to_vec()),
+                Just(b"&amp;#0;".to_vec()),
+                Just(b"&amp;#x1B;".to_vec()),
                 Just(b"&lt;".to_vec()),
                 Just(b"&".to_vec()),
                 Just(b"\0".to_vec()),
@@ -214,6 +216,14 @@ proptest! {
             prop_assert!(q.comment_count.is_none_or(|v| v >= 0) && q.favorite_count.is_none_or(|v| v >= 0));
             prop_assert!(q.accepted_answer_id.is_none_or(|v| v > 0));
             prop_assert!(clean(&q.title) && clean(&q.body_html) && clean(&q.owner_display_name));
+            // Text taken from the body never carries control characters either
+            // (HTML references such as &amp;#0; included).
+            let text_ok = !q
+                .body_text
+                .chars()
+                .chain(q.code_text.chars())
+                .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{7F}'..='\u{9F}'));
+            prop_assert!(text_ok, "control character in the body's text");
             prop_assert!(q.closed_date.as_deref().is_none_or(|d| row::parse_date_ms(d).is_some()));
         }
         for a in &s.answers {
