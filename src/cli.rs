@@ -65,20 +65,27 @@ pub struct IngestOpts {
     /// questions matching no framework then count under `all` only.
     #[arg(long)]
     pub all_questions: bool,
-    /// The site the posts belong to (default: the dump folder's or archive's name).
+    /// The site the posts belong to (default: the dump folder's or archive's
+    /// name; for an archive with several Posts.xml, each one's folder name).
+    /// 1–64 letters, digits, '_', '.' or '-'.
     #[arg(long)]
     pub site: Option<String>,
-    /// Base address for links to posts (default: https://SITE when SITE looks like a host name).
+    /// Base address for links to posts, an absolute http:// or https:// URL
+    /// (default: https://SITE when SITE looks like a host name).
     #[arg(long)]
     pub site_url: Option<String>,
     /// Fail (exit 2, study unchanged) when more than this share of a file's
-    /// rows is malformed: a fraction in [0, 1].
+    /// rows is malformed: a fraction in [0, 1] (0.01 is 1%).
     #[arg(long, default_value_t = 0.01, value_parser = fraction)]
     pub max_bad_rows: f64,
     /// Chunk size in KiB for the parallel scan (tests use small ones): 1 to 1048576.
     #[arg(long, default_value_t = 8192, hide = true,
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_048_576))]
-    pub chunk_kib: usize,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    pub chunk_kib: u64,
+    /// Longest row read, in MiB (1–4096); a longer row is counted as malformed
+    /// and skipped without being held in memory.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_row_mib: u32,
 }
 
 #[derive(Debug, Args)]

@@ -22,8 +22,12 @@ use crate::dump::input::{self, DumpInput, Source};
 use crate::dump::row;
 use crate::dump::scan::{self, ChunkScan, LineKind, Mark, Table, Want};
 use crate::dump::tags::TagFormat;
+use crate::report::fmt;
 use crate::store::{IngestLog, Store, StoreError, Writer, utc_now};
 use crate::study::{Framework, Study};
+
+/// How a dump is laid out, for messages about files that are not.
+const ONE_PER_LINE: &str = "a Stack Exchange dump has its <?xml …?> declaration, its root element and each <row …/> on a line of their own";
 
 /// How many bad rows are kept in full for the log and messages.
 const BAD_ROW_SAMPLES: usize = 10;
@@ -45,6 +49,8 @@ pub struct IngestOptions {
     pub max_bad_rows: f64,
     /// Bytes per chunk.
     pub chunk_size: usize,
+    /// Longest row (line) read, in bytes; a longer one is a malformed row.
+    pub max_row: usize,
 }
 
 impl Default for IngestOptions {
@@ -55,6 +61,7 @@ impl Default for IngestOptions {
             site_url: None,
             max_bad_rows: 0.01,
             chunk_size: 8 << 20,
+            max_row: crate::dump::chunks::DEFAULT_MAX_LINE,
         }
     }
 }
@@ -85,6 +92,8 @@ pub enum IngestError {
     Dump(#[from] DumpError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    BadOption(String),
     #[error(
         "{source_name}: {bad} of {rows} rows are malformed ({:.2}%, more than --max-bad-rows {:.2}%); the study is unchanged. First ones:\n  {}",
         100.0 * *bad as f64 / *rows as f64,
@@ -100,27 +109,38 @@ pub enum IngestError {
     },
 }
 
-/// Reads every dump into the store, all or nothing, and returns one log row per dump.
+/// What an ingest did.
+#[derive(Debug)]
+pub struct Ingested {
+    /// One log row per Posts.xml read.
+    pub logs: Vec<IngestLog>,
+    /// How long the store's write lock was held (the final swap).
+    pub write_lock: std::time::Duration,
+}
+
+/// Reads every dump into the store, all or nothing, and returns one log row
+/// per Posts.xml read.
 pub fn ingest(
     store: &mut Store,
     study: &Study,
     dumps: &[PathBuf],
     opts: &IngestOptions,
     progress: &dyn Progress,
-) -> Result<Vec<IngestLog>, IngestError> {
-    let inputs = dumps
-        .iter()
-        .map(|d| input::resolve(d, opts.site.as_deref()))
-        .collect::<Result<Vec<_>, _>>()?;
+) -> Result<Ingested, IngestError> {
+    check_options(opts)?;
+    let mut inputs: Vec<DumpInput> = Vec::new();
+    for d in dumps {
+        inputs.extend(input::resolve(d, opts.site.as_deref())?);
+    }
     let frameworks: Vec<Framework> = study.enabled_frameworks().into_iter().cloned().collect();
     let abort_after = std::env::var(ABORT_ENV)
         .ok()
         .and_then(|v| v.parse::<u64>().ok());
-    let writer = store.writer()?;
+    let mut writer = store.writer()?;
     let mut replaced: HashSet<String> = HashSet::new();
     let mut logs = Vec::new();
     let mut ctx = Ctx {
-        writer: &writer,
+        writer: &mut writer,
         frameworks: &frameworks,
         opts,
         progress,
@@ -132,18 +152,40 @@ pub fn ingest(
             let url = opts.site_url.clone().or_else(|| {
                 input::looks_like_host(&input.site).then(|| format!("https://{}", input.site))
             });
-            writer.replace_site(&input.site, url.as_deref(), opts.all_questions)?;
+            ctx.writer
+                .replace_site(&input.site, url.as_deref(), opts.all_questions)?;
         }
         let log = ctx.ingest_one(input)?;
-        writer.log_ingest(&log)?;
+        ctx.writer.log_ingest(&log)?;
         logs.push(log);
     }
-    writer.commit()?;
-    Ok(logs)
+    let write_lock = writer.commit()?;
+    Ok(Ingested { logs, write_lock })
+}
+
+/// Refuses options no ingest can use, before anything is read or written.
+fn check_options(opts: &IngestOptions) -> Result<(), IngestError> {
+    if let Some(site) = &opts.site {
+        if !input::valid_site(site) {
+            return Err(DumpError::BadSite { site: site.clone() }.into());
+        }
+    }
+    if let Some(url) = &opts.site_url {
+        if !input::valid_site_url(url) {
+            return Err(DumpError::BadSiteUrl { url: url.clone() }.into());
+        }
+    }
+    if !(0.0..=1.0).contains(&opts.max_bad_rows) {
+        return Err(IngestError::BadOption(format!(
+            "--max-bad-rows {}: must be a share from 0 to 1 (0.01 is 1%)",
+            opts.max_bad_rows
+        )));
+    }
+    Ok(())
 }
 
 struct Ctx<'a, 'w> {
-    writer: &'a Writer<'w>,
+    writer: &'a mut Writer<'w>,
     frameworks: &'a [Framework],
     opts: &'a IngestOptions,
     progress: &'a dyn Progress,
@@ -162,6 +204,8 @@ struct FileState {
     samples: Vec<String>,
     header_done: bool,
     decl_seen: bool,
+    /// Line of the first `</posts>` (or `</comments>`).
+    closed_at: Option<u64>,
     last: Option<(u64, u64, Mark)>,
     last_id: Option<i64>,
     sorted: bool,
@@ -200,6 +244,7 @@ impl FileState {
         chunk: &Chunk,
         scan: &ChunkScan,
         table: Table,
+        max_row: usize,
     ) -> Result<(), DumpError> {
         let root = table.root();
         let base = self.line_base;
@@ -238,14 +283,45 @@ impl FileState {
                     LineKind::Decl { open: Some(name) } | LineKind::Open(name) => {
                         return Err(found(format!("its root element is <{name}>, not <{root}>")));
                     }
-                    _ => return Err(found(format!("starts with {:?}", m.snippet))),
+                    LineKind::TooLong(bytes) => {
+                        return Err(found(format!(
+                            "the line is {} long with no line break, more than the limit of one row \
+                             ({}, --max-row-mib); {ONE_PER_LINE}",
+                            fmt::bytes(*bytes),
+                            fmt::bytes(max_row as u64)
+                        )));
+                    }
+                    LineKind::Packed => {
+                        return Err(found(format!(
+                            "the line holds more than one element ({}); {ONE_PER_LINE}",
+                            row::quote(&m.snippet)
+                        )));
+                    }
+                    _ => return Err(found(format!("starts with {}", row::quote(&m.snippet)))),
                 }
                 continue;
             }
             match &m.kind {
-                LineKind::Close(name) if name == root => {}
+                LineKind::Close(name) if name == root => {
+                    self.closed_at.get_or_insert(line);
+                }
+                LineKind::TooLong(bytes) => {
+                    let what = format!(
+                        "a line of {}, more than the limit of one row ({}, --max-row-mib)",
+                        fmt::bytes(*bytes),
+                        fmt::bytes(max_row as u64)
+                    );
+                    self.bad_row(line, None, &what);
+                }
+                LineKind::Packed => {
+                    let what = format!(
+                        "the line holds more than one element ({})",
+                        row::quote(&m.snippet)
+                    );
+                    self.bad_row(line, None, &what);
+                }
                 _ => {
-                    let what = format!("unexpected line {:?}", m.snippet);
+                    let what = format!("unexpected line {}", row::quote(&m.snippet));
                     self.bad_row(line, None, &what);
                 }
             }
@@ -278,8 +354,25 @@ impl FileState {
             .into());
         }
         if last.kind != LineKind::Close(root.to_string()) {
-            let what = if !last.complete {
-                format!("the last line is incomplete ({:?}…)", last.snippet)
+            if let Some(closed) = self.closed_at {
+                return Err(DumpError::NotADump {
+                    source_name: self.source_name.clone(),
+                    line: *line,
+                    expected: root,
+                    found: format!("more lines follow its </{root}> of line {closed}"),
+                }
+                .into());
+            }
+            let what = if let LineKind::TooLong(bytes) = last.kind {
+                format!(
+                    "it ends with a line of {} (longer than the limit of one row) and no </{root}>",
+                    fmt::bytes(bytes)
+                )
+            } else if !last.complete {
+                format!(
+                    "the last line is incomplete ({}…)",
+                    row::quote(&last.snippet)
+                )
             } else {
                 format!("it ends without </{root}>")
             };
@@ -306,7 +399,7 @@ impl FileState {
 
     fn add_counts(&mut self, chunk: &Chunk, scan: &ChunkScan) {
         self.line_base += scan.lines;
-        self.bytes += chunk.data.len() as u64;
+        self.bytes += chunk.stream_len();
         self.rows += scan.rows
             + scan
                 .marks
@@ -387,7 +480,7 @@ impl Ctx<'_, '_> {
         // Pass 1: questions, and answers whose question is known by the end of their batch.
         self.progress
             .begin(&format!("{site}: posts"), input.posts_size);
-        for_each_batch(&input.posts, self.opts.chunk_size, |batch| {
+        for_each_batch(&input.posts, self.opts, |batch| {
             let scans: Vec<ChunkScan> = {
                 let want = Want::Posts {
                     frameworks: self.frameworks,
@@ -396,11 +489,11 @@ impl Ctx<'_, '_> {
                 };
                 batch
                     .par_iter()
-                    .map(|c| scan::scan_chunk(&c.data, Table::Posts, &want))
+                    .map(|c| scan_one(c, Table::Posts, &want, self.opts.max_row))
                     .collect()
             };
             for (chunk, scan) in batch.iter().zip(&scans) {
-                st.settle_lines(chunk, scan, Table::Posts)?;
+                st.settle_lines(chunk, scan, Table::Posts, self.opts.max_row)?;
                 st.add_counts(chunk, scan);
                 for q in &scan.questions {
                     if self.write_question(site, q, &mut st)? {
@@ -430,7 +523,7 @@ impl Ctx<'_, '_> {
                     }
                 }
                 line_base += scan.lines;
-                self.progress.advance(chunk.data.len() as u64);
+                self.progress.advance(chunk.stream_len());
             }
             Ok(())
         })?;
@@ -445,7 +538,7 @@ impl Ctx<'_, '_> {
                 &format!("{site}: answers before their questions"),
                 input.posts_size,
             );
-            for_each_batch(&input.posts, self.opts.chunk_size, |batch| {
+            for_each_batch(&input.posts, self.opts, |batch| {
                 let scans: Vec<ChunkScan> = {
                     let want = Want::LateAnswers {
                         questions: &questions,
@@ -453,7 +546,7 @@ impl Ctx<'_, '_> {
                     };
                     batch
                         .par_iter()
-                        .map(|c| scan::scan_chunk(&c.data, Table::Posts, &want))
+                        .map(|c| scan_one(c, Table::Posts, &want, self.opts.max_row))
                         .collect()
                 };
                 for (chunk, scan) in batch.iter().zip(&scans) {
@@ -463,7 +556,7 @@ impl Ctx<'_, '_> {
                             st.orphans -= 1;
                         }
                     }
-                    self.progress.advance(chunk.data.len() as u64);
+                    self.progress.advance(chunk.stream_len());
                 }
                 Ok(())
             })?;
@@ -476,16 +569,16 @@ impl Ctx<'_, '_> {
             let mut cst = FileState::new(comments);
             self.progress
                 .begin(&format!("{site}: comments"), input.comments_size);
-            for_each_batch(comments, self.opts.chunk_size, |batch| {
+            for_each_batch(comments, self.opts, |batch| {
                 let scans: Vec<ChunkScan> = {
                     let want = Want::Comments { posts: &posts };
                     batch
                         .par_iter()
-                        .map(|c| scan::scan_chunk(&c.data, Table::Comments, &want))
+                        .map(|c| scan_one(c, Table::Comments, &want, self.opts.max_row))
                         .collect()
                 };
                 for (chunk, scan) in batch.iter().zip(&scans) {
-                    cst.settle_lines(chunk, scan, Table::Comments)?;
+                    cst.settle_lines(chunk, scan, Table::Comments, self.opts.max_row)?;
                     cst.add_counts(chunk, scan);
                     for c in &scan.comments {
                         if self.writer.insert_comment(site, c)? {
@@ -495,7 +588,7 @@ impl Ctx<'_, '_> {
                         }
                         self.count_write();
                     }
-                    self.progress.advance(chunk.data.len() as u64);
+                    self.progress.advance(chunk.stream_len());
                 }
                 Ok(())
             })?;
@@ -567,11 +660,19 @@ fn post_type_name(t: i64) -> &'static str {
     }
 }
 
+/// Scans one chunk; a line too long to read is one bad row or line.
+fn scan_one(chunk: &Chunk, table: Table, want: &Want, max_row: usize) -> ChunkScan {
+    match chunk.long_line {
+        Some(l) => scan::scan_long_line(&chunk.data, l.bytes, max_row as u64),
+        None => scan::scan_chunk(&chunk.data, table, want),
+    }
+}
+
 /// Reads `source` in chunks on a reader thread and hands batches of chunks,
 /// in file order, to `f`.
 fn for_each_batch(
     source: &Source,
-    chunk_size: usize,
+    opts: &IngestOptions,
     mut f: impl FnMut(Vec<Chunk>) -> Result<(), IngestError>,
 ) -> Result<(), IngestError> {
     let reader = input::open(source)?;
@@ -579,11 +680,11 @@ fn for_each_batch(
     let (tx, rx) = mpsc::sync_channel::<std::io::Result<Chunk>>(batch_len);
     let io_err = |e| DumpError::Io {
         path: source.path().to_path_buf(),
-        source: e,
+        error: e,
     };
     std::thread::scope(|s| {
         s.spawn(move || {
-            let mut chunker = Chunker::new(reader, chunk_size);
+            let mut chunker = Chunker::with_max_line(reader, opts.chunk_size, opts.max_row);
             loop {
                 match chunker.next_chunk() {
                     Ok(Some(c)) => {

@@ -298,6 +298,14 @@ fn a_killed_ingest_leaves_the_study_intact() {
         &s,
     ]);
     assert_eq!(d.count(&s, "SELECT COUNT(*) FROM sites"), 2);
+    // The staging files the killed ingests left (study.db.ingest-PID) are gone.
+    let left: Vec<String> = std::fs::read_dir(d.path(&s))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".ingest-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 /// Real rows, three of them damaged in the middle of the file.

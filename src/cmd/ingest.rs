@@ -40,20 +40,22 @@ pub fn ingest_into(
         site: opts.site.clone(),
         site_url: opts.site_url.clone(),
         max_bad_rows: opts.max_bad_rows,
-        chunk_size: opts.chunk_kib.max(1) << 10,
+        chunk_size: (opts.chunk_kib as usize) << 10,
+        max_row: (opts.max_row_mib as usize) << 20,
     };
     let started = std::time::Instant::now();
-    let logs = ingest::ingest(&mut store, &study, dumps, &options, &Bar::new(quiet))
+    let done = ingest::ingest(&mut store, &study, dumps, &options, &Bar::new(quiet))
         .with_context(|| format!("ingest into {} failed", db.display()))?;
     let secs = started.elapsed().as_secs_f64();
-    let total: u64 = logs.iter().map(|l| l.dump_bytes).sum();
+    let total: u64 = done.logs.iter().map(|l| l.dump_bytes).sum();
     eprintln!(
-        "ingested {} in {:.2} s ({:.0} MB/s)",
+        "ingested {} in {:.2} s ({:.0} MB/s); the study was locked for writes for {:.3} s",
         bytes(total),
         secs,
-        total as f64 / 1e6 / secs.max(1e-9)
+        total as f64 / 1e6 / secs.max(1e-9),
+        done.write_lock.as_secs_f64()
     );
-    Ok(logs)
+    Ok(done.logs)
 }
 
 /// What each dump brought: kept and skipped counts, first malformed rows.

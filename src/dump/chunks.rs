@@ -2,19 +2,49 @@
 
 use std::io::{self, Read};
 
+/// How many bytes of a line too long to read are kept, for messages and its Id.
+pub const LONG_LINE_PREFIX: usize = 64 * 1024;
+
+/// The default limit of one line (one row): 64 MiB.
+pub const DEFAULT_MAX_LINE: usize = 64 << 20;
+
 /// A run of whole lines and where it starts in the stream.
 pub struct Chunk {
+    /// The lines; for a line too long to read, its first bytes only.
     pub data: Vec<u8>,
     /// Byte offset of `data[0]` in the stream.
     pub offset: u64,
+    /// Set when the chunk is one line longer than the limit: its whole length
+    /// in bytes, its newline included, and whether a newline ended it.
+    pub long_line: Option<LongLine>,
+}
+
+/// A line longer than the limit, of which only the first bytes were kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LongLine {
+    pub bytes: u64,
+    pub ended: bool,
+}
+
+impl Chunk {
+    /// How many bytes of the stream the chunk covers.
+    pub fn stream_len(&self) -> u64 {
+        match self.long_line {
+            Some(l) => l.bytes,
+            None => self.data.len() as u64,
+        }
+    }
 }
 
 /// Reads `size`-byte chunks that end at a newline (a line longer than `size`
 /// makes its chunk longer). The last chunk holds whatever follows the last
-/// newline. Memory is bounded by the chunk size and the longest line.
+/// newline. A line longer than `max_line` is not held in memory: it becomes a
+/// chunk of its own with its first [`LONG_LINE_PREFIX`] bytes and its length
+/// ([`Chunk::long_line`]). Memory is bounded by the chunk size and `max_line`.
 pub struct Chunker<R> {
     reader: R,
     size: usize,
+    max_line: usize,
     carry: Vec<u8>,
     offset: u64,
     eof: bool,
@@ -22,9 +52,14 @@ pub struct Chunker<R> {
 
 impl<R: Read> Chunker<R> {
     pub fn new(reader: R, size: usize) -> Chunker<R> {
+        Chunker::with_max_line(reader, size, DEFAULT_MAX_LINE)
+    }
+
+    pub fn with_max_line(reader: R, size: usize, max_line: usize) -> Chunker<R> {
         Chunker {
             reader,
-            size: size.max(1),
+            size: size.clamp(1, max_line.max(1)),
+            max_line: max_line.max(1),
             carry: Vec::new(),
             offset: 0,
             eof: false,
@@ -55,7 +90,10 @@ impl<R: Read> Chunker<R> {
                 buf.truncate(cut);
                 break;
             }
-            // No newline yet: a line longer than a chunk; read on.
+            // No newline yet: the whole buffer is one line longer than a chunk.
+            if buf.len() > self.max_line {
+                return self.long_line(buf).map(Some);
+            }
             searched = buf.len();
             let upto = buf.len() + self.size;
             self.fill(&mut buf, upto)?;
@@ -63,12 +101,58 @@ impl<R: Read> Chunker<R> {
         if buf.is_empty() {
             return Ok(None);
         }
+        // Chunks are at most `max_line` long, so only the first line can be too long.
+        let first = memchr::memchr(b'\n', &buf).unwrap_or(buf.len());
+        if first > self.max_line {
+            return self.long_line(buf).map(Some);
+        }
         let chunk = Chunk {
             offset: self.offset,
             data: buf,
+            long_line: None,
         };
         self.offset += chunk.data.len() as u64;
         Ok(Some(chunk))
+    }
+
+    /// `buf` starts with a line longer than the limit: keeps its first bytes
+    /// and reads on to its end in chunk-sized blocks that are dropped.
+    fn long_line(&mut self, mut buf: Vec<u8>) -> io::Result<Chunk> {
+        let (mut bytes, mut ended) = match memchr::memchr(b'\n', &buf) {
+            Some(nl) => {
+                let mut rest = buf.split_off(nl + 1);
+                rest.append(&mut self.carry);
+                self.carry = rest;
+                buf.pop();
+                (nl as u64 + 1, true)
+            }
+            None => (buf.len() as u64, false),
+        };
+        buf.truncate(LONG_LINE_PREFIX);
+        let mut block = Vec::new();
+        while !ended && !self.eof {
+            block.clear();
+            self.fill(&mut block, self.size)?;
+            match memchr::memchr(b'\n', &block) {
+                Some(nl) => {
+                    bytes += nl as u64 + 1;
+                    self.carry.extend_from_slice(&block[nl + 1..]);
+                    ended = true;
+                }
+                None => bytes += block.len() as u64,
+            }
+        }
+        if ended {
+            buf.push(b'\n');
+        }
+        buf.shrink_to_fit();
+        let chunk = Chunk {
+            offset: self.offset,
+            data: buf,
+            long_line: Some(LongLine { bytes, ended }),
+        };
+        self.offset += bytes;
+        Ok(chunk)
     }
 }
 
@@ -101,5 +185,45 @@ mod tests {
             }
         }
         assert!(chunks(b"", 4).is_empty());
+    }
+
+    #[test]
+    fn lines_over_the_limit_are_cut_to_their_first_bytes() {
+        let long = vec![b'x'; 3 * LONG_LINE_PREFIX];
+        let mut input = b"a\nbb\n".to_vec();
+        input.extend_from_slice(&long);
+        input.extend_from_slice(b"\nc\n");
+        input.extend_from_slice(&long);
+        let max = LONG_LINE_PREFIX + 10;
+        for size in [1, 7, 1000, LONG_LINE_PREFIX, max, 1 << 30] {
+            let mut c = Chunker::with_max_line(&input[..], size, max);
+            let (mut total, mut lines, mut longs) = (0u64, Vec::new(), Vec::new());
+            while let Some(ch) = c.next_chunk().unwrap() {
+                assert_eq!(ch.offset, total, "size {size}");
+                total += ch.stream_len();
+                if let Some(l) = ch.long_line {
+                    assert_eq!(ch.data.len(), LONG_LINE_PREFIX + usize::from(l.ended));
+                    longs.push(l);
+                }
+                lines.extend(ch.data.split(|&b| b == b'\n').map(<[u8]>::len));
+            }
+            assert_eq!(total, input.len() as u64, "size {size}");
+            let n = long.len() as u64;
+            assert_eq!(
+                longs,
+                [
+                    LongLine {
+                        bytes: n + 1,
+                        ended: true
+                    },
+                    LongLine {
+                        bytes: n,
+                        ended: false
+                    }
+                ],
+                "size {size}"
+            );
+            assert!(lines.iter().all(|&l| l <= LONG_LINE_PREFIX), "size {size}");
+        }
     }
 }

@@ -62,14 +62,104 @@ pub struct Comment {
 pub enum RowError {
     #[error("not a <row .../> element")]
     NotARow,
+    #[error("the line holds more than one element (a dump has one <row …/> per line)")]
+    Packed,
     #[error("bad XML in attributes: {0}")]
     Attributes(String),
     #[error("missing required attribute {0}")]
     Missing(&'static str),
-    #[error("attribute {name} is not a number: {value:?}")]
-    NotANumber { name: &'static str, value: String },
-    #[error("attribute {name} is not a date: {value:?}")]
+    #[error("{name} is not {}: {}", kind.words(), quote(value))]
+    NotANumber {
+        name: &'static str,
+        kind: NumKind,
+        value: String,
+    },
+    #[error(
+        "{name} is not a valid date (YYYY-MM-DDTHH:MM:SS.fff, UTC): {}",
+        quote(value)
+    )]
     NotADate { name: &'static str, value: String },
+    #[error("{name} holds the character U+{code:04X}, which XML 1.0 does not allow")]
+    BadChar { name: String, code: u32 },
+    #[error(
+        "the row is {} long, more than the limit of one row ({}, --max-row-mib)",
+        crate::report::fmt::bytes(*bytes),
+        crate::report::fmt::bytes(*limit)
+    )]
+    TooLong { bytes: u64, limit: u64 },
+}
+
+/// What a numeric attribute must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumKind {
+    /// A post or comment Id: 1 ..= i64::MAX.
+    Positive,
+    /// A count: 0 ..= i64::MAX.
+    NonNegative,
+    /// A score or a user Id (-1 is the Community user): any i64.
+    Signed,
+}
+
+impl NumKind {
+    fn words(self) -> &'static str {
+        match self {
+            NumKind::Positive => "a positive 63-bit integer",
+            NumKind::NonNegative => "a non-negative 63-bit integer",
+            NumKind::Signed => "a 63-bit integer",
+        }
+    }
+
+    /// Parses `raw` as this kind: decimal digits only (a `-` first for
+    /// [`NumKind::Signed`]), no blanks, no `+`, no fraction, in range.
+    pub fn parse(self, raw: &[u8]) -> Option<i64> {
+        let n = match raw.split_first() {
+            Some((b'-', digits)) if self == NumKind::Signed => parse_digits(digits, true)?,
+            _ => parse_digits(raw, false)?,
+        };
+        match self {
+            NumKind::Positive if n <= 0 => None,
+            NumKind::NonNegative if n < 0 => None,
+            _ => Some(n),
+        }
+    }
+}
+
+/// A value for messages: in quotes, cut at 40 characters, control characters
+/// written as `\u{…}` so that a message never carries them.
+pub fn quote(value: &str) -> String {
+    let mut out = String::from("\"");
+    for (i, c) in value.chars().enumerate() {
+        if i == 40 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.push_str(&format!("\\u{{{:X}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Whether XML 1.0 allows the character (its `Char` production).
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// The first character of `s` that XML 1.0 does not allow.
+fn bad_char(s: &str) -> Option<char> {
+    // Fast path: only control bytes and U+FFFE/U+FFFF (EF BF BE/BF) can be bad
+    // in valid UTF-8 (surrogates cannot be encoded in a str).
+    let b = s.as_bytes();
+    if !b
+        .iter()
+        .any(|&x| (x < 0x20 && !matches!(x, 9 | 10 | 13)) || x == 0xEF)
+    {
+        return None;
+    }
+    s.chars().find(|&c| !xml_char(c))
 }
 
 /// Finds the raw (still escaped) value of attribute `key` in a row, where `key`
@@ -89,13 +179,18 @@ pub fn raw_attr_rev<'a>(row: &'a [u8], finder: &memchr::memmem::FinderRev) -> Op
     Some(&row[start..start + len])
 }
 
-/// Parses a non-negative decimal integer from raw bytes.
+/// Parses a decimal integer from raw bytes: digits with an optional `-`
+/// first, no more than fits an `i64`.
 pub fn parse_int(raw: &[u8]) -> Option<i64> {
-    let (neg, digits) = match raw.first() {
-        Some(b'-') => (true, &raw[1..]),
-        _ => (false, raw),
-    };
-    if digits.is_empty() || digits.len() > 18 {
+    match raw.split_first() {
+        Some((b'-', digits)) => parse_digits(digits, true),
+        _ => parse_digits(raw, false),
+    }
+}
+
+/// Parses 1..=19 ASCII digits (negated when `neg`) that fit an `i64`.
+fn parse_digits(digits: &[u8], neg: bool) -> Option<i64> {
+    if digits.is_empty() || digits.len() > 19 {
         return None;
     }
     let mut n: i64 = 0;
@@ -103,29 +198,44 @@ pub fn parse_int(raw: &[u8]) -> Option<i64> {
         if !b.is_ascii_digit() {
             return None;
         }
-        n = n * 10 + i64::from(b - b'0');
+        let d = i64::from(b - b'0');
+        n = n.checked_mul(10)?;
+        n = if neg {
+            n.checked_sub(d)?
+        } else {
+            n.checked_add(d)?
+        };
     }
-    Some(if neg { -n } else { n })
+    Some(n)
 }
 
-/// Parses a dump date (`2015-01-10T16:30:44.100`, fraction optional, UTC) into
-/// milliseconds since the Unix epoch.
+/// Parses a dump date (`2015-01-10T16:30:44.100`, fraction of 1 to 9
+/// digits optional, `Z` optional, UTC) into milliseconds since the Unix
+/// epoch. The date must exist (no 30 February) and the time be 00:00:00 to
+/// 23:59:59.
 pub fn parse_date_ms(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| parse_int(&b[r]);
+    let num = |r: std::ops::Range<usize>| parse_digits(&b[r], false);
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59
+    {
         return None;
     }
     let mut ms = 0;
     let rest = &b[19..];
+    let rest = rest.strip_suffix(b"Z").unwrap_or(rest);
     if !rest.is_empty() {
         let frac = rest.strip_prefix(b".")?;
-        let frac = frac.strip_suffix(b"Z").unwrap_or(frac);
         if frac.is_empty() || frac.len() > 9 || !frac.iter().all(u8::is_ascii_digit) {
             return None;
         }
@@ -135,6 +245,15 @@ pub fn parse_date_ms(s: &str) -> Option<i64> {
     }
     let days = days_from_civil(y, mo, d);
     Some(((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + ms)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
@@ -172,6 +291,12 @@ impl Attrs {
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                 .map_err(|e| RowError::Attributes(format!("{key}: {e}")))?
                 .into_owned();
+            if let Some(c) = bad_char(&value) {
+                return Err(RowError::BadChar {
+                    name: key,
+                    code: c as u32,
+                });
+            }
             pairs.push((key, value));
         }
         Ok(Attrs { pairs })
@@ -189,23 +314,23 @@ impl Attrs {
         Some(std::mem::take(&mut self.pairs[i].1))
     }
 
-    fn int(&self, name: &'static str) -> Result<Option<i64>, RowError> {
+    fn int(&self, name: &'static str, kind: NumKind) -> Result<Option<i64>, RowError> {
         match self.get(name) {
             None => Ok(None),
-            Some(v) if v.trim().is_empty() => Ok(None),
-            Some(v) => {
-                parse_int(v.trim().as_bytes())
-                    .map(Some)
-                    .ok_or_else(|| RowError::NotANumber {
-                        name,
-                        value: v.to_string(),
-                    })
-            }
+            Some(v) => kind
+                .parse(v.as_bytes())
+                .map(Some)
+                .ok_or_else(|| RowError::NotANumber {
+                    name,
+                    kind,
+                    value: v.to_string(),
+                }),
         }
     }
 
-    fn required_int(&self, name: &'static str) -> Result<i64, RowError> {
-        self.int(name)?.ok_or(RowError::Missing(name))
+    fn required_id(&self, name: &'static str) -> Result<i64, RowError> {
+        self.int(name, NumKind::Positive)?
+            .ok_or(RowError::Missing(name))
     }
 
     fn date(&self, name: &'static str) -> Result<Option<(String, i64)>, RowError> {
@@ -229,7 +354,7 @@ impl Attrs {
 /// Parses a kept question row. `frameworks` is filled in by the caller.
 pub fn parse_question(row: &[u8]) -> Result<Question, RowError> {
     let mut a = Attrs::parse(row)?;
-    let id = a.required_int("Id")?;
+    let id = a.required_id("Id")?;
     let (created, created_ms) = a.created()?;
     let closed_date = a.date("ClosedDate")?.map(|(s, _)| s);
     let raw_tags = a.get("Tags").unwrap_or("");
@@ -249,14 +374,14 @@ pub fn parse_question(row: &[u8]) -> Result<Question, RowError> {
         tag_format,
         created,
         created_ms,
-        score: a.int("Score")?,
-        view_count: a.int("ViewCount")?,
-        answer_count: a.int("AnswerCount")?,
-        comment_count: a.int("CommentCount")?,
-        favorite_count: a.int("FavoriteCount")?,
-        accepted_answer_id: a.int("AcceptedAnswerId")?,
+        score: a.int("Score", NumKind::Signed)?,
+        view_count: a.int("ViewCount", NumKind::NonNegative)?,
+        answer_count: a.int("AnswerCount", NumKind::NonNegative)?,
+        comment_count: a.int("CommentCount", NumKind::NonNegative)?,
+        favorite_count: a.int("FavoriteCount", NumKind::NonNegative)?,
+        accepted_answer_id: a.int("AcceptedAnswerId", NumKind::Positive)?,
         closed_date,
-        owner_user_id: a.int("OwnerUserId")?,
+        owner_user_id: a.int("OwnerUserId", NumKind::Signed)?,
         owner_display_name: a.take("OwnerDisplayName"),
         body_html,
         frameworks: Vec::new(),
@@ -268,12 +393,12 @@ pub fn parse_answer(row: &[u8]) -> Result<Answer, RowError> {
     let mut a = Attrs::parse(row)?;
     let (created, created_ms) = a.created()?;
     Ok(Answer {
-        id: a.required_int("Id")?,
-        parent_id: a.required_int("ParentId")?,
+        id: a.required_id("Id")?,
+        parent_id: a.required_id("ParentId")?,
         created,
         created_ms,
-        score: a.int("Score")?,
-        owner_user_id: a.int("OwnerUserId")?,
+        score: a.int("Score", NumKind::Signed)?,
+        owner_user_id: a.int("OwnerUserId", NumKind::Signed)?,
         body_html: a.take("Body"),
     })
 }
@@ -283,12 +408,12 @@ pub fn parse_comment(row: &[u8]) -> Result<Comment, RowError> {
     let mut a = Attrs::parse(row)?;
     let (created, created_ms) = a.created()?;
     Ok(Comment {
-        id: a.required_int("Id")?,
-        post_id: a.required_int("PostId")?,
+        id: a.required_id("Id")?,
+        post_id: a.required_id("PostId")?,
         created,
         created_ms,
-        score: a.int("Score")?,
-        user_id: a.int("UserId")?,
+        score: a.int("Score", NumKind::Signed)?,
+        user_id: a.int("UserId", NumKind::Signed)?,
         text: a.take("Text"),
     })
 }

@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use memchr::memmem::{Finder, FinderRev};
 
-use super::row::{self, Answer, Comment, Question, RowError, parse_int, raw_attr, raw_attr_rev};
+use super::row::{self, Answer, Comment, NumKind, Question, RowError, raw_attr, raw_attr_rev};
 use super::tags;
 use crate::study::Framework;
 
@@ -62,6 +62,10 @@ pub enum LineKind {
     Open(String),
     Close(String),
     Row,
+    /// A line with more than one element on it, e.g. a whole document on one line.
+    Packed,
+    /// A line longer than the limit of one row, of this many bytes.
+    TooLong(u64),
     /// Anything else that is not blank.
     Other,
 }
@@ -168,6 +172,34 @@ impl Finders {
     }
 }
 
+/// Scans a line that was too long to read ([`crate::dump::chunks::LongLine`]),
+/// of which `prefix` holds the first bytes: a bad row when it starts like
+/// one, else a [`LineKind::TooLong`] mark.
+pub fn scan_long_line(prefix: &[u8], bytes: u64, limit: u64) -> ChunkScan {
+    let mut out = ChunkScan {
+        sorted: true,
+        lines: 1,
+        ..ChunkScan::default()
+    };
+    let line = trim_line(prefix);
+    let mut m = mark(line, 0, 0, LineKind::TooLong(bytes));
+    m.complete = false;
+    if classify(line) == LineKind::Row {
+        out.rows = 1;
+        out.first_row_line = Some(0);
+        let id = raw_row_id(line, &Finders::new(&[])).and_then(|r| NumKind::Positive.parse(r));
+        out.bad.push(BadRow {
+            line: 0,
+            id,
+            error: RowError::TooLong { bytes, limit },
+        });
+    } else {
+        out.marks.push(m.clone());
+    }
+    out.last = Some(m);
+    out
+}
+
 /// Scans a chunk of whole lines.
 pub fn scan_chunk(data: &[u8], table: Table, want: &Want) -> ChunkScan {
     let frameworks: &[Framework] = match want {
@@ -243,7 +275,8 @@ pub fn classify(line: &[u8]) -> LineKind {
         let after = rest[end + 2..].trim_ascii();
         let open = match classify(after) {
             LineKind::Open(name) => Some(name),
-            _ => None,
+            _ if after.is_empty() => None,
+            _ => return LineKind::Packed,
         };
         return LineKind::Decl { open };
     }
@@ -255,6 +288,10 @@ pub fn classify(line: &[u8]) -> LineKind {
             .collect();
         (!name.is_empty()).then(|| String::from_utf8_lossy(&name).into_owned())
     };
+    // Attribute values escape `<`: a second one starts another element.
+    if line.len() > 1 && memchr::memchr(b'<', &line[1..]).is_some() {
+        return LineKind::Packed;
+    }
     if let Some(rest) = line.strip_prefix(b"</") {
         if line.ends_with(b">") {
             if let Some(name) = element_name(rest) {
@@ -271,13 +308,22 @@ pub fn classify(line: &[u8]) -> LineKind {
     LineKind::Other
 }
 
-/// The Id of a row: fast path for the official `<row Id="…"` layout.
-fn row_id(row: &[u8], finders: &Finders) -> Option<i64> {
-    let raw = match row.strip_prefix(b"<row Id=\"") {
-        Some(rest) => &rest[..memchr::memchr(b'"', rest)?],
-        None => raw_attr(row, &finders.id)?,
-    };
-    parse_int(raw)
+/// The raw Id of a row: fast path for the official `<row Id="…"` layout.
+fn raw_row_id<'a>(row: &'a [u8], finders: &Finders) -> Option<&'a [u8]> {
+    match row.strip_prefix(b"<row Id=\"") {
+        Some(rest) => Some(&rest[..memchr::memchr(b'"', rest)?]),
+        None => raw_attr(row, &finders.id),
+    }
+}
+
+/// A required numeric attribute read from raw bytes, with the reason it is bad.
+fn required(raw: Option<&[u8]>, name: &'static str, kind: NumKind) -> Result<i64, RowError> {
+    let raw = raw.ok_or(RowError::Missing(name))?;
+    kind.parse(raw).ok_or_else(|| RowError::NotANumber {
+        name,
+        kind,
+        value: String::from_utf8_lossy(raw).into_owned(),
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -297,8 +343,13 @@ fn scan_row(
     if !row.ends_with(b"/>") {
         return bad(out, None, RowError::NotARow);
     }
-    let Some(id) = row_id(row, finders) else {
-        return bad(out, None, RowError::Missing("Id"));
+    // Attribute values escape `<`: a second one starts another element.
+    if memchr::memchr(b'<', &row[1..]).is_some() {
+        return bad(out, None, RowError::Packed);
+    }
+    let id = match required(raw_row_id(row, finders), "Id", NumKind::Positive) {
+        Ok(id) => id,
+        Err(e) => return bad(out, None, e),
     };
     match out.last_id {
         Some(last) if id <= last => out.sorted = false,
@@ -311,8 +362,9 @@ fn scan_row(
         let Want::Comments { posts } = want else {
             return;
         };
-        let Some(post_id) = raw_attr(row, &finders.post_id).and_then(parse_int) else {
-            return bad(out, Some(id), RowError::Missing("PostId"));
+        let post_id = match required(raw_attr(row, &finders.post_id), "PostId", NumKind::Positive) {
+            Ok(p) => p,
+            Err(e) => return bad(out, Some(id), e),
         };
         out.comments_seen += 1;
         if posts.contains(&post_id) {
@@ -324,14 +376,24 @@ fn scan_row(
         return;
     }
 
-    let Some(post_type) = raw_attr(row, &finders.post_type).and_then(parse_int) else {
-        return bad(out, Some(id), RowError::Missing("PostTypeId"));
+    let post_type = match required(
+        raw_attr(row, &finders.post_type),
+        "PostTypeId",
+        NumKind::Positive,
+    ) {
+        Ok(t) => t,
+        Err(e) => return bad(out, Some(id), e),
     };
     match post_type {
         1 => scan_question(row, line, id, want, finders, local_questions, out),
         2 => {
-            let Some(parent) = raw_attr(row, &finders.parent).and_then(parse_int) else {
-                return bad(out, Some(id), RowError::Missing("ParentId"));
+            let parent = match required(
+                raw_attr(row, &finders.parent),
+                "ParentId",
+                NumKind::Positive,
+            ) {
+                Ok(p) => p,
+                Err(e) => return bad(out, Some(id), e),
             };
             out.answers_seen += 1;
             if parent > id {

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::dump::row::{Answer, Comment, Question};
 
@@ -650,15 +650,14 @@ impl Store {
         &self.path
     }
 
-    /// Starts the one transaction an ingest writes in. Nothing is visible to
-    /// others, or kept after a crash, until [`Writer::commit`].
+    /// Starts an ingest. Its rows go to a staging database next to the store
+    /// (`study.db.ingest-PID`, no journal); [`Writer::commit`] then swaps them
+    /// in with one short transaction, so the store's write lock is held for
+    /// the swap only, not for the whole read. Nothing is visible to others, or
+    /// kept after a crash, until the swap commits; a staging file left by a
+    /// killed ingest is removed by the next one.
     pub fn writer(&mut self) -> Result<Writer<'_>, StoreError> {
-        let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql_err(path.clone()))?;
-        Ok(Writer { tx, path })
+        Writer::start(&self.conn, &self.path)
     }
 
     /// Every question with what the statistics need, ordered by site and Id.
@@ -793,42 +792,136 @@ impl Store {
     }
 }
 
-/// The write side of one ingest: a single immediate transaction.
+/// The tables an ingest fills, in the order they are swapped in.
+const INGEST_TABLES: [&str; 5] = [
+    "questions",
+    "question_tags",
+    "question_frameworks",
+    "answers",
+    "comments",
+];
+
+/// The prefix of staging files next to `study.db`.
+const STAGING_SUFFIX: &str = ".ingest-";
+
+/// The write side of one ingest: rows go to an attached staging database in
+/// one transaction of its own; [`Writer::commit`] swaps them into the store.
 pub struct Writer<'a> {
-    tx: Transaction<'a>,
+    conn: &'a Connection,
     path: PathBuf,
+    staging: PathBuf,
+    /// Sites replaced: name, URL, all_questions.
+    sites: Vec<(String, Option<String>, bool)>,
+    logs: Vec<IngestLog>,
+    done: bool,
 }
 
-impl Writer<'_> {
+/// Whether a staging file was left by a process that is gone.
+fn stale_staging(file: &Path, pid: u32) -> bool {
+    if pid == std::process::id() {
+        return false;
+    }
+    if cfg!(target_os = "linux") {
+        return !Path::new(&format!("/proc/{pid}")).exists();
+    }
+    // Elsewhere: a day old is surely left over.
+    std::fs::metadata(file)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age.as_secs() > 86_400)
+}
+
+/// Removes staging files that killed ingests left next to the store.
+fn remove_stale_staging(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!("{name}{STAGING_SUFFIX}");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let file = e.file_name();
+        let Some(pid) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let p = e.path();
+        if stale_staging(&p, pid) {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+}
+
+impl<'a> Writer<'a> {
+    fn start(conn: &'a Connection, path: &Path) -> Result<Writer<'a>, StoreError> {
+        let err = sql_err(path.to_path_buf());
+        remove_stale_staging(path);
+        let mut staging = path.as_os_str().to_owned();
+        staging.push(format!("{STAGING_SUFFIX}{}", std::process::id()));
+        let staging = PathBuf::from(staging);
+        let _ = std::fs::remove_file(&staging);
+        // The staging tables are the store's, with their keys (duplicates are
+        // found there) but without secondary indexes.
+        let mut creates = Vec::new();
+        for t in INGEST_TABLES {
+            let sql: String = conn
+                .query_row(
+                    "SELECT sql FROM main.sqlite_master WHERE type = 'table' AND name = ?1",
+                    [t],
+                    |r| r.get(0),
+                )
+                .map_err(&err)?;
+            let body = sql.find('(').map_or("", |i| &sql[i..]);
+            creates.push(format!("CREATE TABLE staging.{t} {body};"));
+        }
+        conn.execute(
+            "ATTACH DATABASE ?1 AS staging",
+            [staging.to_string_lossy().as_ref()],
+        )
+        .map_err(&err)?;
+        let writer = Writer {
+            conn,
+            path: path.to_path_buf(),
+            staging,
+            sites: Vec::new(),
+            logs: Vec::new(),
+            done: false,
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA staging.journal_mode = OFF; PRAGMA staging.synchronous = OFF;
+             {} BEGIN;",
+            creates.join("\n")
+        ))
+        .map_err(&err)?;
+        Ok(writer)
+    }
+
     fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + use<> {
         sql_err(self.path.clone())
     }
 
     /// Forgets the posts a site brought before (labels and other study data
-    /// keyed by site and post Id are left alone), and records the site.
+    /// keyed by site and post Id are left alone), and records the site; both
+    /// happen in [`Writer::commit`].
     pub fn replace_site(
-        &self,
+        &mut self,
         site: &str,
         url: Option<&str>,
         all_questions: bool,
     ) -> Result<(), StoreError> {
-        for table in [
-            "DELETE FROM questions WHERE site = ?1",
-            "DELETE FROM question_tags WHERE site = ?1",
-            "DELETE FROM question_frameworks WHERE site = ?1",
-            "DELETE FROM answers WHERE site = ?1",
-            "DELETE FROM comments WHERE site = ?1",
-        ] {
-            self.tx.execute(table, [site]).map_err(self.err())?;
-        }
-        self.tx
-            .execute(
-                "INSERT INTO sites (site, url, all_questions) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (site) DO UPDATE SET url = excluded.url,
-                     all_questions = excluded.all_questions",
-                params![site, url, all_questions],
-            )
-            .map_err(self.err())?;
+        self.sites.retain(|(s, _, _)| s != site);
+        self.sites
+            .push((site.to_string(), url.map(String::from), all_questions));
         Ok(())
     }
 
@@ -842,9 +935,9 @@ impl Writer<'_> {
     ) -> Result<bool, StoreError> {
         let tags_json = serde_json::to_string(&q.tags).unwrap_or_else(|_| "[]".into());
         let n = self
-            .tx
+            .conn
             .prepare_cached(
-                "INSERT INTO questions (site, id, title, body_html, body_text, code_text, tags,
+                "INSERT INTO staging.questions (site, id, title, body_html, body_text, code_text, tags,
                     created, created_ms, score, view_count, answer_count, comment_count,
                     favorite_count, accepted_answer_id, closed_date, owner_user_id,
                     owner_display_name)
@@ -878,9 +971,9 @@ impl Writer<'_> {
             return Ok(false);
         }
         let mut tag_stmt = self
-            .tx
+            .conn
             .prepare_cached(
-                "INSERT INTO question_tags (site, question_id, tag) VALUES (?1, ?2, ?3)
+                "INSERT INTO staging.question_tags (site, question_id, tag) VALUES (?1, ?2, ?3)
                  ON CONFLICT DO NOTHING",
             )
             .map_err(self.err())?;
@@ -890,9 +983,9 @@ impl Writer<'_> {
                 .map_err(self.err())?;
         }
         let mut fw_stmt = self
-            .tx
+            .conn
             .prepare_cached(
-                "INSERT INTO question_frameworks (site, question_id, framework) VALUES (?1, ?2, ?3)",
+                "INSERT INTO staging.question_frameworks (site, question_id, framework) VALUES (?1, ?2, ?3)",
             )
             .map_err(self.err())?;
         for fw in frameworks {
@@ -906,9 +999,9 @@ impl Writer<'_> {
     /// Inserts an answer; false for a duplicate Id.
     pub fn insert_answer(&self, site: &str, a: &Answer) -> Result<bool, StoreError> {
         let n = self
-            .tx
+            .conn
             .prepare_cached(
-                "INSERT INTO answers (site, id, parent_id, created, created_ms, score, body_html,
+                "INSERT INTO staging.answers (site, id, parent_id, created, created_ms, score, body_html,
                     owner_user_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
             )
@@ -930,9 +1023,9 @@ impl Writer<'_> {
     /// Inserts a comment; false for a duplicate Id.
     pub fn insert_comment(&self, site: &str, c: &Comment) -> Result<bool, StoreError> {
         let n = self
-            .tx
+            .conn
             .prepare_cached(
-                "INSERT INTO comments (site, id, post_id, created, created_ms, score, text, user_id)
+                "INSERT INTO staging.comments (site, id, post_id, created, created_ms, score, text, user_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
             )
             .map_err(self.err())?
@@ -950,42 +1043,110 @@ impl Writer<'_> {
         Ok(n > 0)
     }
 
-    /// Appends a row to the ingest log.
-    pub fn log_ingest(&self, log: &IngestLog) -> Result<(), StoreError> {
-        let skipped = serde_json::to_string(&log.skipped).unwrap_or_else(|_| "{}".into());
-        let samples = serde_json::to_string(&log.bad_row_samples).unwrap_or_else(|_| "[]".into());
-        self.tx
-            .execute(
-                "INSERT INTO ingests (site, dump, source, dump_bytes, started_at, seconds,
-                    rows_scanned, questions_kept, answers_kept, comments_kept, bad_rows, skipped,
-                    bad_row_samples, tag_formats, sorted, passes, all_questions)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-                params![
-                    log.site,
-                    log.dump,
-                    log.source,
-                    log.dump_bytes as i64,
-                    log.started_at,
-                    log.seconds,
-                    log.rows_scanned as i64,
-                    log.questions_kept as i64,
-                    log.answers_kept as i64,
-                    log.comments_kept as i64,
-                    log.bad_rows as i64,
-                    skipped,
-                    samples,
-                    log.tag_formats,
-                    log.sorted,
-                    log.passes,
-                    log.all_questions,
-                ],
-            )
-            .map_err(self.err())?;
+    /// Appends a row to the ingest log (written by [`Writer::commit`]).
+    pub fn log_ingest(&mut self, log: &IngestLog) -> Result<(), StoreError> {
+        self.logs.push(log.clone());
         Ok(())
     }
 
-    /// Makes the whole ingest visible at once.
-    pub fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().map_err(sql_err(self.path))
+    /// Makes the whole ingest visible at once: one immediate transaction on
+    /// the store replaces the sites' posts with the staged ones and appends
+    /// the log. Returns how long the store's write lock was held.
+    pub fn commit(mut self) -> Result<std::time::Duration, StoreError> {
+        let err = self.err();
+        self.conn.execute_batch("COMMIT").map_err(&err)?;
+        let started = std::time::Instant::now();
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(&err)?;
+        let swapped = self.swap();
+        let result = match swapped {
+            Ok(()) => self.conn.execute_batch("COMMIT").map_err(&err),
+            Err(e) => Err(e),
+        };
+        let held = started.elapsed();
+        if result.is_err() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        self.finish();
+        result.map(|()| held)
+    }
+
+    fn swap(&self) -> Result<(), StoreError> {
+        let err = self.err();
+        for (site, url, all_questions) in &self.sites {
+            for t in INGEST_TABLES {
+                self.conn
+                    .execute(&format!("DELETE FROM main.{t} WHERE site = ?1"), [site])
+                    .map_err(&err)?;
+            }
+            self.conn
+                .execute(
+                    "INSERT INTO main.sites (site, url, all_questions) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (site) DO UPDATE SET url = excluded.url,
+                         all_questions = excluded.all_questions",
+                    params![site, url, all_questions],
+                )
+                .map_err(&err)?;
+        }
+        for t in INGEST_TABLES {
+            self.conn
+                .execute(
+                    &format!("INSERT INTO main.{t} SELECT * FROM staging.{t}"),
+                    [],
+                )
+                .map_err(&err)?;
+        }
+        for log in &self.logs {
+            let skipped = serde_json::to_string(&log.skipped).unwrap_or_else(|_| "{}".into());
+            let samples =
+                serde_json::to_string(&log.bad_row_samples).unwrap_or_else(|_| "[]".into());
+            self.conn
+                .execute(
+                    "INSERT INTO main.ingests (site, dump, source, dump_bytes, started_at, seconds,
+                        rows_scanned, questions_kept, answers_kept, comments_kept, bad_rows,
+                        skipped, bad_row_samples, tag_formats, sorted, passes, all_questions)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                        ?16, ?17)",
+                    params![
+                        log.site,
+                        log.dump,
+                        log.source,
+                        log.dump_bytes as i64,
+                        log.started_at,
+                        log.seconds,
+                        log.rows_scanned as i64,
+                        log.questions_kept as i64,
+                        log.answers_kept as i64,
+                        log.comments_kept as i64,
+                        log.bad_rows as i64,
+                        skipped,
+                        samples,
+                        log.tag_formats,
+                        log.sorted,
+                        log.passes,
+                        log.all_questions,
+                    ],
+                )
+                .map_err(&err)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the staging transaction (if open), detaches and removes the file.
+    fn finish(&mut self) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        let _ = self.conn.execute_batch("DETACH DATABASE staging");
+        let _ = std::fs::remove_file(&self.staging);
+    }
+}
+
+impl Drop for Writer<'_> {
+    fn drop(&mut self) {
+        self.finish();
     }
 }

@@ -99,7 +99,9 @@ pub fn decode_entities_into(raw: &str, out: &mut String) {
                 _ if name.starts_with('#') => name[1..].parse().ok().and_then(char::from_u32),
                 _ => None,
             };
-            c.map(|c| (c, end))
+            // As HTML does: a reference to NUL, another control character
+            // or a non-character becomes U+FFFD, never the character itself.
+            c.map(|c| (if allowed(c) { c } else { '\u{FFFD}' }, end))
         });
         match decoded {
             Some((c, end)) => {
@@ -113,6 +115,12 @@ pub fn decode_entities_into(raw: &str, out: &mut String) {
         }
     }
     out.push_str(rest);
+}
+
+/// Whether a decoded reference may stand in text: not a C0 control other than
+/// tab, newline and carriage return, not U+FFFE or U+FFFF.
+fn allowed(c: char) -> bool {
+    !matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
 }
 
 /// Trims each line's end and the whole, and folds runs of blank lines into one.
@@ -151,5 +159,12 @@ mod tests {
         let (prose, code) = to_text("a &#39;b&#x27; &unknown; 1 < 2 <b>bold");
         assert_eq!(prose, "a 'b' &unknown; 1 < 2 bold");
         assert_eq!(code, "");
+    }
+
+    #[test]
+    fn references_to_control_characters_become_replacement_characters() {
+        let (prose, code) = to_text("a&#0;b&#x1B;[31m&#9;c&#xFFFF;<pre>&#7;</pre>");
+        assert_eq!(prose, "a\u{FFFD}b\u{FFFD}[31m\tc\u{FFFD}");
+        assert_eq!(code, "\u{FFFD}");
     }
 }
