@@ -663,7 +663,7 @@ fn a_row_over_the_limit_is_a_malformed_row() {
         let opt = format!("--max-bad-rows={bad}");
         let err = d.fails(&["ingest", &file, &opt, "--study", &s]);
         assert!(
-            err.contains("--max-bad-rows") && err.contains("must be a share from 0 to 1"),
+            err.contains("--max-bad-rows") && err.contains("is not in [0, 1]"),
             "{bad}: {err}"
         );
     }
