@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Reference values for stackmine's survival and trend statistics.
+
+    python make_survival_reference.py [OUT_DIR]
+
+writes OUT_DIR/survival.json and OUT_DIR/trend.json (default: this folder).
+Needs lifelines (0.30.3 was used), numpy, scipy, statsmodels.
+
+survival.json, computed with lifelines:
+  - kaplan_meier: per case, lifelines.KaplanMeierFitter().fit(durations,
+    events): every row of survival_function_ and confidence_interval_ (the
+    exponential Greenwood interval lifelines computes, alpha 0.05), the
+    cumulative density 1 - S and its interval at 1, 24, 168 and 720 hours
+    (fit with timeline=those times: lifelines pads the step function), and
+    median_survival_time_ (null when infinite).
+  - logrank: lifelines.statistics.logrank_test(a, b, events_a, events_b):
+    test_statistic and p_value.
+  Cases: real answer times of ai.stackexchange.com up to 2017-03-13
+  (ai2017-answer-times.csv, exported from a study of
+  tests/data/ai.stackexchange.com-2017 ingested with --all-questions, hours
+  clamped at 0, questions without an accepted / any answer censored at the
+  dump's last CreationDate), and hand-made edge cases: all censored, no
+  censoring, ties of events and censorings, one subject, an event at time 0,
+  a curve that reaches 0.
+
+trend.json: prop.trend.test as R computes it (anova of a weighted lm of the
+proportions on the scores, weights n / (p (1 - p)), chi-square 1 df),
+implemented here with numpy and scipy, on R's documented example and on a
+few more; and statsmodels.stats.multitest.multipletests(method="holm").
+"""
+
+import csv
+import json
+import math
+import os
+import sys
+
+import numpy as np
+from lifelines import KaplanMeierFitter
+from lifelines.statistics import logrank_test
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TIMES = [1.0, 24.0, 168.0, 720.0]
+
+
+def num(x):
+    x = float(x)
+    return None if math.isinf(x) or math.isnan(x) else x
+
+
+def km_case(durations, events):
+    d = np.asarray(durations, dtype=float)
+    e = np.asarray(events, dtype=int)
+    kmf = KaplanMeierFitter().fit(d, e)
+    sf = kmf.survival_function_.iloc[:, 0]
+    ci = kmf.confidence_interval_
+    at = KaplanMeierFitter().fit(d, e, timeline=TIMES)
+    cd = at.cumulative_density_.iloc[:, 0]
+    cdi = at.confidence_interval_cumulative_density_
+    return {
+        "durations": [float(x) for x in d],
+        "events": [int(x) for x in e],
+        "curve": {
+            "time": [float(t) for t in sf.index],
+            "survival": [float(s) for s in sf.values],
+            "lower": [float(s) for s in ci.iloc[:, 0].values],
+            "upper": [float(s) for s in ci.iloc[:, 1].values],
+        },
+        "at": {
+            "time": TIMES,
+            "cumulative": [float(x) for x in cd.values],
+            "cumulative_lower": [float(x) for x in cdi.iloc[:, 0].values],
+            "cumulative_upper": [float(x) for x in cdi.iloc[:, 1].values],
+        },
+        "median": num(kmf.median_survival_time_),
+    }
+
+
+def logrank_case(a, b):
+    r = logrank_test(a[0], b[0], event_observed_A=a[1], event_observed_B=b[1])
+    return {
+        "a": {"durations": [float(x) for x in a[0]], "events": [int(x) for x in a[1]]},
+        "b": {"durations": [float(x) for x in b[0]], "events": [int(x) for x in b[1]]},
+        "statistic": float(r.test_statistic),
+        "p": float(r.p_value),
+    }
+
+
+def read_times():
+    rows = list(csv.DictReader(open(os.path.join(HERE, "ai2017-answer-times.csv"))))
+    acc = ([float(r["hours_to_accepted"]) for r in rows], [int(r["accepted"]) for r in rows])
+    first = ([float(r["hours_to_first_answer"]) for r in rows], [int(r["answered"]) for r in rows])
+    by_year = {}
+    for r in rows:
+        g = by_year.setdefault(r["year"], ([], []))
+        g[0].append(float(r["hours_to_accepted"]))
+        g[1].append(int(r["accepted"]))
+    return acc, first, by_year
+
+
+def prop_trend(x, n, score):
+    """R's prop.trend.test: the regression sum of squares of a weighted
+    least-squares fit of x/n on score, weights n / (p (1 - p))."""
+    x, n, s = (np.asarray(v, dtype=float) for v in (x, n, score))
+    p = x.sum() / n.sum()
+    w = n / p / (1 - p)
+    f = x / n
+    sw = np.sum(w * s) / w.sum()
+    fw = np.sum(w * f) / w.sum()
+    sxx = np.sum(w * (s - sw) ** 2)
+    slope = np.sum(w * (s - sw) * (f - fw)) / sxx
+    chisq = slope**2 * sxx
+    return {
+        "x": [int(v) for v in x],
+        "n": [int(v) for v in n],
+        "score": [float(v) for v in s],
+        "statistic": float(chisq),
+        "p": float(stats.chi2.sf(chisq, 1)),
+        "slope": float(slope),
+    }
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else HERE
+    acc, first, by_year = read_times()
+    km = {
+        "ai2017_accepted": km_case(*acc),
+        "ai2017_first_answer": km_case(*first),
+        "all_censored": km_case([1, 2, 3.5, 800], [0, 0, 0, 0]),
+        "no_censoring": km_case([0.5, 2, 3, 30, 200, 1000], [1, 1, 1, 1, 1, 1]),
+        "ties": km_case([1, 1, 1, 2, 2, 24, 24, 24, 24, 100, 168, 168], [1, 0, 1, 1, 1, 0, 1, 1, 0, 1, 0, 0]),
+        "one_subject_event": km_case([5.0], [1]),
+        "one_subject_censored": km_case([5.0], [0]),
+        "event_at_zero": km_case([0, 0, 0.25, 3, 3, 50], [1, 0, 1, 1, 0, 0]),
+        "reaches_zero": km_case([1, 2, 2, 30, 30], [0, 1, 0, 1, 1]),
+    }
+    lr = {
+        "ai2017_2016_vs_2017": logrank_case(by_year["2016"], by_year["2017"]),
+        "ties": logrank_case(([1, 1, 2, 5, 5, 9], [1, 0, 1, 1, 1, 0]), ([1, 2, 2, 3, 5, 10, 12], [1, 1, 0, 1, 1, 1, 0])),
+        "lifelines_doc": logrank_case(([5, 3, 9, 8, 7, 4, 4, 3], [1, 1, 1, 1, 1, 1, 0, 0]), ([2, 5, 6, 7], [1, 1, 1, 0])),
+        "single_at_risk": logrank_case(([1, 4], [1, 1]), ([2], [1])),
+    }
+    with open(os.path.join(out, "survival.json"), "w") as f:
+        json.dump({"lifelines": __import__("lifelines").__version__, "kaplan_meier": km, "logrank": lr}, f, indent=1)
+        f.write("\n")
+
+    trend = {
+        # R: smokers <- c(83, 90, 129, 70); patients <- c(86, 93, 136, 82);
+        # prop.trend.test(smokers, patients): X-squared = 8.2249, p-value = 0.004132
+        "r_smokers": prop_trend([83, 90, 129, 70], [86, 93, 136, 82], [1, 2, 3, 4]),
+        "r_smokers_years": prop_trend([83, 90, 129, 70], [86, 93, 136, 82], [2015, 2016, 2017, 2018]),
+        "gap_years": prop_trend([20, 15, 11, 9, 4], [100, 110, 98, 120, 80], [2012, 2013, 2015, 2016, 2019]),
+        "flat": prop_trend([10, 20, 30], [100, 200, 300], [2017, 2018, 2019]),
+    }
+    pvals = [0.01, 0.04, 0.03, 0.005, 0.5, 0.04]
+    holm = {
+        "p": pvals,
+        "adjusted": [float(v) for v in multipletests(pvals, method="holm")[1]],
+    }
+    pvals2 = [0.2, 1e-6, 0.8]
+    holm2 = {"p": pvals2, "adjusted": [float(v) for v in multipletests(pvals2, method="holm")[1]]}
+    with open(os.path.join(out, "trend.json"), "w") as f:
+        json.dump({"prop_trend": trend, "holm": [holm, holm2]}, f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
