@@ -20,7 +20,7 @@ use crate::cli::ReportArgs;
 pub fn run(args: ReportArgs) -> Result<()> {
     let out = args.out.unwrap_or_else(|| args.study.study.join("report"));
     let dir = &args.study.study;
-    let index = write_report(&stats_cmd::load(dir)?, dir, &out)?;
+    let index = write_report(&stats_cmd::load(dir, args.as_of.as_deref())?, dir, &out)?;
     println!("report written to {}", index.display());
     Ok(())
 }

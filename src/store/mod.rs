@@ -102,6 +102,11 @@ pub struct QuestionFacts {
     pub first_answer_ms: Option<i64>,
     /// Framework keys the question matched.
     pub frameworks: Vec<String>,
+    /// The dump's date of the question's site (Unix ms): questions still
+    /// waiting are censored then. The site's recorded `as_of`, else (a site
+    /// ingested before schema version 5) the latest creation time of its
+    /// stored questions and answers.
+    pub as_of_ms: i64,
 }
 
 /// One site of the study, with its counts and date range.
@@ -248,13 +253,21 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT q.site, q.id, q.created, q.created_ms, q.view_count, q.accepted_answer_id,
+                "WITH latest AS (
+                   SELECT site, MAX(ms) AS ms FROM (
+                     SELECT site, MAX(created_ms) AS ms FROM questions GROUP BY site
+                     UNION ALL SELECT site, MAX(created_ms) FROM answers GROUP BY site)
+                   GROUP BY site)
+                 SELECT q.site, q.id, q.created, q.created_ms, q.view_count, q.accepted_answer_id,
                         acc.created_ms,
                         (SELECT MIN(a.created_ms) FROM answers a
                           WHERE a.site = q.site AND a.parent_id = q.id),
                         (SELECT group_concat(f.framework, ',') FROM question_frameworks f
-                          WHERE f.site = q.site AND f.question_id = q.id)
+                          WHERE f.site = q.site AND f.question_id = q.id),
+                        COALESCE(s.as_of_ms, latest.ms)
                  FROM questions q
+                 LEFT JOIN sites s ON s.site = q.site
+                 LEFT JOIN latest ON latest.site = q.site
                  LEFT JOIN answers acc
                    ON acc.site = q.site AND acc.id = q.accepted_answer_id AND acc.parent_id = q.id
                  ORDER BY q.site, q.id",
@@ -273,6 +286,7 @@ impl Store {
                     accepted_ms: r.get(6)?,
                     first_answer_ms: r.get(7)?,
                     frameworks: comma_list(fws),
+                    as_of_ms: r.get(9)?,
                 })
             })
             .map_err(self.err())?;
@@ -409,6 +423,17 @@ impl Writer<'_> {
                  ON CONFLICT (site) DO UPDATE SET url = excluded.url,
                      all_questions = excluded.all_questions",
                 params![site, url, all_questions],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    /// Records a site's dump date (raw dump text and Unix ms), or clears it.
+    pub fn set_site_as_of(&self, site: &str, as_of: Option<(&str, i64)>) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "UPDATE sites SET as_of = ?2, as_of_ms = ?3 WHERE site = ?1",
+                params![site, as_of.map(|a| a.0), as_of.map(|a| a.1)],
             )
             .map_err(self.err())?;
         Ok(())

@@ -2,8 +2,12 @@
 """Reference values for stackmine's survival and trend statistics.
 
     python make_survival_reference.py [OUT_DIR]
+    python make_survival_reference.py --store STUDY.db OUT.json
 
-writes OUT_DIR/survival.json and OUT_DIR/trend.json (default: this folder).
+The first writes OUT_DIR/survival.json and OUT_DIR/trend.json (default: this
+folder). The second reads a study's store with sqlite3 and writes what
+`stackmine stats --json` must give under acceptance_km and first_answer_km,
+per framework with questions and for all (see store_reference below).
 Needs lifelines (0.30.3 was used), numpy, scipy, statsmodels.
 
 survival.json, computed with lifelines:
@@ -122,7 +126,77 @@ def prop_trend(x, n, score):
     }
 
 
+def km_summary(durations, events):
+    """As stackmine's KmSummary: 1 - S(t) at TIMES with the interval of the
+    cumulative density, the median (None when infinite)."""
+    if not durations:
+        return None
+    kmf = KaplanMeierFitter().fit(durations, events, timeline=TIMES)
+    full = KaplanMeierFitter().fit(durations, events)
+    cd = kmf.cumulative_density_.iloc[:, 0].values
+    cdi = kmf.confidence_interval_cumulative_density_.values
+    key = lambda t: "%g" % t
+    return {
+        "events": int(sum(events)),
+        "censored": int(len(events) - sum(events)),
+        "p_within_hours": {key(t): float(cd[i]) for i, t in enumerate(TIMES)},
+        "p_within_hours_ci": {key(t): [float(cdi[i][0]), float(cdi[i][1])] for i, t in enumerate(TIMES)},
+        "median_hours": num(full.median_survival_time_),
+    }
+
+
+def store_reference(db, out):
+    """Per question of the store: created, the accepted answer's and the first
+    answer's creation (ms), and the site's dump date (sites.as_of_ms, else the
+    latest creation of the site's stored posts). A subject is an event when
+    its answer came by the dump's date, else censored then; hours are
+    max(0, ms difference) / 3,600,000. Questions whose accepted answer is not
+    in the store are left out of the acceptance curve."""
+    import sqlite3
+
+    c = sqlite3.connect(db)
+    latest = dict(
+        c.execute(
+            "SELECT site, MAX(ms) FROM (SELECT site, MAX(created_ms) ms FROM questions GROUP BY site "
+            "UNION ALL SELECT site, MAX(created_ms) FROM answers GROUP BY site) GROUP BY site"
+        )
+    )
+    as_of = {s: (ms if ms is not None else latest.get(s)) for s, ms in c.execute("SELECT site, as_of_ms FROM sites")}
+    rows = c.execute(
+        """SELECT q.site, q.id, q.created_ms, q.accepted_answer_id, acc.created_ms,
+                  (SELECT MIN(a.created_ms) FROM answers a WHERE a.site = q.site AND a.parent_id = q.id)
+           FROM questions q LEFT JOIN answers acc
+             ON acc.site = q.site AND acc.id = q.accepted_answer_id AND acc.parent_id = q.id"""
+    ).fetchall()
+    fws = {}
+    for site, qid, fw in c.execute("SELECT site, question_id, framework FROM question_frameworks"):
+        fws.setdefault((site, qid), []).append(fw)
+    groups = {"all": rows}
+    for r in rows:
+        for fw in fws.get((r[0], r[1]), []):
+            groups.setdefault(fw, []).append(r)
+
+    def subject(created, event_ms, end):
+        if event_ms is not None and event_ms <= end:
+            return max(0, event_ms - created) / 3600000.0, 1
+        return max(0, end - created) / 3600000.0, 0
+
+    result = {}
+    for name, qs in sorted(groups.items()):
+        acc = [subject(r[2], r[4], as_of[r[0]]) for r in qs if r[3] is None or r[4] is not None]
+        first = [subject(r[2], r[5], as_of[r[0]]) for r in qs]
+        result[name] = {
+            "acceptance_km": km_summary([a[0] for a in acc], [a[1] for a in acc]),
+            "first_answer_km": km_summary([a[0] for a in first], [a[1] for a in first]),
+        }
+    with open(out, "w") as f:
+        json.dump({"lifelines": __import__("lifelines").__version__, "groups": result}, f, indent=1)
+        f.write("\n")
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--store":
+        return store_reference(sys.argv[2], sys.argv[3])
     out = sys.argv[1] if len(sys.argv) > 1 else HERE
     acc, first, by_year = read_times()
     km = {
