@@ -361,3 +361,42 @@ fn as_of_overrides_and_is_validated() {
     ]);
     assert!(err.contains("is not a date"), "{err}");
 }
+
+/// The report shows the per-kind curves (one chart, log time axis, the
+/// study's medians marked), the log-rank test beside the performance tests,
+/// each kind against the others with Holm, and the tested trends in a sentence.
+#[test]
+fn report_has_curves_kind_tests_and_trends() {
+    let d = util::Dir::new();
+    d.ok(&["run", &util::path(DL_DEPLOY), "--study", "s", "-q"]);
+    let html = std::fs::read_to_string(d.path("s/report/index.html")).unwrap();
+    let km = &html[html
+        .find("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 720 340\"")
+        .expect("the curves chart")..];
+    let km = &km[..km.find("</svg>").unwrap()];
+    assert!(km.contains("log scale"), "log time axis");
+    // Seven kinds, seven curves, seven published medians.
+    assert_eq!(km.matches("stroke-width=\"1.8\"").count(), 7);
+    assert_eq!(km.matches(": published median ").count(), 7);
+    assert!(html.contains(
+        "Installation fell from 16.8 % in 2016 to 4.1 % in 2019 (Cochran–Armitage χ² = 29.78, Holm-adjusted p &lt; 0.0001)"
+    ), "the trend sentence");
+    assert!(html.contains("Counting classified questions (the classifier's labels, uncorrected)"));
+    assert!(html.contains(
+        "the log-rank test of their time to an accepted answer gives χ² = 0.129, p = 0.7195"
+    ));
+    let perf = std::fs::read_to_string(d.path("s/report/tables/performance_test.csv")).unwrap();
+    assert!(perf.contains("log-rank"), "{perf}");
+    let kinds: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.path("s/report/tables/kind_tests.json")).unwrap(),
+    )
+    .unwrap();
+    let text = kinds.to_string();
+    assert!(text.contains("Holm"), "{text}");
+    let km_table = std::fs::read_to_string(d.path("s/report/tables/time_to_accepted.md")).unwrap();
+    assert!(
+        km_table.contains("| Installation | 44 | 92 | 5.1 % | 2.5 % | 10.5 % |"),
+        "{km_table}"
+    );
+    assert!(km_table.contains("conditional on acceptance"));
+}

@@ -118,11 +118,16 @@ pub struct KindTest {
     pub log_rank_holm: Option<f64>,
 }
 
+/// The shares a trend quotes are those of the first and the last year with
+/// at least this many classified questions (else the first and last year).
+pub const TREND_YEAR_MIN: u64 = 30;
+
 /// A category's share per year of the classified questions, tested for trend.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CategoryTrend {
     pub category: String,
-    /// First and last year with classified questions, and the share then.
+    /// First and last year with [`TREND_YEAR_MIN`] classified questions, and
+    /// the share then.
     pub first: Option<(String, f64)>,
     pub last: Option<(String, f64)>,
     /// Cochran–Armitage (R's prop.trend.test) with the years as scores.
@@ -279,6 +284,10 @@ fn trends(per_year: &[(String, Vec<u64>)], categories: &[String]) -> Vec<Categor
         .collect();
     let share = |c: usize, k: usize| years[k].1[c] as f64 / years[k].2 as f64;
     let label = |k: usize| format!("{}", years[k].0);
+    // The shares quoted: of the first and last year with enough questions.
+    let big = |k: &usize| years[*k].2 >= TREND_YEAR_MIN;
+    let first_year = (0..years.len()).find(big).unwrap_or(0);
+    let last_year = (0..years.len()).rev().find(big);
     let mut out: Vec<CategoryTrend> = categories
         .iter()
         .enumerate()
@@ -286,10 +295,10 @@ fn trends(per_year: &[(String, Vec<u64>)], categories: &[String]) -> Vec<Categor
             let x: Vec<u64> = years.iter().map(|y| y.1[c]).collect();
             let n: Vec<u64> = years.iter().map(|y| y.2).collect();
             let s: Vec<f64> = years.iter().map(|y| y.0).collect();
-            let last = years.len().checked_sub(1);
+            let last = last_year.or(years.len().checked_sub(1));
             CategoryTrend {
                 category: key.clone(),
-                first: last.map(|_| (label(0), share(c, 0))),
+                first: last.map(|_| (label(first_year), share(c, first_year))),
                 last: last.map(|l| (label(l), share(c, l))),
                 trend: prop_trend(&x, &n, &s),
                 p_holm: None,
@@ -646,6 +655,41 @@ mod tests {
             f,
             compute(&facts, &of, &cats, &fws, Some(&confusion), 0),
             "seeded"
+        );
+        // Each kind against the others, Holm-adjusted (never below the raw p).
+        assert_eq!(f.kind_tests.len(), 2);
+        for t in &f.kind_tests {
+            let (c, h) = (t.chi_square.unwrap().p, t.chi_square_holm.unwrap());
+            assert!(h >= c && h <= 1.0, "{c} {h}");
+        }
+        // With two kinds the two 2×2 tables are the same table.
+        assert_eq!(
+            f.kind_tests[0].chi_square.unwrap().chi2,
+            f.kind_tests[1].chi_square.unwrap().chi2
+        );
+        // Curves: crash has 2 accepted (0.001 h clamped to a minute, 2 h), 1 waiting until 100 h.
+        let crash = &f.curves[0];
+        assert_eq!((crash.summary.events, crash.summary.censored), (2, 1));
+        let want = [(MIN_HOURS, 1.0 / 3.0), (2.0, 2.0 / 3.0), (100.0, 2.0 / 3.0)];
+        assert_eq!(crash.points.len(), 3);
+        for (a, b) in crash.points.iter().zip(want) {
+            assert!(
+                (a.0 - b.0).abs() < 1e-12 && (a.1 - b.1).abs() < 1e-12,
+                "{a:?}"
+            );
+        }
+        assert_eq!(crash.summary.median_hours, Some(2.0));
+        assert_eq!(f.performance.unwrap().log_rank, f.kind_tests[1].log_rank);
+        // Trends over 2017 (2 crash of 2) and 2018 (1 of 3): crash fell.
+        let t = &f.trends[0];
+        assert_eq!(t.first, Some(("2017".to_string(), 1.0)));
+        assert_eq!(t.last, Some(("2018".to_string(), 1.0 / 3.0)));
+        let want = prop_trend(&[2, 1], &[2, 3], &[2017.0, 2018.0]).unwrap();
+        assert_eq!(t.trend, Some(want));
+        assert!(want.slope < 0.0);
+        assert_eq!(
+            holm_some(&[Some(0.01), None, Some(0.04)]),
+            [Some(0.02), None, Some(0.04)]
         );
     }
 }
