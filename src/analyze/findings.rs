@@ -13,7 +13,7 @@ use super::inference::{
     mann_whitney, wilson,
 };
 use super::quantile::{mean, quantile_sorted, sorted};
-use super::stats::{KmSummary, acceptance_subjects, km_summary};
+use super::stats::{KmSummary, acceptance_subjects, first_answer_subjects, km_summary};
 use super::survival::{KaplanMeier, LogRank, Subject, logrank};
 use super::trend::{Trend, holm, prop_trend};
 use crate::sample::Draw;
@@ -92,6 +92,8 @@ pub struct PerformanceTest {
 pub struct CategoryCurve {
     pub category: String,
     pub summary: KmSummary,
+    /// The same for the time to the first answer.
+    pub first_answer: KmSummary,
     /// (hours, 1 − S) where the curve steps, thinned to at most
     /// [`CURVE_POINTS`] log-spaced times for the chart; hours clamped up to
     /// [`MIN_HOURS`].
@@ -546,9 +548,12 @@ pub fn compute(
                 .filter(|(_, i)| *i == c)
                 .map(|(q, _)| q.as_of_ms)
                 .max();
+            let first =
+                first_answer_subjects(classified.iter().filter(|(_, i)| *i == c).map(|(q, _)| *q));
             CategoryCurve {
                 category: categories[c].clone(),
                 summary: km_summary("accepted", &subjects, as_of),
+                first_answer: km_summary("answered", &first, as_of),
                 points: curve_points(&subjects),
             }
         })

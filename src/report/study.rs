@@ -402,8 +402,45 @@ fn difficulty_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
         tests.push(t.note("The study's claim: performance questions get accepted answers less often (25% vs 34%) and later."));
     }
     tests.push(km_table(r, f));
+    tests.push(first_answer_table(r, f));
     tests.push(kind_tests_table(r, f));
     tests
+}
+
+fn first_answer_table(r: &ReportInput, f: &Findings) -> Table {
+    let mut cols: Vec<String> = vec!["kind".into(), "answered".into(), "still waiting".into()];
+    for h in HORIZONS {
+        let name = horizon_name(h);
+        cols.push(format!("within {name}"));
+        cols.push(format!("{name} 95% low"));
+        cols.push(format!("{name} 95% high"));
+    }
+    cols.push("median hours (Kaplan–Meier)".into());
+    let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+    let mut t = Table::new(
+        "time_to_first_answer",
+        "Time to a first answer, counting the questions still waiting",
+        &col_refs,
+    );
+    for c in &f.curves {
+        let k = &c.first_answer;
+        let mut row = vec![
+            Cell::text(r.category_name(&c.category)),
+            Cell::Int(Some(k.events as i64)),
+            Cell::Int(Some(k.censored as i64)),
+        ];
+        for i in 0..HORIZONS.len() {
+            row.push(Cell::Pct(k.p_within[i], 1));
+            row.push(Cell::Pct(k.p_within_ci[i].map(|c| c[0]), 1));
+            row.push(Cell::Pct(k.p_within_ci[i].map(|c| c[1]), 1));
+        }
+        row.push(Cell::Num(k.median_hours, 3));
+        t.rows.push(row);
+    }
+    t.note(
+        "Kaplan–Meier estimates of the share of questions with a first answer within each time, with 95% intervals (Greenwood's variance, \
+         log(−log) transform); a question without an answer counts as still waiting at its dump's date. The median is — when fewer than half have an answer by then.",
+    )
 }
 
 fn km_table(r: &ReportInput, f: &Findings) -> Table {
@@ -953,6 +990,7 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
             ),
             table_html(tables, "time_to_accepted")
         );
+        let _ = write!(h, "{}", table_html(tables, "time_to_first_answer"));
         if let Some(p) = &f.performance {
             let verdict = match (p.chi_square, p.mann_whitney) {
                 (Some(c), Some(m)) => format!(
