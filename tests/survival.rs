@@ -400,3 +400,81 @@ fn report_has_curves_kind_tests_and_trends() {
     );
     assert!(km_table.contains("conditional on acceptance"));
 }
+
+/// Beside the report: every chart as a standalone SVG (well-formed XML, a
+/// viewBox, its own style, text as text), every table as LaTeX booktabs,
+/// and CITATION.md with the dump's site and date.
+#[test]
+fn report_writes_paper_figures_tables_and_citation() {
+    let d = util::Dir::new();
+    d.ok(&["run", &util::path(DL_DEPLOY), "--study", "s", "-q"]);
+    let out = d.path("s/report");
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(out.join("figures"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "dist.svg",
+            "fw.svg",
+            "hours.svg",
+            "km.svg",
+            "rates.svg",
+            "years.svg"
+        ]
+    );
+    assert_eq!(html.matches("<svg").count(), names.len());
+    for n in &names {
+        let svg = std::fs::read_to_string(out.join("figures").join(n)).unwrap();
+        assert!(svg.contains("viewBox=\"0 0 "), "{n}");
+        assert!(
+            svg.contains("<style>") && !svg.contains("class=\"chart\""),
+            "{n}"
+        );
+        assert!(svg.contains("<text "), "{n}: text kept as text");
+        let mut reader = quick_xml::Reader::from_str(&svg);
+        let mut depth = 0i32;
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Start(_)) => depth += 1,
+                Ok(quick_xml::events::Event::End(_)) => depth -= 1,
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("{n}: not well-formed: {e}"),
+            }
+        }
+        assert_eq!(depth, 0, "{n}");
+    }
+    let tables = out.join("tables");
+    let csvs: Vec<_> = std::fs::read_dir(&tables)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    assert!(csvs.len() >= 14);
+    for csv in &csvs {
+        let tex = std::fs::read_to_string(csv.with_extension("tex")).unwrap();
+        assert!(
+            tex.contains("\\toprule") && tex.contains("\\bottomrule"),
+            "{csv:?}"
+        );
+        // Every special character escaped: no bare % or _ or &-less rows.
+        for line in tex.lines().filter(|l| !l.starts_with('%')) {
+            assert!(!line.contains(" % "), "{csv:?}: {line}");
+        }
+    }
+    let km = std::fs::read_to_string(tables.join("time_to_accepted.tex")).unwrap();
+    assert!(
+        km.contains("Installation & 44 & 92 & 5.1 \\% & 2.5 \\% & 10.5 \\%"),
+        "{km}"
+    );
+    let cite = std::fs::read_to_string(out.join("CITATION.md")).unwrap();
+    assert!(
+        cite.contains("`stackoverflow-dl-deploy`") && cite.contains("2019-11-30"),
+        "{cite}"
+    );
+    assert!(cite.contains("Kaplan–Meier") && cite.contains("Holm"));
+}

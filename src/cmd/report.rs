@@ -106,6 +106,7 @@ pub fn write_report(data: &StudyData, dir: &Path, out: &Path) -> Result<PathBuf>
     let index = out.join("index.html");
     std::fs::write(&index, &report.html)
         .with_context(|| format!("cannot write {}", index.display()))?;
+    super::paper::write(&input, &report, out)?;
     Ok(index)
 }
 

@@ -5,6 +5,7 @@ pub mod agree;
 pub mod eval;
 pub mod fmt;
 pub mod info;
+pub mod paper;
 pub mod stats;
 pub mod study;
 pub mod svg;
