@@ -478,3 +478,134 @@ fn report_writes_paper_figures_tables_and_citation() {
     );
     assert!(cite.contains("Kaplan–Meier") && cite.contains("Holm"));
 }
+
+/// The default study's kinds, in the order of the report's rows.
+const KINDS: [&str; 7] = [
+    "crash",
+    "migration",
+    "implementation",
+    "training",
+    "comprehension",
+    "installation",
+    "performance",
+];
+
+/// The report's per-kind log-rank tests, trends and curves against the
+/// reference's `categories` (lifelines, statsmodels' Holm, the numpy
+/// prop.trend.test) of the same store.
+fn check_report_against(report: &Path, reference: &serde_json::Value) {
+    let read = |name: &str| -> Vec<serde_json::Value> {
+        let v: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(report.join("tables").join(name)).unwrap(),
+        )
+        .unwrap();
+        v["rows"].as_array().unwrap().clone()
+    };
+    let (tests, trends, km) = (
+        read("kind_tests.json"),
+        read("category_trends.json"),
+        read("time_to_accepted.json"),
+    );
+    let cats = &reference["categories"];
+    for (i, key) in KINDS.iter().enumerate() {
+        let want = &cats[*key];
+        let close = |got: &serde_json::Value, want: &serde_json::Value, what: &str| {
+            same(got, want, 1e-9, &format!("{key} {what}"))
+        };
+        close(
+            &tests[i]["log-rank χ²"],
+            &want["log_rank"]["statistic"],
+            "log-rank",
+        );
+        close(
+            &tests[i]["log-rank p"],
+            &want["log_rank"]["p"],
+            "log-rank p",
+        );
+        close(
+            &tests[i]["log-rank p (Holm)"],
+            &want["log_rank"]["p_holm"],
+            "Holm",
+        );
+        close(
+            &trends[i]["χ² (trend)"],
+            &want["trend"]["statistic"],
+            "trend",
+        );
+        close(&trends[i]["p"], &want["trend"]["p"], "trend p");
+        close(
+            &trends[i]["p (Holm)"],
+            &want["trend"]["p_holm"],
+            "trend Holm",
+        );
+        let slope = want["trend"]["slope"].as_f64().unwrap() * 100.0;
+        close(
+            &trends[i]["slope (points per year)"],
+            &slope.into(),
+            "slope",
+        );
+        let k = &want["acceptance_km"];
+        assert_eq!(km[i]["accepted"], k["events"], "{key}");
+        assert_eq!(km[i]["still waiting"], k["censored"], "{key}");
+        for (col, h) in [
+            ("1 hour", "1"),
+            ("1 day", "24"),
+            ("7 days", "168"),
+            ("30 days", "720"),
+        ] {
+            close(
+                &km[i][format!("within {col}")],
+                &k["p_within_hours"][h],
+                col,
+            );
+            close(
+                &km[i][format!("{col} 95% low")],
+                &k["p_within_hours_ci"][h][0],
+                col,
+            );
+            close(
+                &km[i][format!("{col} 95% high")],
+                &k["p_within_hours_ci"][h][1],
+                col,
+            );
+        }
+        close(
+            &km[i]["median hours (Kaplan–Meier)"],
+            &k["median_hours"],
+            "median",
+        );
+    }
+}
+
+/// `run` on the deployment dump (built-in linear model): the report's
+/// log-rank tests, Holm corrections, trends and per-kind curves equal the
+/// stored reference computed with lifelines, statsmodels and numpy from the
+/// same store.
+#[test]
+fn report_tests_match_lifelines_and_statsmodels() {
+    let d = util::Dir::new();
+    d.ok(&["run", &util::path(DL_DEPLOY), "--study", "s", "-q"]);
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(util::data("reference/stats-km-dl-deploy.json")).unwrap(),
+    )
+    .unwrap();
+    check_report_against(&d.path("s/report"), &reference);
+    if let Some(py) = python() {
+        let out_json = d.path("ref.json");
+        let out = Command::new(&py)
+            .arg(util::data("reference/make_survival_reference.py"))
+            .arg("--store")
+            .arg(d.path("s/study.db"))
+            .arg(&out_json)
+            .output()
+            .expect("run python");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let live: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out_json).unwrap()).unwrap();
+        check_report_against(&d.path("s/report"), &live);
+    }
+}

@@ -189,9 +189,43 @@ def store_reference(db, out):
             "acceptance_km": km_summary([a[0] for a in acc], [a[1] for a in acc]),
             "first_answer_km": km_summary([a[0] for a in first], [a[1] for a in first]),
         }
+    doc = {"lifelines": __import__("lifelines").__version__, "groups": result}
+    classified = dict(((s, q), c) for s, q, c in c.execute("SELECT site, question_id, category FROM classifications"))
+    if classified:
+        doc["categories"] = category_reference(c, rows, classified, as_of, subject)
     with open(out, "w") as f:
-        json.dump({"lifelines": __import__("lifelines").__version__, "groups": result}, f, indent=1)
+        json.dump(doc, f, indent=1)
         f.write("\n")
+
+
+def category_reference(c, rows, classified, as_of, subject):
+    """Per category of the classified questions: the acceptance curve's
+    summary, the log-rank test of the category against all others
+    (lifelines), each Holm-corrected across categories (statsmodels), and the
+    Cochran-Armitage trend of its yearly share (prop_trend above)."""
+    created = dict(((s, q), d[:4]) for s, q, d in c.execute("SELECT site, id, created FROM questions"))
+    cats = sorted(set(classified.values()))
+    kept = [r for r in rows if (r[0], r[1]) in classified]
+    years = sorted(set(created[(r[0], r[1])] for r in kept))
+    out = {}
+    for cat in cats:
+        def acc(qs):
+            return [subject(r[2], r[4], as_of[r[0]]) for r in qs if r[3] is None or r[4] is not None]
+        mine = acc([r for r in kept if classified[(r[0], r[1])] == cat])
+        others = acc([r for r in kept if classified[(r[0], r[1])] != cat])
+        lr = logrank_test([a[0] for a in mine], [a[0] for a in others], [a[1] for a in mine], [a[1] for a in others])
+        x = [sum(1 for r in kept if created[(r[0], r[1])] == y and classified[(r[0], r[1])] == cat) for y in years]
+        n = [sum(1 for r in kept if created[(r[0], r[1])] == y) for y in years]
+        out[cat] = {
+            "acceptance_km": km_summary([a[0] for a in mine], [a[1] for a in mine]),
+            "log_rank": {"statistic": float(lr.test_statistic), "p": float(lr.p_value)},
+            "trend": prop_trend(x, n, [float(y) for y in years]),
+        }
+    for key, get in [("log_rank", lambda v: v["log_rank"]), ("trend", lambda v: v["trend"])]:
+        ps = [get(out[k])["p"] for k in cats]
+        for k, a in zip(cats, multipletests(ps, method="holm")[1]):
+            get(out[k])["p_holm"] = float(a)
+    return out
 
 
 def main():
