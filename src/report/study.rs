@@ -391,7 +391,7 @@ fn difficulty_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
         ]);
         let kt = f.kind_tests.iter().find(|t| t.category == "performance");
         t.rows.push(vec![
-            Cell::text("time to an accepted answer, counting questions still waiting"),
+            Cell::text("accepted answers observed (performance) vs expected without a difference, counting questions still waiting"),
             Cell::Num(kt.and_then(|t| t.log_rank).map(|l| l.observed_a), 0),
             Cell::Num(kt.and_then(|t| t.log_rank).map(|l| l.expected_a), 1),
             Cell::text("log-rank (Kaplan–Meier curves), χ² with 1 df"),
@@ -975,9 +975,32 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
                 )
             })
             .collect();
+        let all = &r.stats.all.acceptance_km;
+        let share = |i: usize| match (all.p_within[i], all.p_within_ci[i]) {
+            (Some(p), Some([lo, hi])) => format!(
+                "{} % [{}, {}]",
+                num(Some(100.0 * p), 1),
+                num(Some(100.0 * lo), 1),
+                num(Some(100.0 * hi), 1)
+            ),
+            _ => "—".into(),
+        };
+        let median = match (all.median_hours, &all.median_reason) {
+            (Some(m), _) => format!("half have one after {} hours", num(Some(m), 1)),
+            (None, Some(why)) => format!("there is no median time: {why}"),
+            (None, None) => "there is no median time".into(),
+        };
+        let km_sentence = format!(
+            "Counting the {} questions still waiting at the dump's date, {} of all questions had an accepted answer within a day and {} within 30 days \
+             (Kaplan–Meier estimates with 95 % Greenwood log(−log) intervals); {median}.",
+            int(all.censored),
+            share(1),
+            share(3)
+        );
         let _ = write!(
             h,
-            "<h3>Time to an accepted answer, counting the questions still waiting</h3>{}{}",
+            "<h3>Time to an accepted answer, counting the questions still waiting</h3><p class=\"finding\">{}</p>{}{}",
+            esc(&km_sentence),
             svg::km_curves(
                 "km",
                 "Share of questions with an accepted answer by each time, per kind",
