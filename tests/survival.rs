@@ -337,6 +337,10 @@ fn as_of_overrides_and_is_validated() {
         "2019-11-30T25:00:00",
         "",
         "2019-11-30 10:00:00",
+        "2021-02-30",
+        "2021-04-31T00:00:00",
+        "20210101",
+        "2021-01-01T00:00:00.1234567890",
     ] {
         let err = d.fails(&["stats", "--study", &s, "--as-of", bad]);
         assert!(err.contains("is not a date"), "{bad}: {err}");
@@ -350,6 +354,21 @@ fn as_of_overrides_and_is_validated() {
     let err = d.fails(&["report", "--study", &s, "--as-of", "2010-01-01"]);
     assert!(err.contains("is before the latest question"), "{err}");
     assert!(!d.path(&s).join("report/index.html").exists());
+    // run: the date reaches the printed statistics, stats.json and the report.
+    let out = d.ok(&[
+        "run",
+        &util::path(DL_DEPLOY),
+        "--study",
+        "r",
+        "--as-of",
+        "2021-01-01",
+        "-q",
+    ]);
+    assert!(out.contains("(latest: 2021-01-01T00:00:00.000)"), "{out}");
+    let json = std::fs::read_to_string(d.path("r/report/stats.json")).unwrap();
+    assert!(json.contains("\"as_of\": \"2021-01-01T00:00:00.000\""));
+    let km = std::fs::read_to_string(d.path("r/report/tables/time_to_accepted.md")).unwrap();
+    assert!(km.contains("(latest: 2021-01-01T00:00:00.000)"), "{km}");
     let err = d.fails(&[
         "run",
         &util::path(DL_DEPLOY),

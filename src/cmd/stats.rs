@@ -77,7 +77,9 @@ pub fn parse_as_of(date: &str) -> Result<i64> {
     } else {
         date.to_string()
     };
-    match stackmine::dump::row::parse_date_ms(&full) {
+    // A day past the month's end (2019-02-30) would roll over: refuse it.
+    let real_day = |ms: i64| stats::iso_ms(ms).get(..10) == full.get(..10);
+    match stackmine::dump::row::parse_date_ms(&full).filter(|&ms| real_day(ms)) {
         Some(ms) => Ok(ms),
         None => bail!(
             "--as-of {date:?} is not a date: give a day (2017-03-14) or a dump date (2017-03-13T16:32:33.657), UTC"
