@@ -106,6 +106,11 @@ pub struct StatsArgs {
     /// Print JSON instead of Markdown tables.
     #[arg(long)]
     pub json: bool,
+    /// The dump's date for the questions still waiting (a day, 2017-03-14,
+    /// or a dump date, 2017-03-13T16:32:33.657; UTC; not before the latest
+    /// question). Default: each site's latest CreationDate, recorded by ingest.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +135,11 @@ pub struct RunArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub opts: IngestOpts,
+    /// The dump's date for the questions still waiting (a day, 2017-03-14,
+    /// or a dump date, 2017-03-13T16:32:33.657; UTC; not before the latest
+    /// question). Default: each site's latest CreationDate, recorded by ingest.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -354,6 +364,11 @@ pub struct ReportArgs {
     /// Where the report goes (default: STUDY/report).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The dump's date for the questions still waiting (a day, 2017-03-14,
+    /// or a dump date, 2017-03-13T16:32:33.657; UTC; not before the latest
+    /// question). Default: each site's latest CreationDate, recorded by ingest.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
 }
 
 // Value parsers: each numeric option is refused where it is parsed unless it

@@ -146,6 +146,7 @@ pub fn ingest(
         progress,
         written: 0,
         abort_after,
+        latest_created: BTreeMap::new(),
     };
     for input in &inputs {
         if replaced.insert(input.site.clone()) {
@@ -158,6 +159,18 @@ pub fn ingest(
         let log = ctx.ingest_one(input)?;
         ctx.writer.log_ingest(&log)?;
         logs.push(log);
+    }
+    // Each site's dump date: the latest CreationDate in any of its files.
+    for site in &replaced {
+        let raw = ctx
+            .latest_created
+            .get(site)
+            .map(Vec::as_slice)
+            .unwrap_or(b"");
+        let as_of = std::str::from_utf8(raw)
+            .ok()
+            .and_then(|d| row::parse_date_ms(d).map(|ms| (d, ms)));
+        ctx.writer.set_site_as_of(site, as_of);
     }
     let write_lock = writer.commit()?;
     Ok(Ingested { logs, write_lock })
@@ -191,6 +204,8 @@ struct Ctx<'a, 'w> {
     progress: &'a dyn Progress,
     written: u64,
     abort_after: Option<u64>,
+    /// Per site, the latest raw CreationDate of its question and answer rows.
+    latest_created: BTreeMap<String, Vec<u8>>,
 }
 
 /// What the settled chunks of one file have told so far.
@@ -219,6 +234,7 @@ struct FileState {
     kept_questions: u64,
     kept_answers: u64,
     kept_comments: u64,
+    latest_created: Vec<u8>,
 }
 
 impl FileState {
@@ -420,6 +436,9 @@ impl FileState {
             *self.other_types.entry(*t).or_default() += n;
         }
         self.comments_seen += scan.comments_seen;
+        if scan.latest_created > self.latest_created {
+            self.latest_created.clone_from(&scan.latest_created);
+        }
     }
 }
 
@@ -529,6 +548,10 @@ impl Ctx<'_, '_> {
         })?;
         self.progress.end();
         st.finish(Table::Posts, self.opts.max_bad_rows)?;
+        let latest = self.latest_created.entry(site.to_string()).or_default();
+        if st.latest_created > *latest {
+            latest.clone_from(&st.latest_created);
+        }
 
         // Pass 2, only for files where an answer may precede its question.
         let mut passes = 1;

@@ -362,7 +362,7 @@ fn the_report_reads_well_in_a_real_browser() {
         let title = c.title().await.unwrap();
         assert!(title.contains("stackmine report"), "{title}");
         let charts = c.find_all(Locator::Css("svg.chart")).await.unwrap();
-        assert_eq!(charts.len(), 5);
+        assert_eq!(charts.len(), 6, "six charts, with the Kaplan–Meier curves");
         let chrome = c
             .execute("return window.outerHeight - window.innerHeight", vec![])
             .await

@@ -75,15 +75,15 @@ fn run_writes_the_same_report_wherever_the_study_lives() {
         assert!(html.contains(section), "no section {section}");
     }
     assert!(html.contains("CC BY-SA"));
-    assert_eq!(html.matches("<svg").count(), 5, "five charts");
+    assert_eq!(html.matches("<svg").count(), 6, "six charts");
     assert_eq!(
         html.matches("<title id=").count(),
-        5,
+        6,
         "every chart has a title"
     );
     assert_eq!(
         html.matches("<desc id=").count(),
-        5,
+        6,
         "and a text alternative"
     );
     assert!(!html.contains("<script"), "no script");

@@ -4,3 +4,5 @@ pub mod findings;
 pub mod inference;
 pub mod quantile;
 pub mod stats;
+pub mod survival;
+pub mod trend;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::quantile::{mean, quantile_sorted, sorted};
+use super::survival::{KaplanMeier, Subject};
 use crate::store::QuestionFacts;
 
 /// How quantiles are computed, as the output says.
@@ -30,6 +31,179 @@ pub struct GroupStats {
     pub hours_to_first_answer: Hours,
     /// Questions per creation year.
     pub per_year: BTreeMap<String, u64>,
+    /// Time to the accepted answer with the questions still waiting censored
+    /// at the dump's date (Kaplan–Meier).
+    pub acceptance_km: KmSummary,
+    /// The same for the first answer.
+    pub first_answer_km: KmSummary,
+}
+
+/// The horizons, in hours, at which the curves are read: 1 hour, 1 day,
+/// 7 days, 30 days.
+pub const HORIZONS: [f64; 4] = [1.0, 24.0, 168.0, 720.0];
+
+/// A Kaplan–Meier summary of the time to an event (the accepted or the
+/// first answer): 1 − S(t) at [`HORIZONS`] with 95 % log(−log) Greenwood
+/// intervals, and the median time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KmSummary {
+    /// `accepted` or `answered`: the JSON keys are `p_{event}_within_hours`.
+    pub event: &'static str,
+    pub events: u64,
+    pub censored: u64,
+    /// The latest dump date of the group's sites (questions are censored at
+    /// their own site's date).
+    pub as_of: Option<String>,
+    /// 1 − S(t) per horizon; `None` for an empty group.
+    pub p_within: Vec<Option<f64>>,
+    pub p_within_ci: Vec<Option<[f64; 2]>>,
+    pub median_hours: Option<f64>,
+    pub median_reason: Option<String>,
+}
+
+impl Serialize for KmSummary {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let horizons = |v: &[Option<f64>]| -> BTreeMapInOrder<f64> {
+            BTreeMapInOrder(
+                HORIZONS
+                    .iter()
+                    .map(|h| format!("{h}"))
+                    .zip(v.to_vec())
+                    .collect(),
+            )
+        };
+        let mut m = ser.serialize_map(None)?;
+        m.serialize_entry("events", &self.events)?;
+        m.serialize_entry("censored", &self.censored)?;
+        m.serialize_entry("as_of", &self.as_of)?;
+        m.serialize_entry(
+            &format!("p_{}_within_hours", self.event),
+            &horizons(&self.p_within),
+        )?;
+        m.serialize_entry(
+            &format!("p_{}_within_hours_ci", self.event),
+            &BTreeMapInOrder(
+                HORIZONS
+                    .iter()
+                    .map(|h| format!("{h}"))
+                    .zip(self.p_within_ci.clone())
+                    .collect(),
+            ),
+        )?;
+        m.serialize_entry("median_hours", &self.median_hours)?;
+        if let Some(r) = &self.median_reason {
+            m.serialize_entry("median_reason", r)?;
+        }
+        m.end()
+    }
+}
+
+/// A map serialized in the order of its entries.
+struct BTreeMapInOrder<T>(Vec<(String, Option<T>)>);
+
+impl<T: Serialize> Serialize for BTreeMapInOrder<T> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = ser.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// The subject of one question for the time to an event at `event_ms`
+/// (`None`: not happened): an event when it happened by the question's
+/// `as_of_ms`, else censored then. Durations below 0 (clock skew in the
+/// dump) count as 0. Hours are (ms difference) / 3,600,000.
+pub fn subject(q: &QuestionFacts, event_ms: Option<i64>) -> Subject {
+    match event_ms {
+        Some(e) if e <= q.as_of_ms => Subject {
+            time: (e - q.created_ms).max(0) as f64 / HOUR_MS,
+            event: true,
+        },
+        _ => Subject {
+            time: (q.as_of_ms - q.created_ms).max(0) as f64 / HOUR_MS,
+            event: false,
+        },
+    }
+}
+
+/// Acceptance subjects of the questions, leaving out those whose accepted
+/// answer the dump lacks (their time is unknown; `stats` counts them as
+/// `accepted.missing`).
+pub fn acceptance_subjects<'a>(
+    questions: impl IntoIterator<Item = &'a QuestionFacts>,
+) -> Vec<Subject> {
+    questions
+        .into_iter()
+        .filter(|q| q.accepted_answer_id.is_none() || q.accepted_ms.is_some())
+        .map(|q| subject(q, q.accepted_ms))
+        .collect()
+}
+
+/// First-answer subjects of the questions.
+pub fn first_answer_subjects<'a>(
+    questions: impl IntoIterator<Item = &'a QuestionFacts>,
+) -> Vec<Subject> {
+    questions
+        .into_iter()
+        .map(|q| subject(q, q.first_answer_ms))
+        .collect()
+}
+
+/// A dump date as the dump writes it (`2017-03-13T16:32:33.657`, UTC).
+pub fn iso_ms(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let rest = ms.rem_euclid(86_400_000);
+    // H. Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}",
+        rest / 3_600_000,
+        rest / 60_000 % 60,
+        rest / 1000 % 60,
+        rest % 1000
+    )
+}
+
+/// Fits and summarizes the curve of `subjects`.
+pub fn km_summary(event: &'static str, subjects: &[Subject], as_of_ms: Option<i64>) -> KmSummary {
+    let km = KaplanMeier::fit(subjects);
+    let empty = subjects.is_empty();
+    let (p_within, p_within_ci) = HORIZONS
+        .iter()
+        .map(|&h| {
+            if empty {
+                return (None, None);
+            }
+            let (p, ci) = km.cumulative_at(h, 0.95);
+            (Some(p), Some([ci.lo, ci.hi]))
+        })
+        .unzip();
+    let (median_hours, median_reason) = match km.median() {
+        Ok(m) => (Some(m), None),
+        Err(why) => (None, Some(why.to_string())),
+    };
+    KmSummary {
+        event,
+        events: km.events,
+        censored: km.censored,
+        as_of: as_of_ms.map(iso_ms),
+        p_within,
+        p_within_ci,
+        median_hours,
+        median_reason,
+    }
 }
 
 /// View counts of the questions that have one.
@@ -127,6 +301,7 @@ pub fn group_stats(name: &str, label: &str, questions: &[&QuestionFacts]) -> Gro
     }
     let n = questions.len() as u64;
     let resolved = to_accepted.len() as u64;
+    let as_of = questions.iter().map(|q| q.as_of_ms).max();
     GroupStats {
         name: name.to_string(),
         label: label.to_string(),
@@ -150,6 +325,16 @@ pub fn group_stats(name: &str, label: &str, questions: &[&QuestionFacts]) -> Gro
         },
         hours_to_first_answer: hours(to_first),
         per_year,
+        acceptance_km: km_summary(
+            "accepted",
+            &acceptance_subjects(questions.iter().copied()),
+            as_of,
+        ),
+        first_answer_km: km_summary(
+            "answered",
+            &first_answer_subjects(questions.iter().copied()),
+            as_of,
+        ),
     }
 }
 
@@ -195,6 +380,7 @@ mod tests {
             accepted_ms: acc.and_then(|a| a.1),
             first_answer_ms: acc.and_then(|a| a.1),
             frameworks: fws.iter().map(|s| s.to_string()).collect(),
+            as_of_ms: 7_200_000,
         }
     }
 

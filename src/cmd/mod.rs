@@ -8,6 +8,7 @@ mod ingest;
 mod init;
 mod label;
 mod model;
+mod paper;
 mod progress;
 mod report;
 mod run;

@@ -21,7 +21,7 @@ use crate::cli::ReportArgs;
 pub fn run(args: ReportArgs) -> Result<()> {
     let out = args.out.unwrap_or_else(|| args.study.study.join("report"));
     let dir = &args.study.study;
-    let index = write_report(&stats_cmd::load(dir)?, dir, &out)?;
+    let index = write_report(&stats_cmd::load(dir, args.as_of.as_deref())?, dir, &out)?;
     println!("report written to {}", index.display());
     Ok(())
 }
@@ -123,6 +123,7 @@ pub fn write_report(data: &StudyData, dir: &Path, out: &Path) -> Result<PathBuf>
         }
     }
     let index = out.join("index.html");
+    super::paper::add(&input, &report, out, &mut files);
     files.add(&index, report.html.into_bytes());
     files.commit()?;
     Ok(index)

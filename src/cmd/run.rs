@@ -12,13 +12,17 @@ use super::{classify, ingest, init, report as report_cmd, stats};
 use crate::cli::{ClassifyArgs, RunArgs, StudyArg};
 
 pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
+    if let Some(date) = &args.as_of {
+        // A bad date fails before anything is written.
+        stats::parse_as_of(date)?;
+    }
     if !args.study.join(STUDY_FILE).exists() {
         let path = init::write_default(&args.study, false)?;
         eprintln!("created {}", path.display());
     }
     let logs = ingest::ingest_into(&args.study, &args.dumps, &args.opts, quiet)?;
     ingest::print_logs(&logs, std::io::stdout().lock())?;
-    let data = stats::load(&args.study)?;
+    let data = stats::load(&args.study, args.as_of.as_deref())?;
     let stats = &data.stats;
     let out = args.out.unwrap_or_else(|| args.study.join("report"));
     stats::write_files(stats, &out)?;

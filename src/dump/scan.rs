@@ -135,6 +135,9 @@ pub struct ChunkScan {
     pub marks: Vec<Mark>,
     /// The chunk's last significant line.
     pub last: Option<Mark>,
+    /// The latest valid raw `CreationDate` of any question or answer row
+    /// (kept or not; first pass over Posts.xml only), empty when none.
+    pub latest_created: Vec<u8>,
 }
 
 /// The byte searchers a scan uses, built once per scan.
@@ -143,6 +146,7 @@ struct Finders {
     post_type: Finder<'static>,
     parent: Finder<'static>,
     post_id: Finder<'static>,
+    created: Finder<'static>,
     tags: FinderRev<'static>,
     /// One finder per framework pattern that can be searched in escaped bytes.
     patterns: Vec<Finder<'static>>,
@@ -162,6 +166,7 @@ impl Finders {
             post_type: Finder::new(b" PostTypeId=\"").into_owned(),
             parent: Finder::new(b" ParentId=\"").into_owned(),
             post_id: Finder::new(b" PostId=\"").into_owned(),
+            created: Finder::new(b" CreationDate=\"").into_owned(),
             tags: FinderRev::new(b" Tags=\"").into_owned(),
             patterns: pats
                 .iter()
@@ -384,6 +389,9 @@ fn scan_row(
         Ok(t) => t,
         Err(e) => return bad(out, Some(id), e),
     };
+    if matches!(post_type, 1 | 2) && matches!(want, Want::Posts { .. }) {
+        note_created(row, finders, out);
+    }
     match post_type {
         1 => scan_question(row, line, id, want, finders, local_questions, out),
         2 => {
@@ -425,6 +433,26 @@ fn scan_row(
             Some((_, n)) => *n += 1,
             None => out.other_types.push((other, 1)),
         },
+    }
+}
+
+/// Keeps the row's `CreationDate` when it is the latest so far. Dump dates
+/// have a fixed layout (`2016-08-02T15:39:14.947`), so comparing the raw
+/// bytes orders them in time; only a value later than the current one is
+/// checked to be a valid date (a malformed one is ignored here and reported
+/// where the row is parsed, if it is kept).
+fn note_created(row: &[u8], finders: &Finders, out: &mut ChunkScan) {
+    let Some(raw) = raw_attr(row, &finders.created) else {
+        return;
+    };
+    if raw > out.latest_created.as_slice()
+        && std::str::from_utf8(raw)
+            .ok()
+            .and_then(row::parse_date_ms)
+            .is_some()
+    {
+        out.latest_created.clear();
+        out.latest_created.extend_from_slice(raw);
     }
 }
 
@@ -533,5 +561,33 @@ mod tests {
         assert_eq!(s.marks[0].kind, LineKind::Decl { open: None });
         assert_eq!(s.marks[1].kind, LineKind::Open("posts".into()));
         assert_eq!(s.last.unwrap().kind, LineKind::Close("posts".into()));
+        // The dump's date: the latest CreationDate of a question or answer,
+        // kept (4) or not (2), but not of other post types.
+        assert_eq!(s.latest_created, b"2016-01-01T00:00:20.000");
+    }
+
+    #[test]
+    fn latest_creation_date_of_any_question_or_answer() {
+        let dump = b"<posts>\n\
+  <row Id=\"1\" PostTypeId=\"1\" CreationDate=\"2016-01-01T00:00:00.000\" Tags=\"|java|\" />\n\
+  <row Id=\"2\" PostTypeId=\"2\" ParentId=\"1\" CreationDate=\"2019-05-01T10:00:00.000\" />\n\
+  <row Id=\"3\" PostTypeId=\"1\" CreationDate=\"2999-99-01T00:00:00.000\" Tags=\"|java|\" />\n\
+  <row Id=\"4\" PostTypeId=\"4\" CreationDate=\"2020-01-01T00:00:00.000\" />\n\
+  <row Id=\"5\" PostTypeId=\"1\" CreationDate=\"2018-01-01T00:00:00\" Tags=\"|java|\" />\n\
+</posts>";
+        let study = Study::default_study();
+        let fw: Vec<Framework> = study.enabled_frameworks().into_iter().cloned().collect();
+        let known = HashSet::new();
+        let want = Want::Posts {
+            frameworks: &fw,
+            all_questions: false,
+            known: &known,
+        };
+        let s = scan_chunk(dump, Table::Posts, &want);
+        // Nothing kept (no framework), the invalid month ignored, the tag wiki not counted.
+        assert!(s.questions.is_empty());
+        assert_eq!(s.latest_created, b"2019-05-01T10:00:00.000");
+        let comments = scan_chunk(dump, Table::Comments, &Want::Comments { posts: &known });
+        assert!(comments.latest_created.is_empty());
     }
 }

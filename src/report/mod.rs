@@ -6,6 +6,7 @@ pub mod eval;
 pub mod fmt;
 pub mod info;
 pub mod output;
+pub mod paper;
 pub mod stats;
 pub mod study;
 pub mod svg;

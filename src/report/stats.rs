@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use super::fmt::{int, md, num, opt_int};
-use crate::analyze::stats::{GroupStats, Stats};
+use crate::analyze::stats::{GroupStats, HORIZONS, KmSummary, Stats};
 
 /// JSON with the shape the README documents (`null` for no data).
 pub fn render_json<W: Write>(stats: &Stats, mut out: W) -> io::Result<()> {
@@ -38,7 +38,7 @@ pub fn render_markdown<W: Write>(stats: &Stats, mut out: W) -> io::Result<()> {
     writeln!(out, "\n## Answers\n")?;
     writeln!(
         out,
-        "| framework | accepted | accepted % | accepted answer in dump | hours to accepted: mean | median | Q1 | Q3 | unanswered % | hours to first answer: median |"
+        "| framework | accepted | accepted % | accepted answer in dump | hours to accepted (among accepted): mean | median | Q1 | Q3 | unanswered % | hours to first answer (among answered): median |"
     )?;
     writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")?;
     for g in groups(stats) {
@@ -67,6 +67,7 @@ pub fn render_markdown<W: Write>(stats: &Stats, mut out: W) -> io::Result<()> {
             int(stats.all.accepted.resolved)
         )?;
     }
+    render_km(stats, &mut out)?;
     let years: BTreeSet<&String> = groups(stats).flat_map(|g| g.per_year.keys()).collect();
     writeln!(out, "\n## Questions per year\n")?;
     write!(out, "| framework |")?;
@@ -90,4 +91,91 @@ pub fn render_markdown<W: Write>(stats: &Stats, mut out: W) -> io::Result<()> {
         "\nQuantiles: {}. A question tagged with two frameworks counts under each, and once in All questions.",
         stats.quantile_method
     )
+}
+
+/// `36.5 % [33.1, 40.0]`, or `—`.
+fn km_cell(k: &KmSummary, i: usize) -> String {
+    match (k.p_within[i], k.p_within_ci[i]) {
+        (Some(p), Some([lo, hi])) => {
+            format!("{:.1} % [{:.1}, {:.1}]", 100.0 * p, 100.0 * lo, 100.0 * hi)
+        }
+        _ => "—".to_string(),
+    }
+}
+
+fn km_table<W: Write>(
+    stats: &Stats,
+    out: &mut W,
+    what: &str,
+    km: impl Fn(&GroupStats) -> &KmSummary,
+) -> io::Result<()> {
+    write!(out, "| framework | {what} | still waiting |")?;
+    for h in HORIZONS {
+        write!(out, " within {} |", horizon_name(h))?;
+    }
+    writeln!(out, " median hours |")?;
+    writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|")?;
+    for g in groups(stats) {
+        let k = km(g);
+        write!(
+            out,
+            "| {} | {} | {} |",
+            g.label,
+            int(k.events),
+            int(k.censored)
+        )?;
+        for i in 0..HORIZONS.len() {
+            write!(out, " {} |", km_cell(k, i))?;
+        }
+        writeln!(out, " {} |", num(k.median_hours, 2))?;
+    }
+    Ok(())
+}
+
+/// The names of the horizons in tables.
+pub fn horizon_name(h: f64) -> &'static str {
+    match h as u64 {
+        1 => "1 hour",
+        24 => "1 day",
+        168 => "7 days",
+        720 => "30 days",
+        _ => "?",
+    }
+}
+
+/// Kaplan–Meier tables of the time to the accepted and the first answer.
+fn render_km<W: Write>(stats: &Stats, out: &mut W) -> io::Result<()> {
+    let as_of = stats.all.acceptance_km.as_of.as_deref().unwrap_or("—");
+    writeln!(
+        out,
+        "\n## Time to an accepted answer, counting the questions still waiting\n"
+    )?;
+    km_table(stats, out, "accepted", |g| &g.acceptance_km)?;
+    writeln!(
+        out,
+        "\n## Time to a first answer, counting the questions still waiting\n"
+    )?;
+    km_table(stats, out, "answered", |g| &g.first_answer_km)?;
+    writeln!(
+        out,
+        "\nKaplan–Meier estimates of the share answered within each time, with 95 % intervals (Greenwood's variance, log(−log) transform): a question without an accepted (or any) answer counts as still waiting at its dump's date (latest: {as_of}). The hours in the table above are among the questions that got one, so they are conditional on acceptance (or an answer). Questions whose accepted answer the dump lacks are left out of the accepted-answer curve ({}).",
+        int(stats.all.accepted.missing)
+    )?;
+    for (g, k) in groups(stats).flat_map(|g| [(g, &g.acceptance_km), (g, &g.first_answer_km)]) {
+        if let Some(why) = &k.median_reason {
+            if k.events + k.censored > 0 {
+                writeln!(
+                    out,
+                    "{}: no median time to {} answer: {why}.",
+                    g.label,
+                    if k.event == "accepted" {
+                        "an accepted"
+                    } else {
+                        "a first"
+                    }
+                )?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -6,10 +6,11 @@
 use std::fmt::Write as _;
 
 use super::fmt::{int, num};
+use super::stats::horizon_name;
 use super::svg::{self, Series, esc};
 use super::table::{Cell, Table};
-use crate::analyze::findings::{Findings, MIN_HOURS};
-use crate::analyze::stats::Stats;
+use crate::analyze::findings::{Findings, MIN_HOURS, TREND_YEAR_MIN};
+use crate::analyze::stats::{HORIZONS, Stats};
 use crate::classify::model::Validation;
 use crate::store::{IngestLog, SiteSummary};
 use crate::study::{Category, Framework, Published};
@@ -266,7 +267,7 @@ fn category_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
         ));
         by_year.rows.push(row);
     }
-    vec![dist, by_fw, by_year]
+    vec![dist, by_fw, by_year, trend_table(r, f)]
 }
 
 fn difficulty_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
@@ -388,9 +389,260 @@ fn difficulty_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
             Cell::Num(None, 0),
             Cell::text("the study reports 4.3 h vs 2.5 h"),
         ]);
+        let kt = f.kind_tests.iter().find(|t| t.category == "performance");
+        t.rows.push(vec![
+            Cell::text("accepted answers observed (performance) vs expected without a difference, counting questions still waiting"),
+            Cell::Num(kt.and_then(|t| t.log_rank).map(|l| l.observed_a), 0),
+            Cell::Num(kt.and_then(|t| t.log_rank).map(|l| l.expected_a), 1),
+            Cell::text("log-rank (Kaplan–Meier curves), χ² with 1 df"),
+            Cell::Num(p.log_rank.map(|l| l.statistic), 3),
+            Cell::Num(p.log_rank.map(|l| l.p), 4),
+            Cell::text("performance: accepted answers observed vs expected if no difference"),
+        ]);
         tests.push(t.note("The study's claim: performance questions get accepted answers less often (25% vs 34%) and later."));
     }
+    tests.push(km_table(r, f));
+    tests.push(first_answer_table(r, f));
+    tests.push(kind_tests_table(r, f));
     tests
+}
+
+fn first_answer_table(r: &ReportInput, f: &Findings) -> Table {
+    let mut cols: Vec<String> = vec!["kind".into(), "answered".into(), "still waiting".into()];
+    for h in HORIZONS {
+        let name = horizon_name(h);
+        cols.push(format!("within {name}"));
+        cols.push(format!("{name} 95% low"));
+        cols.push(format!("{name} 95% high"));
+    }
+    cols.push("median hours (Kaplan–Meier)".into());
+    let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+    let mut t = Table::new(
+        "time_to_first_answer",
+        "Time to a first answer, counting the questions still waiting",
+        &col_refs,
+    );
+    for c in &f.curves {
+        let k = &c.first_answer;
+        let mut row = vec![
+            Cell::text(r.category_name(&c.category)),
+            Cell::Int(Some(k.events as i64)),
+            Cell::Int(Some(k.censored as i64)),
+        ];
+        for i in 0..HORIZONS.len() {
+            row.push(Cell::Pct(k.p_within[i], 1));
+            row.push(Cell::Pct(k.p_within_ci[i].map(|c| c[0]), 1));
+            row.push(Cell::Pct(k.p_within_ci[i].map(|c| c[1]), 1));
+        }
+        row.push(Cell::Num(k.median_hours, 3));
+        t.rows.push(row);
+    }
+    t.note(
+        "Kaplan–Meier estimates of the share of questions with a first answer within each time, with 95% intervals (Greenwood's variance, \
+         log(−log) transform); a question without an answer counts as still waiting at its dump's date. The median is — when fewer than half have an answer by then.",
+    )
+}
+
+fn km_table(r: &ReportInput, f: &Findings) -> Table {
+    let published = r.published.as_ref();
+    let mut cols: Vec<String> = vec!["kind".into(), "accepted".into(), "still waiting".into()];
+    for h in HORIZONS {
+        let name = horizon_name(h);
+        cols.push(format!("within {name}"));
+        cols.push(format!("{name} 95% low"));
+        cols.push(format!("{name} 95% high"));
+    }
+    cols.extend([
+        "median hours (Kaplan–Meier)".into(),
+        "median hours among accepted".into(),
+        "published median hours among accepted".into(),
+    ]);
+    let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+    let mut t = Table::new(
+        "time_to_accepted",
+        "Time to an accepted answer, counting the questions still waiting",
+        &col_refs,
+    );
+    for (c, d) in f.curves.iter().zip(&f.difficulty) {
+        let k = &c.summary;
+        let mut row = vec![
+            Cell::text(r.category_name(&c.category)),
+            Cell::Int(Some(k.events as i64)),
+            Cell::Int(Some(k.censored as i64)),
+        ];
+        for i in 0..HORIZONS.len() {
+            row.push(Cell::Pct(k.p_within[i], 1));
+            row.push(Cell::Pct(k.p_within_ci[i].map(|c| c[0]), 1));
+            row.push(Cell::Pct(k.p_within_ci[i].map(|c| c[1]), 1));
+        }
+        row.push(Cell::Num(k.median_hours, 3));
+        row.push(Cell::Num(d.hours.as_ref().map(|h| h.median), 3));
+        row.push(Cell::Num(
+            published
+                .and_then(|p| p.hours.get(&c.category))
+                .map(|h| h[1]),
+            3,
+        ));
+        t.rows.push(row);
+    }
+    let as_of = f
+        .curves
+        .iter()
+        .filter_map(|c| c.summary.as_of.clone())
+        .max()
+        .unwrap_or_else(|| "—".into());
+    let no_median: Vec<String> = f
+        .curves
+        .iter()
+        .filter(|c| c.summary.median_hours.is_none() && c.summary.events + c.summary.censored > 0)
+        .map(|c| r.category_name(&c.category))
+        .collect();
+    let mut note = format!(
+        "Kaplan–Meier estimates of the share of questions with an accepted answer within each time, with 95% intervals (Greenwood's variance, \
+         log(−log) transform, as lifelines computes them). A question without an accepted answer counts as still waiting at its dump's date \
+         (latest: {as_of}); one whose accepted answer the dump lacks is left out. The median is the first time at which half have one. \
+         The study's medians, like the difficulty table's, are among accepted questions only (conditional on acceptance)."
+    );
+    if !no_median.is_empty() {
+        let _ = write!(
+            note,
+            " No Kaplan–Meier median for {}: fewer than half of these questions have an accepted answer by the dump's date.",
+            no_median.join(", ")
+        );
+    }
+    t.note(note)
+}
+
+fn kind_tests_table(r: &ReportInput, f: &Findings) -> Table {
+    let mut t = Table::new(
+        "kind_tests",
+        "Each kind against all the others",
+        &[
+            "kind",
+            "accepted rate",
+            "others' rate",
+            "χ²",
+            "χ² p",
+            "χ² p (Holm)",
+            "median hours",
+            "others' median hours",
+            "Mann–Whitney U",
+            "U p",
+            "U p (Holm)",
+            "log-rank χ²",
+            "log-rank p",
+            "log-rank p (Holm)",
+        ],
+    );
+    for k in &f.kind_tests {
+        t.rows.push(vec![
+            Cell::text(r.category_name(&k.category)),
+            Cell::Pct(k.rate, 1),
+            Cell::Pct(k.rate_others, 1),
+            Cell::Num(k.chi_square.map(|c| c.chi2), 3),
+            Cell::Num(k.chi_square.map(|c| c.p), 4),
+            Cell::Num(k.chi_square_holm, 4),
+            Cell::Num(k.median_hours, 3),
+            Cell::Num(k.median_hours_others, 3),
+            Cell::Num(k.mann_whitney.map(|m| m.u), 1),
+            Cell::Num(k.mann_whitney.map(|m| m.p), 4),
+            Cell::Num(k.mann_whitney_holm, 4),
+            Cell::Num(k.log_rank.map(|l| l.statistic), 3),
+            Cell::Num(k.log_rank.map(|l| l.p), 4),
+            Cell::Num(k.log_rank_holm, 4),
+        ]);
+    }
+    t.note(
+        "Accepted rates: Pearson chi-square on the 2×2 table of this kind vs all others, no continuity correction. Hours to the accepted answer \
+         (among accepted; under a minute counted as one minute): Mann–Whitney U, two-sided, normal approximation. Time to an accepted answer \
+         counting the questions still waiting: log-rank. Each test's p-values are Holm-corrected across the kinds.",
+    )
+}
+
+fn trend_table(r: &ReportInput, f: &Findings) -> Table {
+    let mut t = Table::new(
+        "category_trends",
+        "Trends of each kind's share per year",
+        &[
+            "kind",
+            "first year",
+            "share then",
+            "last year",
+            "share then",
+            "slope (points per year)",
+            "χ² (trend)",
+            "p",
+            "p (Holm)",
+        ],
+    );
+    for k in &f.trends {
+        t.rows.push(vec![
+            Cell::text(r.category_name(&k.category)),
+            Cell::text(k.first.as_ref().map_or("—", |x| x.0.as_str())),
+            Cell::Pct(k.first.as_ref().map(|x| x.1), 1),
+            Cell::text(k.last.as_ref().map_or("—", |x| x.0.as_str())),
+            Cell::Pct(k.last.as_ref().map(|x| x.1), 1),
+            Cell::Num(k.trend.map(|t| 100.0 * t.slope), 2),
+            Cell::Num(k.trend.map(|t| t.statistic), 3),
+            Cell::Num(k.trend.map(|t| t.p), 4),
+            Cell::Num(k.p_holm, 4),
+        ]);
+    }
+    t.note(
+        format!("Counts of classified questions (the classifier's labels, not corrected for its errors). First and last year: the first and last \
+         with at least {TREND_YEAR_MIN} classified questions. Test: Cochran–Armitage test for trend in proportions over every year, as R's \
+         prop.trend.test computes it (χ² with 1 df, the years as scores); slope: the weighted least-squares slope of the yearly shares on the \
+         year that the test fits, in percentage points per year. p-values Holm-corrected across the kinds."),
+    )
+}
+
+/// The sentence stating which kinds rose and fell significantly.
+fn trend_sentence(r: &ReportInput, f: &Findings) -> String {
+    let mut moves = Vec::new();
+    for k in &f.trends {
+        let (Some(t), Some(p), Some(first), Some(last)) = (k.trend, k.p_holm, &k.first, &k.last)
+        else {
+            continue;
+        };
+        if p < 0.05 {
+            moves.push(format!(
+                "{} {} from {} % in {} to {} % in {} (Cochran–Armitage χ² = {}, Holm-adjusted p {})",
+                r.category_name(&k.category),
+                if t.slope > 0.0 { "rose" } else { "fell" },
+                num(Some(100.0 * first.1), 1),
+                first.0,
+                num(Some(100.0 * last.1), 1),
+                last.0,
+                num(Some(t.statistic), 2),
+                p_text(p)
+            ));
+        }
+    }
+    let tested = f.trends.iter().filter(|k| k.trend.is_some()).count();
+    let head = "Counting classified questions (the classifier's labels, uncorrected)";
+    if tested == 0 {
+        format!(
+            "{head}, no trend can be tested: the classified questions span fewer than two years."
+        )
+    } else if moves.is_empty() {
+        format!(
+            "{head}, no kind's share rose or fell significantly over the years (Cochran–Armitage test for trend, Holm-adjusted p ≥ 0.05 for all {tested} kinds)."
+        )
+    } else {
+        format!(
+            "{head}, {}; the other kinds show no significant trend (Holm-adjusted p ≥ 0.05).",
+            moves.join("; ")
+        )
+    }
+}
+
+/// A p-value for a sentence: `= 0.0124`, or `< 0.0001`.
+fn p_text(p: f64) -> String {
+    if p < 0.0001 {
+        "< 0.0001".into()
+    } else {
+        format!("= {}", num(Some(p), 4))
+    }
 }
 
 fn quality_tables(r: &ReportInput) -> Vec<Table> {
@@ -648,6 +900,12 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
             ),
             table_html(tables, "categories_by_year")
         );
+        let _ = write!(
+            h,
+            "<h3>Trends</h3><p class=\"finding\">{}</p>{}",
+            esc(&trend_sentence(r, f)),
+            table_html(tables, "category_trends")
+        );
         let mut rate_series = vec![Series {
             name: "accepted-answer rate (95% Wilson CI)".into(),
             marker: false,
@@ -694,6 +952,68 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
             ),
             table_html(tables, "difficulty")
         );
+        let curves: Vec<svg::Curve> = f
+            .curves
+            .iter()
+            .map(|c| svg::Curve {
+                label: r.category_name(&c.category),
+                points: c.points.clone(),
+                published_median: published
+                    .and_then(|p| p.hours.get(&c.category))
+                    .map(|h| h[1]),
+            })
+            .collect();
+        let km_desc: Vec<String> = f
+            .curves
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {} within a day",
+                    r.category_name(&c.category),
+                    c.summary.p_within[1]
+                        .map_or("—".into(), |p| format!("{} %", num(Some(100.0 * p), 1)))
+                )
+            })
+            .collect();
+        let all = &r.stats.all.acceptance_km;
+        let share = |i: usize| match (all.p_within[i], all.p_within_ci[i]) {
+            (Some(p), Some([lo, hi])) => format!(
+                "{} % [{}, {}]",
+                num(Some(100.0 * p), 1),
+                num(Some(100.0 * lo), 1),
+                num(Some(100.0 * hi), 1)
+            ),
+            _ => "—".into(),
+        };
+        let median = match (all.median_hours, &all.median_reason) {
+            (Some(m), _) => format!("half have one after {} hours", num(Some(m), 1)),
+            (None, Some(why)) => format!("there is no median time: {why}"),
+            (None, None) => "there is no median time".into(),
+        };
+        let km_sentence = format!(
+            "Counting the {} questions still waiting at the dump's date, {} of all questions had an accepted answer within a day and {} within 30 days \
+             (Kaplan–Meier estimates with 95 % Greenwood log(−log) intervals); {median}.",
+            int(all.censored),
+            share(1),
+            share(3)
+        );
+        let _ = write!(
+            h,
+            "<h3>Time to an accepted answer, counting the questions still waiting</h3><p class=\"finding\">{}</p>{}{}",
+            esc(&km_sentence),
+            svg::km_curves(
+                "km",
+                "Share of questions with an accepted answer by each time, per kind",
+                &format!(
+                    "Kaplan–Meier curves per kind on a log time axis; questions without an accepted answer count as still waiting at the dump's date. Diamonds on the 50 % line: the study's published medians (among accepted questions). {}.",
+                    km_desc.join(", ")
+                ),
+                "hours since the question (log scale; under a minute drawn at one minute)",
+                &curves
+            ),
+            table_html(tables, "time_to_accepted")
+        );
+        let _ = write!(h, "{}", table_html(tables, "time_to_first_answer"));
         if let Some(p) = &f.performance {
             let verdict = match (p.chi_square, p.mann_whitney) {
                 (Some(c), Some(m)) => format!(
@@ -708,6 +1028,14 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
                 ),
                 _ => "Too few questions to test.".into(),
             };
+            let verdict = match p.log_rank {
+                Some(l) => format!(
+                    "{verdict} Counting the questions still waiting, the log-rank test of their time to an accepted answer gives χ² = {}, p {}.",
+                    num(Some(l.statistic), 3),
+                    p_text(l.p)
+                ),
+                None => verdict,
+            };
             let _ = write!(
                 h,
                 "<h3>Are performance questions harder?</h3><p class=\"finding\">{}</p>{}",
@@ -715,6 +1043,11 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
                 table_html(tables, "performance_test")
             );
         }
+        let _ = write!(
+            h,
+            "<h3>Each kind against the others</h3>{}",
+            table_html(tables, "kind_tests")
+        );
     } else {
         let _ = write!(
             h,

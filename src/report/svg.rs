@@ -405,6 +405,102 @@ pub fn log_boxplots(id: &str, title: &str, desc: &str, rows: &[BoxRow]) -> Strin
     out
 }
 
+/// One curve of [`km_curves`].
+pub struct Curve {
+    pub label: String,
+    /// (hours, share with the event by then), ascending in hours.
+    pub points: Vec<(f64, f64)>,
+    /// The published median hours (a marker on the 50 % line).
+    pub published_median: Option<f64>,
+}
+
+/// Kaplan–Meier curves (share with an accepted answer by each time) of
+/// several groups on a log time axis from a minute to 10,000 hours, with the
+/// 50 % line and the published medians marked on it.
+pub fn km_curves(id: &str, title: &str, desc: &str, axis: &str, curves: &[Curve]) -> String {
+    let (left, right, top, bottom) = (
+        60.0,
+        30.0,
+        34.0 + 18.0 * curves.len().div_ceil(4) as f64,
+        300.0,
+    );
+    let width = 720.0;
+    let h = bottom + 40.0;
+    let plot = width - left - right;
+    let (lo_exp, hi_exp) = (-2i32, 4i32);
+    let x = |v: f64| {
+        let l = v.clamp(10f64.powi(lo_exp), 10f64.powi(hi_exp)).log10();
+        left + plot * (l - f64::from(lo_exp)) / f64::from(hi_exp - lo_exp)
+    };
+    let y = |p: f64| bottom - (bottom - top - 8.0) * p.clamp(0.0, 1.0);
+    let mut out = String::new();
+    open(&mut out, id, width, h, title, desc);
+    let names: Vec<String> = curves.iter().map(|c| c.label.clone()).collect();
+    category_legend(&mut out, left, &names);
+    for e in lo_exp..=hi_exp {
+        let v = 10f64.powi(e);
+        let label = if e < 0 {
+            format!("{v}")
+        } else {
+            super::fmt::int(v as i64)
+        };
+        let _ = write!(
+            out,
+            r#"<line x1="{0:.2}" x2="{0:.2}" y1="{top}" y2="{bottom}" class="grid"/><text x="{0:.2}" y="{1}" class="tick" text-anchor="middle">{2}</text>"#,
+            x(v),
+            bottom + 14.0,
+            label
+        );
+    }
+    for p in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        let _ = write!(
+            out,
+            r#"<line x1="{left}" x2="{:.2}" y1="{1:.2}" y2="{1:.2}" class="grid"{3}/><text x="{2}" y="{4:.2}" class="tick" text-anchor="end">{5} %</text>"#,
+            left + plot,
+            y(p),
+            left - 6.0,
+            if p == 0.5 {
+                r##" stroke-dasharray="4 3" stroke="#888""##
+            } else {
+                ""
+            },
+            y(p) + 4.0,
+            (100.0 * p) as i64
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<text x="{}" y="{}" class="axis" text-anchor="middle">{}</text>"#,
+        left + plot / 2.0,
+        h - 6.0,
+        esc(axis)
+    );
+    for (i, c) in curves.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let mut d = format!("M{:.2} {:.2}", x(10f64.powi(lo_exp)), y(0.0));
+        for &(t, p) in &c.points {
+            let _ = write!(d, " H{:.2} V{:.2}", x(t), y(p));
+        }
+        let _ = write!(
+            out,
+            r#"<path d="{d}" fill="none" stroke="{color}" stroke-width="1.8"><title>{}</title></path>"#,
+            esc(&c.label)
+        );
+        if let Some(m) = c.published_median {
+            let _ = write!(
+                out,
+                r##"<path d="M{:.2} {:.2} l4 4 l-4 4 l-4 -4 z" fill="{color}" stroke="#000" stroke-width="0.6"><title>{}: published median {} h</title></path>"##,
+                x(m),
+                y(0.5) - 4.0,
+                esc(&c.label),
+                num(Some(m), 3)
+            );
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
 /// Vertical stacked bars of counts (e.g. questions per year by category).
 pub fn stacked_vbars(
     id: &str,

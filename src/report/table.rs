@@ -22,7 +22,7 @@ impl Cell {
         Cell::Text(s.into())
     }
 
-    fn human(&self) -> String {
+    pub(crate) fn human(&self) -> String {
         match self {
             Cell::Text(s) => s.clone(),
             Cell::Int(v) => v.map_or_else(|| "—".into(), int),
@@ -56,7 +56,7 @@ impl Cell {
         }
     }
 
-    fn numeric(&self) -> bool {
+    pub(crate) fn numeric(&self) -> bool {
         !matches!(self, Cell::Text(_))
     }
 }

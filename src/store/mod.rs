@@ -149,6 +149,11 @@ pub struct QuestionFacts {
     pub first_answer_ms: Option<i64>,
     /// Framework keys the question matched.
     pub frameworks: Vec<String>,
+    /// The dump's date of the question's site (Unix ms): questions still
+    /// waiting are censored then. The site's recorded `as_of`, else (a site
+    /// ingested before schema version 5) the latest creation time of its
+    /// stored questions and answers.
+    pub as_of_ms: i64,
 }
 
 /// One site of the study, with its counts and date range.
@@ -665,13 +670,21 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT q.site, q.id, q.created, q.created_ms, q.view_count, q.accepted_answer_id,
+                "WITH latest AS (
+                   SELECT site, MAX(ms) AS ms FROM (
+                     SELECT site, MAX(created_ms) AS ms FROM questions GROUP BY site
+                     UNION ALL SELECT site, MAX(created_ms) FROM answers GROUP BY site)
+                   GROUP BY site)
+                 SELECT q.site, q.id, q.created, q.created_ms, q.view_count, q.accepted_answer_id,
                         acc.created_ms,
                         (SELECT MIN(a.created_ms) FROM answers a
                           WHERE a.site = q.site AND a.parent_id = q.id),
                         (SELECT group_concat(f.framework, ',') FROM question_frameworks f
-                          WHERE f.site = q.site AND f.question_id = q.id)
+                          WHERE f.site = q.site AND f.question_id = q.id),
+                        COALESCE(s.as_of_ms, latest.ms)
                  FROM questions q
+                 LEFT JOIN sites s ON s.site = q.site
+                 LEFT JOIN latest ON latest.site = q.site
                  LEFT JOIN answers acc
                    ON acc.site = q.site AND acc.id = q.accepted_answer_id AND acc.parent_id = q.id
                  ORDER BY q.site, q.id",
@@ -690,6 +703,7 @@ impl Store {
                     accepted_ms: r.get(6)?,
                     first_answer_ms: r.get(7)?,
                     frameworks: comma_list(fws),
+                    as_of_ms: r.get(9)?,
                 })
             })
             .map_err(self.err())?;
@@ -810,10 +824,19 @@ pub struct Writer<'a> {
     conn: &'a Connection,
     path: PathBuf,
     staging: PathBuf,
-    /// Sites replaced: name, URL, all_questions.
-    sites: Vec<(String, Option<String>, bool)>,
+    /// Sites replaced, in the order they were first named.
+    sites: Vec<ReplacedSite>,
     logs: Vec<IngestLog>,
     done: bool,
+}
+
+/// A site an ingest replaces, as its `sites` row will be written.
+struct ReplacedSite {
+    site: String,
+    url: Option<String>,
+    all_questions: bool,
+    /// The dump's date: raw dump text and Unix ms.
+    as_of: Option<(String, i64)>,
 }
 
 /// Whether a staging file was left by a process that is gone.
@@ -919,10 +942,22 @@ impl<'a> Writer<'a> {
         url: Option<&str>,
         all_questions: bool,
     ) -> Result<(), StoreError> {
-        self.sites.retain(|(s, _, _)| s != site);
-        self.sites
-            .push((site.to_string(), url.map(String::from), all_questions));
+        self.sites.retain(|s| s.site != site);
+        self.sites.push(ReplacedSite {
+            site: site.to_string(),
+            url: url.map(String::from),
+            all_questions,
+            as_of: None,
+        });
         Ok(())
+    }
+
+    /// Records a replaced site's dump date (raw dump text and Unix ms), or
+    /// clears it; written with the site's row at [`Writer::commit`].
+    pub fn set_site_as_of(&mut self, site: &str, as_of: Option<(&str, i64)>) {
+        if let Some(s) = self.sites.iter_mut().find(|s| s.site == site) {
+            s.as_of = as_of.map(|(text, ms)| (text.to_string(), ms));
+        }
     }
 
     /// Inserts a question with its tags and frameworks. Returns false when
@@ -1072,7 +1107,13 @@ impl<'a> Writer<'a> {
 
     fn swap(&self) -> Result<(), StoreError> {
         let err = self.err();
-        for (site, url, all_questions) in &self.sites {
+        for ReplacedSite {
+            site,
+            url,
+            all_questions,
+            as_of,
+        } in &self.sites
+        {
             for t in INGEST_TABLES {
                 self.conn
                     .execute(&format!("DELETE FROM main.{t} WHERE site = ?1"), [site])
@@ -1080,10 +1121,18 @@ impl<'a> Writer<'a> {
             }
             self.conn
                 .execute(
-                    "INSERT INTO main.sites (site, url, all_questions) VALUES (?1, ?2, ?3)
+                    "INSERT INTO main.sites (site, url, all_questions, as_of, as_of_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (site) DO UPDATE SET url = excluded.url,
-                         all_questions = excluded.all_questions",
-                    params![site, url, all_questions],
+                         all_questions = excluded.all_questions,
+                         as_of = excluded.as_of, as_of_ms = excluded.as_of_ms",
+                    params![
+                        site,
+                        url,
+                        all_questions,
+                        as_of.as_ref().map(|a| &a.0),
+                        as_of.as_ref().map(|a| a.1)
+                    ],
                 )
                 .map_err(&err)?;
         }
