@@ -2,5 +2,6 @@
 
 pub mod findings;
 pub mod inference;
+pub mod ppi;
 pub mod quantile;
 pub mod stats;
