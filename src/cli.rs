@@ -367,6 +367,10 @@ pub struct EstimateArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Write the estimator's inputs per stratum (labels and predictions) as
+    /// JSON, for tests/data/reference/make_ppi_reference.py --check.
+    #[arg(long, hide = true)]
+    pub write_inputs: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -50,9 +50,7 @@ pub enum EstimateError {
     Convenience { set: String, reason: Option<String> },
     #[error("label set {set:?} has a design this build cannot read: {message}")]
     BadDesign { set: String, message: String },
-    #[error(
-        "population {0:?}: give all, framework:KEY or years:FROM-TO (e.g. years:2017-2019)"
-    )]
+    #[error("population {0:?}: give all, framework:KEY or years:FROM-TO (e.g. years:2017-2019)")]
     BadPopulation(String),
     #[error("population {0:?}: the study has no enabled framework {1:?}")]
     UnknownFramework(String, String),
@@ -66,7 +64,9 @@ pub enum EstimateError {
         site: String,
         id: i64,
     },
-    #[error("label set {set:?} has {labeled} labeled posts of its population; an estimate needs at least 2")]
+    #[error(
+        "label set {set:?} has {labeled} labeled posts of its population; an estimate needs at least 2"
+    )]
     TooFewLabeled { set: String, labeled: usize },
     #[error("model {model} knows category {category:?}, which the study does not have")]
     ModelCategory { model: String, category: String },
@@ -323,7 +323,8 @@ pub fn load_sample(
             .map(|(s, id)| (s.clone(), *id, "all".to_string()))
             .collect()
     };
-    let drawn_keys: HashSet<(&str, i64)> = drawn.iter().map(|(s, id, _)| (s.as_str(), *id)).collect();
+    let drawn_keys: HashSet<(&str, i64)> =
+        drawn.iter().map(|(s, id, _)| (s.as_str(), *id)).collect();
     let outside_batch = labels
         .keys()
         .filter(|(s, id)| !drawn_keys.contains(&(s.as_str(), *id)))
@@ -678,8 +679,8 @@ pub fn sample_only(
             high: hi,
             count,
         };
-        let classified = units.iter().map(|u| u.share_predicted(c)).sum::<f64>()
-            / units.len().max(1) as f64;
+        let classified =
+            units.iter().map(|u| u.share_predicted(c)).sum::<f64>() / units.len().max(1) as f64;
         shares.insert(
             key.clone(),
             Share {
@@ -737,7 +738,9 @@ pub fn breakdown(
                 &us,
                 categories,
                 confidence,
-                format!("{labeled} labeled posts, fewer than {MIN_GROUP_LABELED}: the sample alone"),
+                format!(
+                    "{labeled} labeled posts, fewer than {MIN_GROUP_LABELED}: the sample alone"
+                ),
             ));
         }
         estimate(&us, strata, categories, method, confidence).or_else(|| {
@@ -805,13 +808,8 @@ pub fn cross_fit(
                 .map(|(e, _)| e.clone())
                 .chain(extra.iter().cloned())
                 .collect();
-            let model = classify::train(
-                &train,
-                categories,
-                params,
-                &format!("cross-fold-{k}"),
-                set,
-            );
+            let model =
+                classify::train(&train, categories, params, &format!("cross-fold-{k}"), set);
             let test: Vec<usize> = (0..sample.len()).filter(|&i| fold[i] == k).collect();
             let refs: Vec<&Example> = test.iter().map(|&i| &sample[i]).collect();
             let predicted = classify::predict_all(&model, &refs);
@@ -829,6 +827,9 @@ pub fn cross_fit(
     Ok((models, held_out))
 }
 
+/// Gives a batch of posts their embeddings (a hybrid model's), or nothing.
+pub type Attach<'a> = dyn FnMut(&mut [(&str, i64, &mut Doc)]) -> Result<(), StoreError> + 'a;
+
 /// Predicted category indices (study order) of the questions in `keys`:
 /// one per model, read in batches of 4,096 questions. `attach` gives a
 /// batch's posts their embeddings when the models read them.
@@ -837,7 +838,7 @@ pub fn predict_questions(
     keys: &HashSet<(String, i64)>,
     models: &[&Model],
     categories: &[String],
-    attach: &mut dyn FnMut(&mut [(&str, i64, &mut Doc)]) -> Result<(), StoreError>,
+    attach: &mut Attach<'_>,
 ) -> Result<HashMap<(String, i64), Vec<u16>>, EstimateError> {
     use rayon::prelude::*;
     let index = category_index(categories);
@@ -938,6 +939,53 @@ pub fn units(
         .collect()
 }
 
+/// The estimator's inputs per stratum, in the form of
+/// tests/data/reference/make_ppi_reference.py `--check`: per category `y`,
+/// `yhat` and `yhat_unlabeled` (N × K, one column per model, for
+/// cross-prediction), so ppi-python can recompute each stratum's estimate.
+pub fn reference_inputs(
+    units: &[Unit],
+    strata: &[String],
+    categories: &[String],
+    method: Method,
+    confidence: f64,
+) -> serde_json::Value {
+    use serde_json::json;
+    let mut out = Vec::new();
+    for (h, name) in strata.iter().enumerate() {
+        let us: Vec<&Unit> = units.iter().filter(|u| u.stratum as usize == h).collect();
+        let mut cats = serde_json::Map::new();
+        for (c, key) in categories.iter().enumerate() {
+            let c = c as u16;
+            let one = |p: &u16| f64::from(*p == c);
+            let y: Vec<f64> = us
+                .iter()
+                .filter_map(|u| u.label.map(|l| f64::from(l == c)))
+                .collect();
+            let yhat: Vec<f64> = us
+                .iter()
+                .filter(|u| u.label.is_some())
+                .map(|u| u.share_predicted(c))
+                .collect();
+            let unl = us.iter().filter(|u| u.label.is_none());
+            let yu: serde_json::Value = match method {
+                Method::CrossPpi => json!(
+                    unl.map(|u| u.predicted.iter().map(one).collect::<Vec<f64>>())
+                        .collect::<Vec<_>>()
+                ),
+                _ => json!(unl.map(|u| u.share_predicted(c)).collect::<Vec<f64>>()),
+            };
+            cats.insert(
+                key.clone(),
+                json!({"method": if method == Method::CrossPpi { "cross" } else { "ppi" },
+                       "y": y, "yhat": yhat, "yhat_unlabeled": yu}),
+            );
+        }
+        out.push(json!({"stratum": name, "categories": cats}));
+    }
+    json!({"alpha": 1.0 - confidence, "strata": out})
+}
+
 /// Category indices by key.
 pub fn category_index(categories: &[String]) -> HashMap<&str, u16> {
     categories
@@ -1036,7 +1084,14 @@ mod tests {
             Population::parse("years:2018", &f).unwrap().describe(),
             "year 2018"
         );
-        for bad in ["", "some", "years:2019-2017", "years:x", "framework:", "years:-"] {
+        for bad in [
+            "",
+            "some",
+            "years:2019-2017",
+            "years:x",
+            "framework:",
+            "years:-",
+        ] {
             assert!(Population::parse(bad, &f).is_err(), "{bad}");
         }
         let d = Design::random(Population::All, Some(3));

@@ -246,6 +246,12 @@ fn finish(
     notes: Vec<String>,
 ) -> Result<()> {
     let units = estimate::units(data, predicted, categories, frameworks);
+    if let Some(path) = &args.write_inputs {
+        let inputs =
+            estimate::reference_inputs(&units, &data.strata, categories, method, args.confidence);
+        std::fs::write(path, serde_json::to_string(&inputs)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     let Some(Breakdown {
         overall,
         per_framework,
@@ -385,18 +391,17 @@ fn print_text(s: &Stored, data: &SampleData, overall: &Shares, categories: &[Str
         if groups.is_empty() {
             continue;
         }
-        println!("\nper {title}:\n\n| {title} | labeled | method | {} |", categories.join(" | "));
+        println!(
+            "\nper {title}:\n\n| {title} | labeled | method | {} |",
+            categories.join(" | ")
+        );
         println!("|---|--:|---|{}", "--:|".repeat(categories.len()));
         for (g, sh) in groups.iter() {
             let cells: Vec<String> = categories
                 .iter()
                 .map(|c| {
                     sh.shares.get(c).map_or_else(String::new, |x| {
-                        format!(
-                            "{} {}",
-                            pct(x.estimate),
-                            interval(x.low, x.high, x.clipped)
-                        )
+                        format!("{} {}", pct(x.estimate), interval(x.low, x.high, x.clipped))
                     })
                 })
                 .collect();
@@ -412,8 +417,7 @@ fn print_text(s: &Stored, data: &SampleData, overall: &Shares, categories: &[Str
             );
         }
     }
-    if s
-        .per_framework
+    if s.per_framework
         .values()
         .chain(s.per_year.values())
         .any(|g| g.method == Method::SampleOnly)

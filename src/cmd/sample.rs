@@ -59,14 +59,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
         .into_iter()
         .filter(|c| members.contains(&(c.site.clone(), c.id)))
         .collect();
-    let (drawn, report) = draw_batch(
-        candidates,
-        &exclude,
-        &frameworks,
-        size,
-        strata,
-        seed,
-    )?;
+    let (drawn, report) = draw_batch(candidates, &exclude, &frameworks, size, strata, seed)?;
     if drawn.is_empty() {
         bail!("nothing to draw: no question is left outside other batches");
     }
@@ -99,7 +92,10 @@ pub fn run(args: SampleArgs) -> Result<()> {
     println!(
         "  from {} questions ({}); {} already in other batches left out",
         int(report.population),
-        design.population.as_ref().map_or_else(String::new, |p| p.describe()),
+        design
+            .population
+            .as_ref()
+            .map_or_else(String::new, |p| p.describe()),
         int(report.excluded)
     );
     match design.kind {
@@ -109,7 +105,11 @@ pub fn run(args: SampleArgs) -> Result<()> {
         ),
         kind => println!(
             "  design: {} sample, seed {seed}; stackmine estimate --sample {} uses it",
-            if kind == DesignKind::Random { "simple random" } else { "stratified random" },
+            if kind == DesignKind::Random {
+                "simple random"
+            } else {
+                "stratified random"
+            },
             args.name
         ),
     }

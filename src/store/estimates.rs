@@ -21,9 +21,11 @@ impl Store {
     /// A label set's design (JSON), `None` when the set does not exist.
     pub fn design(&self, set: &str) -> Result<Option<String>, StoreError> {
         self.conn
-            .query_row("SELECT design FROM label_sets WHERE name = ?1", [set], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT design FROM label_sets WHERE name = ?1",
+                [set],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(sql_err(self.path.clone()))
     }

@@ -250,9 +250,11 @@ impl Store {
         let tx = self.conn.transaction().map_err(&err)?;
         let now = utc_now();
         let old: Option<String> = tx
-            .query_row("SELECT design FROM label_sets WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT design FROM label_sets WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(&err)?;
         let design = design.map(String::from).or(old);

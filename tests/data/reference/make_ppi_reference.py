@@ -40,9 +40,14 @@ def finite(Y, Yhat, N, lam, est, alpha):
 
 
 def ppi_case(name, Y, Yhat, Yhat_unlabeled, alpha):
-    lo, hi = ppi_mean_ci(Y, Yhat, Yhat_unlabeled, alpha=alpha)
     lam = ppi_lambda(Y, Yhat, Yhat_unlabeled)
-    est = float(ppi_mean_pointestimate(Y, Yhat, Yhat_unlabeled, lam=None)[0])
+    if np.ptp(np.concatenate([Yhat, Yhat_unlabeled])) == 0:
+        # Constant predictions make lambda 0/0: ppi_py returns NaN, or 0 or 1
+        # from rounding noise. The estimate and interval are then the same
+        # for every lambda (the predictions cancel); stackmine reports 0.
+        lam = 0.0
+    lo, hi = ppi_mean_ci(Y, Yhat, Yhat_unlabeled, alpha=alpha, lam=lam)
+    est = float(ppi_mean_pointestimate(Y, Yhat, Yhat_unlabeled, lam=lam)[0])
     flo, fhi = finite(Y, Yhat, len(Yhat_unlabeled), lam, est, alpha)
     return dict(name=name, method="ppi", alpha=alpha, y=Y.tolist(), yhat=Yhat.tolist(),
                 yhat_unlabeled=Yhat_unlabeled.tolist(), estimate=est, **{"lambda": lam},
@@ -100,19 +105,25 @@ def fixtures():
 
 
 def check(path):
-    """Inputs from a stackmine test: {"alpha", "categories": {key: {"method",
-    "y", "yhat", "yhat_unlabeled"}}}; yhat_unlabeled is N x K for cross."""
+    """Inputs from `stackmine estimate --write-inputs FILE`: {"alpha",
+    "strata": [{"stratum", "categories": {key: {"method", "y", "yhat",
+    "yhat_unlabeled"}}}]}; yhat_unlabeled is N x K for cross. Prints, per
+    stratum and category, what ppi_py computes."""
     data = json.loads(Path(path).read_text())
     out = {}
-    for key, c in data["categories"].items():
-        Y, Yhat = np.array(c["y"], float), np.array(c["yhat"], float)
-        U = np.array(c["yhat_unlabeled"], float)
-        if c["method"] == "ppi":
-            r = ppi_case(key, Y, Yhat, U, data["alpha"])
-        else:
-            r = cross_case(key, Y, Yhat, U, data["alpha"])
-        out[key] = {k: r[k] for k in ("estimate", "lambda", "low", "high", "low_finite", "high_finite")}
-    print(json.dumps(out))
+    for s in data["strata"]:
+        res = {}
+        for key, c in s["categories"].items():
+            Y, Yhat = np.array(c["y"], float), np.array(c["yhat"], float)
+            U = np.array(c["yhat_unlabeled"], float)
+            if c["method"] == "ppi":
+                r = ppi_case(key, Y, Yhat, U, data["alpha"])
+            else:
+                r = cross_case(key, Y, Yhat, U, data["alpha"])
+            keep = ("estimate", "lambda", "low", "high", "low_finite", "high_finite")
+            res[key] = {k: r[k] for k in keep}
+        out[s["stratum"]] = res
+    print(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":
