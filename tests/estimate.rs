@@ -740,3 +740,75 @@ fn ppi_intervals_cover_the_true_shares() {
         assert!(covered_infinite[c] >= covered[c], "{key}");
     }
 }
+
+#[test]
+fn the_report_heads_with_the_stored_estimate_and_marks_it_stale() {
+    let d = Dir::new();
+    let s = d.pytorch_study();
+    d.ok(&["classify", "--study", &s]);
+    d.ok(&["report", "--study", &s]);
+    let html = std::fs::read_to_string(d.path("s/report/index.html")).unwrap();
+    assert!(
+        html.contains("These shares are the classifier&#x27;s, uncorrected")
+            || html.contains("These shares are the classifier's, uncorrected"),
+        "no estimate: uncorrected"
+    );
+    // Cochran's size for the 630 questions, as `sample` computes it.
+    assert!(
+        html.contains("label a random sample of 239 questions"),
+        "Cochran size"
+    );
+    assert!(!d.path("s/report/tables/estimate.json").exists());
+
+    sample_and_label(&d, &s, "h", &["--size", "100", "--seed", "9"], |_| true);
+    let e = estimate_json(&d, &["--study", &s, "--sample", "h"]);
+    d.ok(&["report", "--study", &s]);
+    let table: Value =
+        serde_json::from_slice(&std::fs::read(d.path("s/report/tables/estimate.json")).unwrap())
+            .unwrap();
+    let rows = table["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 7);
+    close(
+        &rows[0]["estimate"],
+        e["shares"]["crash"]["estimate"].as_f64().unwrap(),
+        "crash headline",
+    );
+    let html = std::fs::read_to_string(d.path("s/report/index.html")).unwrap();
+    assert!(html.contains("Kinds of questions, estimated"));
+    assert!(html.contains("cross-prediction-powered inference from random sample h (100 labeled posts of 630 questions"));
+    assert!(!html.contains("STALE"));
+    // `run` uses the stored estimate too.
+    d.ok(&[
+        "run",
+        &path("stackoverflow-pytorch-labeled/Posts.xml"),
+        "--all-questions",
+        "--study",
+        &s,
+        "-q",
+    ]);
+    let html = std::fs::read_to_string(d.path("s/report/index.html")).unwrap();
+    assert!(html.contains("Kinds of questions, estimated"));
+    assert!(!html.contains("STALE"));
+    // Changed labels: the estimate is stale, and says so.
+    let ids = batch(&d, &s, "h");
+    let csv = label_csv(&d, "h2.csv", |site, id| {
+        site == PYTORCH && ids.contains(&id) && id % 2 == 0
+    });
+    d.ok(&[
+        "label",
+        "import",
+        &csv,
+        "--set",
+        "h",
+        "--replace",
+        "--study",
+        &s,
+    ]);
+    d.ok(&["report", "--study", &s]);
+    let html = std::fs::read_to_string(d.path("s/report/index.html")).unwrap();
+    assert!(
+        html.contains("STALE: the labels of h changed since"),
+        "stale"
+    );
+    assert!(html.contains("stale)"), "the chart's series says stale");
+}

@@ -101,4 +101,17 @@ impl Store {
         let rows = stmt.query_map([], |r| r.get(0)).map_err(&err)?;
         rows.collect::<Result<_, _>>().map_err(&err)
     }
+
+    /// The most recently stored result whose key starts with `prefix`.
+    pub fn latest_result(&self, prefix: &str) -> Result<Option<(String, String)>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT key, json FROM results WHERE substr(key, 1, length(?1)) = ?1
+                 ORDER BY created_at DESC, key LIMIT 1",
+                [prefix],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(sql_err(self.path.clone()))
+    }
 }
