@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from ppi_py import crossppi_mean_ci, ppi_mean_ci, ppi_mean_pointestimate
+from ppi_py import crossppi_mean_ci, ppi_mean_ci, ppi_mean_pointestimate, ppi_ols_ci
 from ppi_py.ppi import _calc_lam_glm
 from scipy.stats import norm
 
@@ -100,8 +100,23 @@ def fixtures():
     ses = np.array([0.03, 0.05, 0.02])
     strat = dict(weights=w.tolist(), estimates=est.tolist(), ses=ses.tolist(),
                  estimate=float((w * est).sum()), se=float(np.sqrt((w**2 * ses**2).sum())))
+    # ppi_ols_ci with X = [1, year]: a category's yearly slope.
+    ols = []
+    for name, n, N, err, alpha in [("slope, good", 120, 900, 0.1, 0.05), ("slope, poor", 80, 1500, 0.4, 0.1)]:
+        year = rng.integers(2012, 2021, n + N).astype(float)
+        p = 0.1 + 0.02 * (year - 2012)
+        y = (rng.random(n + N) < p).astype(float)
+        f = flip(rng, y, err).astype(float)
+        X = np.column_stack([np.ones(n + N), year])
+        lo, hi = ppi_ols_ci(X[:n], y[:n], f[:n], X[n:], f[n:], alpha=alpha)
+        # ppi_ols_ci tunes lambda once more at ppi_ols_pointestimate's answer
+        # and centres its interval on the estimate with that lambda.
+        est = (lo + hi) / 2
+        ols.append(dict(name=name, alpha=alpha, x=year[:n].tolist(), y=y[:n].tolist(), yhat=f[:n].tolist(),
+                        x_unlabeled=year[n:].tolist(), yhat_unlabeled=f[n:].tolist(),
+                        estimate=[float(v) for v in est], low=[float(v) for v in lo], high=[float(v) for v in hi]))
     return dict(generator="tests/data/reference/make_ppi_reference.py with ppi-python 0.2.3",
-                cases=cases, stratified=strat)
+                cases=cases, stratified=strat, ols=ols)
 
 
 def check(path):
