@@ -877,10 +877,10 @@ pub fn predict_questions(
         let predicted: Vec<((String, i64), Vec<u16>)> = batch
             .into_par_iter()
             .map(|(site, id, doc)| {
-                let p = models
+                let p = Model::predict_each(models, &doc, &stop)
                     .iter()
                     .zip(&maps)
-                    .map(|(m, map)| map[m.predict(&doc, &stop).category])
+                    .map(|(p, map)| map[p.category])
                     .collect();
                 ((site, id), p)
             })
