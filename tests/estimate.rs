@@ -293,6 +293,29 @@ fn ppi_and_cross_prediction_match_ppi_python_on_the_pytorch_questions() {
         assert!(lo <= est.max(0.0) && est.min(1.0) <= hi, "{c}: {x}");
     }
 
+    // Per framework and per year: the same method where the group has 30
+    // labeled posts, else the sample alone, saying why.
+    let mut groups = 0;
+    for by in ["per_framework", "per_year"] {
+        for (g, x) in e[by].as_object().unwrap() {
+            groups += 1;
+            let n = x["labeled"].as_u64().unwrap();
+            assert!(n > 0, "{g}");
+            if n < 30 {
+                assert_eq!(x["method"], "sample-only", "{g}");
+                assert!(x["note"].as_str().unwrap().contains("fewer than 30"), "{g}");
+                assert_eq!(
+                    x["shares"]["crash"]["estimate"],
+                    x["shares"]["crash"]["sample_only"]["estimate"]
+                );
+            } else {
+                assert_eq!(x["method"], "ppi", "{g}");
+            }
+        }
+    }
+    assert!(groups >= 2);
+    assert_eq!(e["per_framework"]["pytorch"]["labeled"], 100);
+
     // The inputs are what the store and the labels say: labels of the
     // batch's posts, and the model's classification of every question.
     d.ok(&["classify", "--study", &s, "--model", &model]);
@@ -649,9 +672,28 @@ fn bad_options_get_clear_errors() {
         let err = d.fails(&all);
         assert!(err.contains(want), "{args:?}: {err}");
     }
+    // A design this build cannot read.
+    d.db(&s)
+        .execute(
+            "UPDATE label_sets SET design = '{\"kind\":' WHERE name = 'b'",
+            [],
+        )
+        .unwrap();
+    let err = d.fails(&["estimate", "--study", &s, "--sample", "b"]);
+    assert!(
+        err.contains("label set \"b\" has a design this build cannot read"),
+        "{err}"
+    );
     let err = d.fails(&["estimate", "--study", &s, "--sample", "none"]);
     assert!(err.contains("no label set named \"none\""), "{err}");
-    for bad in ["framework:keras", "years:2020-2019", "some"] {
+    for bad in [
+        "framework:keras",
+        "years:2020-2019",
+        "some",
+        "years:1800-1900",
+        "framework:",
+        "",
+    ] {
         let err = d.fails(&[
             "sample",
             "--study",
