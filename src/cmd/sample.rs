@@ -74,7 +74,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
-                "batch": args.name, "report": report, "posts": drawn
+                "batch": args.name, "report": report, "design": design, "posts": drawn
             }))?
         );
         return Ok(());
