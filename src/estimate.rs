@@ -238,9 +238,24 @@ pub struct SampleData {
     pub outside_batch: usize,
     /// Strata names, in order of first appearance in the design.
     pub strata: Vec<String>,
+    /// Questions of the population left out because earlier batches held
+    /// them when the sample was drawn.
+    pub left_out: usize,
 }
 
 impl SampleData {
+    /// The population for messages: `all questions`, with the questions of
+    /// earlier batches the draw left out when there are any.
+    pub fn describe(&self) -> String {
+        match self.left_out {
+            0 => self.population.describe(),
+            n => format!(
+                "{}, without the {n} questions earlier batches held when it was drawn",
+                self.population.describe()
+            ),
+        }
+    }
+
     pub fn labeled(&self) -> usize {
         self.posts.iter().filter(|p| p.label.is_some()).count()
     }
@@ -297,11 +312,11 @@ pub fn load_sample(
     for b in &design.excluded_batches {
         left_out.extend(store.batch_posts(b)?);
     }
-    let members: Vec<Member> = store
+    let (members, dropped): (Vec<Member>, Vec<Member>) = store
         .members()?
         .into_iter()
-        .filter(|m| population.contains(m) && !left_out.contains(&(m.site.clone(), m.id)))
-        .collect();
+        .filter(|m| population.contains(m))
+        .partition(|m| !left_out.contains(&(m.site.clone(), m.id)));
     let in_population: HashSet<(&str, i64)> =
         members.iter().map(|m| (m.site.as_str(), m.id)).collect();
     let labels = crate::label::gather(store, set)?;
@@ -393,6 +408,7 @@ pub fn load_sample(
         unresolved,
         outside_batch,
         strata,
+        left_out: dropped.len(),
     };
     if data.labeled() < 2 {
         return Err(EstimateError::TooFewLabeled {

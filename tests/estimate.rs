@@ -632,6 +632,8 @@ fn only_random_samples_are_estimated() {
             r.get(0)
         })
         .unwrap();
+    // The per-framework batch's posts were left out of the draw: recorded.
+    assert!(design.contains(r#""excluded_batches":["pf"]"#), "{design}");
     assert!(
         design.contains(r#""population":{"kind":"years","from":2020,"to":2020}"#),
         "{design}"

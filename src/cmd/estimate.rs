@@ -278,7 +278,7 @@ fn finish(
         sample: args.sample.clone(),
         labeled: overall.labeled,
         population: overall.population,
-        population_desc: data.population.describe(),
+        population_desc: data.describe(),
         design: data.design.kind,
         confidence: args.confidence,
         missing,
@@ -324,7 +324,7 @@ fn print_text(s: &Stored, data: &SampleData, overall: &Shares, categories: &[Str
     let level = format!("{:.0} %", 100.0 * s.confidence);
     println!(
         "category shares of {} ({} questions), by {}",
-        data.population.describe(),
+        data.describe(),
         int(s.population as u64),
         s.method.name()
     );
