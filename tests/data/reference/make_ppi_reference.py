@@ -146,5 +146,5 @@ if __name__ == "__main__":
         check(sys.argv[2])
     else:
         target = Path(__file__).with_name("ppi_reference.json")
-        target.write_text(json.dumps(fixtures(), indent=1) + "\n")
+        target.write_text(json.dumps(fixtures()) + "\n")
         print(f"wrote {target}")
