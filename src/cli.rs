@@ -39,6 +39,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// Give every question of the study a category.
     Classify(ClassifyArgs),
+    /// Category shares from a random labeled sample plus the classifier
+    /// (prediction-powered inference), with intervals.
+    Estimate(EstimateArgs),
     /// Write the study's report: index.html with charts, and every table as CSV, JSON, Markdown.
     Report(ReportArgs),
 }
@@ -171,6 +174,10 @@ pub struct SampleArgs {
     /// Allow drawing posts that are already in another batch.
     #[arg(long)]
     pub allow_redraw: bool,
+    /// The population to draw from: all, framework:KEY, or years:FROM-TO
+    /// (years 1900–9999, both included). Recorded as the batch's design.
+    #[arg(long, default_value = "all")]
+    pub population: String,
     /// Print the drawn posts as JSON.
     #[arg(long)]
     pub json: bool,
@@ -201,9 +208,17 @@ pub struct LabelImportArgs {
     /// The label set to create.
     #[arg(long)]
     pub set: String,
-    /// Replace the set if it exists.
+    /// Replace the set if it exists (a batch keeps its design).
     #[arg(long)]
     pub replace: bool,
+    /// Declare the set a simple random sample of its population, so
+    /// `estimate` may use it (otherwise an imported set is a convenience set).
+    #[arg(long)]
+    pub random_sample: bool,
+    /// The population the random sample was drawn from: all (default),
+    /// framework:KEY, or years:FROM-TO (years 1900–9999).
+    #[arg(long, requires = "random_sample")]
+    pub population: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -358,6 +373,49 @@ pub struct ClassifyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct EstimateArgs {
+    #[command(flatten)]
+    pub study: StudyArg,
+    /// The random sample: a batch drawn by `sample`, or a set imported with
+    /// `label import --random-sample`.
+    #[arg(long)]
+    pub sample: String,
+    /// A model trained on no post of the population, by name (one in
+    /// STUDY/models, or a built-in one): PPI++. A model that saw posts of the
+    /// population (the built-in ones) gives cross-prediction with its kind
+    /// instead.
+    #[arg(long, conflicts_with = "kind", value_parser = model_name)]
+    pub model: Option<String>,
+    /// A model file, anywhere (instead of --model).
+    #[arg(long, conflicts_with_all = ["model", "kind", "extra_labels"])]
+    pub model_file: Option<PathBuf>,
+    /// Cross-prediction with models of this kind (default: the built-in
+    /// model's kind: hybrid when the encoder is present, else linear).
+    #[arg(long, value_enum)]
+    pub kind: Option<stackmine::classify::Kind>,
+    /// More label sets to train the cross-prediction models on; their posts
+    /// inside the population are left out.
+    #[arg(long, num_args = 1.., conflicts_with = "model")]
+    pub extra_labels: Vec<String>,
+    /// Confidence level of the intervals, 0.5 to 0.999.
+    #[arg(long, default_value_t = 0.95, value_parser = confidence_level)]
+    pub confidence: f64,
+    /// Folds of cross-prediction, 2 to 20 (and no more than the labeled posts).
+    #[arg(long, default_value_t = 5,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2..=20))]
+    pub folds: usize,
+    #[command(flatten)]
+    pub params: ModelArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the estimator's inputs per stratum (labels and predictions) as
+    /// JSON, for tests/data/reference/make_ppi_reference.py --check.
+    #[arg(long, hide = true)]
+    pub write_inputs: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
     pub study: StudyArg,
@@ -400,6 +458,10 @@ fn fraction(s: &str) -> Result<f64, String> {
 
 fn open_fraction(s: &str) -> Result<f64, String> {
     float_in(s, 0.0, true, 1.0, true)
+}
+
+fn confidence_level(s: &str) -> Result<f64, String> {
+    float_in(s, 0.5, false, 0.999, false)
 }
 
 fn c_value(s: &str) -> Result<f64, String> {

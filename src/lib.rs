@@ -8,6 +8,7 @@
 pub mod analyze;
 pub mod classify;
 pub mod dump;
+pub mod estimate;
 pub mod ingest;
 pub mod label;
 pub mod report;

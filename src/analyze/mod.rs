@@ -2,6 +2,7 @@
 
 pub mod findings;
 pub mod inference;
+pub mod ppi;
 pub mod quantile;
 pub mod stats;
 pub mod survival;

@@ -140,6 +140,41 @@ impl Field {
         }
     }
 
+    /// Whether `other` reads a post the same way (source, n-grams, stemming):
+    /// then the words of a post can be found once for both.
+    fn reads_like(&self, other: &Field) -> bool {
+        self.source == other.source && self.max_ngram == other.max_ngram && self.stem == other.stem
+    }
+
+    /// Calls `f` with the words of a post as this field reads them (before
+    /// n-grams), found once.
+    fn with_words<R>(&self, doc: &Doc, stop: &StopWords, f: impl FnOnce(&[&str]) -> R) -> R {
+        match self.source {
+            Source::Title | Source::Body | Source::Code => {
+                let text = match self.source {
+                    Source::Title => &doc.title,
+                    Source::Body => &doc.body,
+                    _ => &doc.code,
+                };
+                let lowered = text.to_lowercase();
+                let slices = super::tokenize::word_slices(&lowered, stop);
+                if self.stem {
+                    let stems: Vec<std::borrow::Cow<str>> =
+                        slices.iter().map(|w| stem(w)).collect();
+                    let words: Vec<&str> = stems.iter().map(|s| s.as_ref()).collect();
+                    f(&words)
+                } else {
+                    f(&slices)
+                }
+            }
+            Source::Tags | Source::Errors => {
+                let owned = self.base_of(doc, stop);
+                let words: Vec<&str> = owned.iter().map(String::as_str).collect();
+                f(&words)
+            }
+        }
+    }
+
     fn lookup(&self, words: &[&str], out: &mut Vec<u32>) {
         out.extend(words.iter().filter_map(|w| self.index.get(*w)));
         let mut buf = String::new();
@@ -301,6 +336,39 @@ impl Features {
             offset += f.terms.len() as u32;
         }
         out
+    }
+
+    /// The vectors of one post under several fitted feature sets with the
+    /// same fields (cross-prediction's fold models), finding each field's
+    /// words once; the same as `transform` of each. `None` when the feature
+    /// sets read posts differently.
+    pub fn transform_each(all: &[&Features], doc: &Doc) -> Option<Vec<Sparse>> {
+        let first = all.first()?;
+        let same = all.iter().all(|f| {
+            f.fields.len() == first.fields.len()
+                && f.fields
+                    .iter()
+                    .zip(&first.fields)
+                    .all(|(a, b)| a.reads_like(b))
+        });
+        if !same {
+            return None;
+        }
+        let mut outs: Vec<Sparse> = vec![Vec::new(); all.len()];
+        let mut offsets = vec![0u32; all.len()];
+        let mut idx = Vec::new();
+        for (i, field) in first.fields.iter().enumerate() {
+            field.with_words(doc, &STOP, |words| {
+                for (m, features) in all.iter().enumerate() {
+                    let f = &features.fields[i];
+                    idx.clear();
+                    f.lookup(words, &mut idx);
+                    f.weigh(&mut idx, offsets[m], &mut outs[m]);
+                    offsets[m] += f.terms.len() as u32;
+                }
+            });
+        }
+        Some(outs)
     }
 
     /// The vector of one post followed by its embedding, scaled by `weight`,

@@ -444,6 +444,49 @@ impl Model {
         }
     }
 
+    /// Classifies one post with several models at once (cross-prediction's
+    /// fold models): linear and hybrid models that read posts the same way
+    /// share the work of finding its words. The same predictions as
+    /// [`Model::predict`] of each.
+    pub fn predict_each(models: &[&Model], doc: &Doc, stop: &StopWords) -> Vec<Prediction> {
+        let parts: Option<Vec<(&Features, &Linear, Option<f32>)>> = models
+            .iter()
+            .map(|m| match &m.classifier {
+                Classifier::Linear { features, linear } => Some((features, linear, None)),
+                Classifier::Hybrid {
+                    features,
+                    encoder,
+                    linear,
+                } => Some((features, linear, Some(encoder.weight))),
+                Classifier::Keyword { .. } => None,
+            })
+            .collect();
+        let shared = parts.as_ref().and_then(|p| {
+            let feats: Vec<&Features> = p.iter().map(|x| x.0).collect();
+            Features::transform_each(&feats, doc)
+        });
+        match (parts, shared) {
+            (Some(parts), Some(xs)) => models
+                .iter()
+                .zip(parts)
+                .zip(xs)
+                .map(|((m, (features, linear, weight)), mut x)| {
+                    if let Some(w) = weight {
+                        let offset = features.dim() as u32;
+                        x.extend(
+                            doc.embedding
+                                .iter()
+                                .enumerate()
+                                .map(|(j, &v)| (offset + j as u32, w * v)),
+                        );
+                    }
+                    m.linear_prediction(linear, &x)
+                })
+                .collect(),
+            _ => models.iter().map(|m| m.predict(doc, stop)).collect(),
+        }
+    }
+
     fn linear_prediction(&self, linear: &Linear, x: &super::features::Sparse) -> Prediction {
         let (best, probs) = linear.predict(x);
         Prediction {

@@ -5,6 +5,7 @@
 //! 127.0.0.1 (see `stackmine::serve`). Import and export hold the set in memory.
 
 use anyhow::{Context, Result, bail};
+use stackmine::estimate::{Design, Population};
 use stackmine::label;
 use stackmine::store::{STORE_FILE, Store};
 use stackmine::study::Study;
@@ -35,12 +36,29 @@ fn import(args: LabelImportArgs) -> Result<()> {
     let categories: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
     let imported = label::read_csv(&args.file, file, &args.set, &categories, &store)?;
     let source = format!("import {}", args.file.display());
+    let design = if args.random_sample {
+        let frameworks: Vec<String> = study
+            .enabled_frameworks()
+            .iter()
+            .map(|f| f.key.clone())
+            .collect();
+        let population = match &args.population {
+            Some(p) => Population::parse(p, &frameworks)?,
+            None => Population::All,
+        };
+        Some(Design::random(population, None).to_json())
+    } else if store.batch_exists(&args.set)? {
+        None
+    } else {
+        Some(Design::convenience("imported without --random-sample").to_json())
+    };
     store.import_label_set(
         &args.set,
         &source,
         &imported.labels,
         &imported.finals,
         args.replace,
+        design.as_deref(),
     )?;
     println!(
         "label set {}: {} posts, {} final labels, {} annotator labels{}",

@@ -2,6 +2,7 @@
 
 mod agree;
 mod classify;
+mod estimate;
 mod eval;
 mod info;
 mod ingest;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::run(args, cli.quiet),
         Command::Eval(args) => eval::run(args, cli.quiet),
         Command::Classify(args) => classify::run(args, cli.quiet),
+        Command::Estimate(args) => estimate::run(args, cli.quiet),
         Command::Report(args) => report::run(args),
     }
 }

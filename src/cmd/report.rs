@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use stackmine::analyze::findings;
+use stackmine::estimate;
 use stackmine::report::output::Output;
 use stackmine::report::study::{ReportInput, build};
 
@@ -87,6 +88,23 @@ pub fn write_report(data: &StudyData, dir: &Path, out: &Path) -> Result<PathBuf>
         .into_iter()
         .rev()
         .collect();
+    let fw_keys: Vec<String> = frameworks.iter().map(|f| f.key.clone()).collect();
+    let estimate = match store.latest_result("estimate:")? {
+        Some((key, json)) => match serde_json::from_str::<estimate::Stored>(&json) {
+            Ok(e) => {
+                let stale = estimate::staleness(store, &e, &fw_keys)?;
+                Some((e, stale))
+            }
+            Err(err) => {
+                eprintln!(
+                    "note: stored result {key} is not readable by this build ({err}); the report leaves it out"
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let sample_size = stackmine::sample::cochran_size(stats.all.questions, 0.95, 0.05)?;
     let input = ReportInput {
         study_name: study.study.name.clone(),
         frameworks,
@@ -101,6 +119,8 @@ pub fn write_report(data: &StudyData, dir: &Path, out: &Path) -> Result<PathBuf>
         evals,
         confusion_source,
         root_causes: store.root_causes()?,
+        estimate,
+        sample_size,
     };
     let report = build(&input);
     // Every table, then index.html, all or nothing (see report::output).

@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 
 use anyhow::{Result, bail};
+use stackmine::estimate::{Design, DesignKind, Population};
 use stackmine::report::fmt::{int, num};
 use stackmine::sample::{SizeRule, Strata, draw_batch};
 use stackmine::store::{STORE_FILE, Store};
@@ -44,25 +45,31 @@ pub fn run(args: SampleArgs) -> Result<()> {
         .iter()
         .map(|f| f.key.clone())
         .collect();
-    let (drawn, report) = draw_batch(
-        store.question_candidates()?,
-        &exclude,
-        &frameworks,
-        size,
-        strata,
-        seed,
-    )?;
+    let population = Population::parse(&args.population, &frameworks)?;
+    let members: HashSet<(String, i64)> = store
+        .members()?
+        .into_iter()
+        .filter(|m| population.contains(m))
+        .map(|m| (m.site, m.id))
+        .collect();
+    let candidates: Vec<_> = store
+        .question_candidates()?
+        .into_iter()
+        .filter(|c| members.contains(&(c.site.clone(), c.id)))
+        .collect();
+    let (drawn, report) = draw_batch(candidates, &exclude, &frameworks, size, strata, seed)?;
     let method = serde_json::to_string(&report)?;
     let posts: Vec<(String, i64, String)> = drawn
         .iter()
         .map(|d| (d.site.clone(), d.id, d.stratum.clone()))
         .collect();
-    store.create_batch(&args.name, seed, &method, &posts)?;
+    let design = design(&store, strata, population, seed, &report)?;
+    store.create_batch(&args.name, seed, &method, &posts, &design.to_json())?;
     if args.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
-                "batch": args.name, "report": report, "posts": drawn
+                "batch": args.name, "report": report, "design": design, "posts": drawn
             }))?
         );
         return Ok(());
@@ -81,10 +88,29 @@ pub fn run(args: SampleArgs) -> Result<()> {
         println!("  note: {note}");
     }
     println!(
-        "  from {} questions; {} already in other batches left out",
+        "  from {} questions ({}); {} already in other batches left out",
         int(report.population),
+        design
+            .population
+            .as_ref()
+            .map_or_else(String::new, |p| p.describe()),
         int(report.excluded)
     );
+    match design.kind {
+        DesignKind::Convenience => println!(
+            "  design: convenience ({}); estimate will not use it",
+            design.reason.as_deref().unwrap_or("")
+        ),
+        kind => println!(
+            "  design: {} sample, seed {seed}; stackmine estimate --sample {} uses it",
+            if kind == DesignKind::Random {
+                "simple random"
+            } else {
+                "stratified random"
+            },
+            args.name
+        ),
+    }
     for (stratum, available, n) in &report.strata {
         let short = match (size, strata) {
             (_, Strata::PerFramework(k)) => *n < k,
@@ -99,4 +125,36 @@ pub fn run(args: SampleArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The batch's design: a simple random sample for a plain draw, stratified
+/// (by first framework) for a proportional one. Per-framework quotas are a
+/// convenience set: a question of two frameworks could be drawn for either,
+/// so no single population has known inclusion probabilities.
+fn design(
+    store: &Store,
+    strata: Strata,
+    population: Population,
+    seed: u64,
+    report: &stackmine::sample::DrawReport,
+) -> Result<Design> {
+    let mut d = match strata {
+        Strata::PerFramework(_) => {
+            return Ok(Design::convenience(
+                "per-framework quotas; draw with --size or --proportional for a random sample",
+            ));
+        }
+        Strata::None => Design::random(population, Some(seed)),
+        Strata::Proportional => {
+            let mut d = Design::random(population, Some(seed));
+            d.kind = DesignKind::Stratified;
+            d.strata = Some("first framework in study order, else other".into());
+            d
+        }
+    };
+    if report.excluded > 0 {
+        d.excluded_batches = store.batch_names()?;
+    }
+    d.population_size = Some(report.population - report.excluded);
+    Ok(d)
 }

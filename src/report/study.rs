@@ -35,6 +35,12 @@ pub struct ReportInput {
     /// Where the confusion behind the adjusted shares comes from.
     pub confusion_source: Option<String>,
     pub root_causes: Vec<(String, String, i64)>,
+    /// The latest stored estimate of a random sample, and why it is stale
+    /// (its sample's labels or the study's questions changed), if it is.
+    pub estimate: Option<(crate::estimate::Stored, Option<String>)>,
+    /// The sample size `sample --confidence 0.95 --margin 0.05` draws
+    /// (Cochran's, with finite population correction).
+    pub sample_size: u64,
 }
 
 /// The rendered report.
@@ -205,17 +211,25 @@ fn category_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
             "adjusted 95% high",
             "published share",
             "adjusted − published",
+            "adjusted interval",
         ],
     );
     for (i, s) in f.distribution.iter().enumerate() {
         let adj = f.adjusted.as_ref().map(|a| &a[i]);
+        let interval = adj
+            .and_then(|a| a.interval)
+            .filter(|i| collapsed(i).is_none());
+        let flag = adj
+            .and_then(|a| a.interval)
+            .and_then(|i| collapsed(&i))
+            .unwrap_or_default();
         dist.rows.push(vec![
             Cell::text(r.category_name(&s.category)),
             Cell::Int(Some(s.count as i64)),
             Cell::Pct(Some(s.share), 1),
             Cell::Pct(adj.map(|a| a.share), 1),
-            Cell::Pct(adj.and_then(|a| a.interval).map(|i| i.lo), 1),
-            Cell::Pct(adj.and_then(|a| a.interval).map(|i| i.hi), 1),
+            Cell::Pct(interval.map(|i| i.lo), 1),
+            Cell::Pct(interval.map(|i| i.hi), 1),
             Cell::Pct(
                 published.and_then(|p| p.distribution.get(&s.category).copied()),
                 0,
@@ -226,11 +240,20 @@ fn category_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
                     .map(|(a, p)| a - p),
                 1,
             ),
+            Cell::text(flag),
         ]);
     }
+    let headline = match &r.estimate {
+        Some((e, _)) => format!(
+            "The headline shares are the {} of random sample {} (table \"Kinds of questions, estimated\"); the columns here are for comparison.",
+            e.method.name(),
+            e.sample
+        ),
+        None => uncorrected(r),
+    };
     let dist = dist.note(format!(
-        "Share: the classifier's categories as they are. Adjusted share: corrected for the classifier's confusion (adjusted classify-and-count) \
-         as measured by {}, with a 95% percentile bootstrap interval over the labeled posts behind that confusion.",
+        "Share: the classifier's categories as they are. Adjusted share (a comparison, not an estimate that holds when the classifier errs): corrected for the classifier's confusion (adjusted classify-and-count) \
+         as measured by {}, with a 95% percentile bootstrap interval over the labeled posts behind that confusion; an interval that collapses at 0 % or 100 % by clipping is flagged and not shown. {headline}",
         r.confusion_source.as_deref().unwrap_or("no stored evaluation")
     ));
     let mut cols: Vec<String> = vec!["framework".into()];
@@ -268,6 +291,104 @@ fn category_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
         by_year.rows.push(row);
     }
     vec![dist, by_fw, by_year, trend_table(r, f)]
+}
+
+/// Why an interval is not shown: it collapsed at 0 or 1 by clipping.
+fn collapsed(i: &crate::analyze::inference::Interval) -> Option<String> {
+    if i.hi - i.lo > 1e-12 {
+        return None;
+    }
+    Some(if i.hi <= 1e-12 {
+        "collapsed at 0 % by clipping".into()
+    } else if i.lo >= 1.0 - 1e-12 {
+        "collapsed at 100 % by clipping".into()
+    } else {
+        "zero width".into()
+    })
+}
+
+/// The sentence for a study without an estimate: the shares are the
+/// classifier's, uncorrected, and how to draw a random sample.
+fn uncorrected(r: &ReportInput) -> String {
+    format!(
+        "These shares are the classifier's, uncorrected: no random labeled sample backs them. To estimate them with intervals that hold whatever the classifier's errors, label a random sample of {} questions (Cochran's size for 95% confidence and a 5% margin): \
+         stackmine sample --name random --confidence 0.95 --margin 0.05, label it, then stackmine estimate --sample random.",
+        int(r.sample_size)
+    )
+}
+
+/// The headline table: the prediction-powered estimate of each kind's share.
+fn estimate_table(r: &ReportInput, e: &crate::estimate::Stored, stale: Option<&str>) -> Table {
+    let level = format!("{:.0}%", 100.0 * e.confidence);
+    let cols = [
+        "kind".to_string(),
+        "estimate".into(),
+        format!("{level} low"),
+        format!("{level} high"),
+        "interval".into(),
+        "sample only".into(),
+        format!("sample only {level} low"),
+        format!("sample only {level} high"),
+        "classified".into(),
+    ];
+    let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+    let mut t = Table::new("estimate", "Kinds of questions, estimated", &refs);
+    for c in &r.categories {
+        let Some(x) = e.shares.get(&c.key) else {
+            continue;
+        };
+        t.rows.push(vec![
+            Cell::text(c.name.clone()),
+            Cell::Pct(Some(x.estimate), 1),
+            Cell::Pct(Some(x.low), 1),
+            Cell::Pct(Some(x.high), 1),
+            Cell::text(if x.clipped {
+                "clipped at 0 % or 100 %"
+            } else {
+                ""
+            }),
+            Cell::Pct(Some(x.sample_only.estimate), 1),
+            Cell::Pct(Some(x.sample_only.low), 1),
+            Cell::Pct(Some(x.sample_only.high), 1),
+            Cell::Pct(Some(x.classified), 1),
+        ]);
+    }
+    let sum: f64 = e.shares.values().map(|x| x.estimate).sum();
+    let mut note = format!(
+        "Estimate: {} from random sample {} ({} labeled posts of {} questions, {}; {} design) with {}; {level} intervals, finite-population form. \
+         Each kind's share is estimated on its own, so the shares need not sum to 100% (here {}). Sample only: the labeled posts alone, Wilson interval. Classified: the classifier's raw share.",
+        e.method.name(),
+        e.sample,
+        int(e.labeled as u64),
+        int(e.population as u64),
+        e.population_desc,
+        match e.design {
+            crate::estimate::DesignKind::Stratified => "stratified random",
+            _ => "simple random",
+        },
+        e.classifier,
+        num(Some(100.0 * sum), 1)
+    );
+    if e.missing > 0 {
+        let _ = write!(
+            note,
+            " {} posts of the sample have no label{}.",
+            int(e.missing as u64),
+            if e.missing_at_random_assumed {
+                ", over 5%: the estimate assumes they are missing at random"
+            } else {
+                ""
+            }
+        );
+    }
+    if let Some(why) = stale {
+        let _ = write!(
+            note,
+            " STALE: {why}; rerun stackmine estimate --sample {}.",
+            e.sample
+        );
+    }
+    t.note(note)
 }
 
 fn difficulty_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
@@ -761,6 +882,9 @@ th,td{border-bottom:1px solid #d8dce5;padding:.25rem .5rem;text-align:left;verti
 pub fn build(r: &ReportInput) -> Report {
     let mut tables = data_tables(r);
     tables.push(table1(r));
+    if let Some((e, stale)) = &r.estimate {
+        tables.push(estimate_table(r, e, stale.as_deref()));
+    }
     if let Some(f) = &r.findings {
         tables.extend(category_tables(r, f));
         tables.extend(difficulty_tables(r, f));
@@ -812,18 +936,49 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
     let published = r.published.as_ref();
     if let Some(f) = &r.findings {
         let labels = cat_labels(f);
-        let mut series = vec![Series {
+        let mut series = Vec::new();
+        if let Some((e, stale)) = &r.estimate {
+            let shares: Vec<Option<&crate::estimate::Share>> =
+                f.categories.iter().map(|c| e.shares.get(c)).collect();
+            series.push(Series {
+                name: format!(
+                    "estimated from random sample {} ({}; n = {}{})",
+                    e.sample,
+                    match e.method {
+                        crate::estimate::Method::Ppi => "PPI++",
+                        _ => "cross-prediction",
+                    },
+                    int(e.labeled as u64),
+                    if stale.is_some() { ", stale" } else { "" }
+                ),
+                marker: false,
+                values: shares.iter().map(|s| s.map(|s| s.estimate)).collect(),
+                intervals: shares
+                    .iter()
+                    .map(|s| {
+                        s.map(|s| crate::analyze::inference::Interval {
+                            lo: s.low,
+                            hi: s.high,
+                        })
+                    })
+                    .collect(),
+            });
+        }
+        series.push(Series {
             name: "classified".into(),
             marker: false,
             values: f.distribution.iter().map(|s| Some(s.share)).collect(),
             intervals: vec![None; labels.len()],
-        }];
+        });
         if let Some(adj) = &f.adjusted {
             series.push(Series {
-                name: "adjusted for the classifier's errors (95% CI)".into(),
+                name: "adjusted for the classifier's errors (comparison; 95% CI)".into(),
                 marker: false,
                 values: adj.iter().map(|a| Some(a.share)).collect(),
-                intervals: adj.iter().map(|a| a.interval).collect(),
+                intervals: adj
+                    .iter()
+                    .map(|a| a.interval.filter(|i| collapsed(i).is_none()))
+                    .collect(),
             });
         }
         if let Some(p) = published.filter(|p| !p.distribution.is_empty()) {
@@ -851,7 +1006,11 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
             .collect();
         let _ = write!(
             h,
-            "<h2 id=\"kinds\">Kinds of questions</h2>{}{}",
+            "<h2 id=\"kinds\">Kinds of questions</h2>{}{}{}",
+            match &r.estimate {
+                Some(_) => table_html(tables, "estimate"),
+                None => format!("<p class=\"key\">{}</p>", esc(&uncorrected(r))),
+            },
             svg::grouped_hbars(
                 "dist",
                 "Share of questions per kind",

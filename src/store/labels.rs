@@ -120,13 +120,15 @@ impl Store {
         ))
     }
 
-    /// Records a drawn batch (posts in draw order, with their strata) and its label set.
+    /// Records a drawn batch (posts in draw order, with their strata) and its
+    /// label set with its design (JSON, see `estimate::Design`).
     pub fn create_batch(
         &mut self,
         name: &str,
         seed: u64,
         method: &str,
         posts: &[(String, i64, String)],
+        design: &str,
     ) -> Result<(), StoreError> {
         let err = sql_err(self.path.clone());
         let tx = self.conn.transaction().map_err(&err)?;
@@ -137,8 +139,8 @@ impl Store {
         )
         .map_err(&err)?;
         tx.execute(
-            "INSERT INTO label_sets (name, source, created_at) VALUES (?1, 'batch', ?2)",
-            params![name, now],
+            "INSERT INTO label_sets (name, source, created_at, design) VALUES (?1, 'batch', ?2, ?3)",
+            params![name, now, design],
         )
         .map_err(&err)?;
         {
@@ -231,7 +233,10 @@ impl Store {
         ))
     }
 
-    /// Creates (or, with `replace`, recreates) a label set from imported labels.
+    /// Creates (or, with `replace`, recreates) a label set from imported
+    /// labels. `design` (JSON) is the set's design; `None` keeps a replaced
+    /// set's design (a batch's stays random), else the schema's default,
+    /// convenience.
     pub fn import_label_set(
         &mut self,
         name: &str,
@@ -239,10 +244,20 @@ impl Store {
         labels: &[LabelRow],
         finals: &[FinalLabel],
         replace: bool,
+        design: Option<&str>,
     ) -> Result<(), StoreError> {
         let err = sql_err(self.path.clone());
         let tx = self.conn.transaction().map_err(&err)?;
         let now = utc_now();
+        let old: Option<String> = tx
+            .query_row(
+                "SELECT design FROM label_sets WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(&err)?;
+        let design = design.map(String::from).or(old);
         if replace {
             for sql in [
                 "DELETE FROM labels WHERE set_name = ?1",
@@ -257,6 +272,13 @@ impl Store {
             params![name, source, now],
         )
         .map_err(&err)?;
+        if let Some(design) = design {
+            tx.execute(
+                "UPDATE label_sets SET design = ?2 WHERE name = ?1",
+                params![name, design],
+            )
+            .map_err(&err)?;
+        }
         for l in labels {
             write_label(&tx, l, &now).map_err(&err)?;
         }

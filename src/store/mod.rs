@@ -22,7 +22,9 @@ const SCHEMA_V4: &str = include_str!("schema_v4.sql");
 const SCHEMA_V5: &str = include_str!("schema_v5.sql");
 
 mod classify;
+mod estimates;
 mod labels;
+pub use estimates::Member;
 pub use labels::{BatchSummary, FinalLabel, LabelRow, LabelSetSummary, PostView, split_kinds};
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`, for logs and history.
