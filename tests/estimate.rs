@@ -264,7 +264,7 @@ fn ppi_and_cross_prediction_match_ppi_python_on_the_pytorch_questions() {
             &s,
             "--sample",
             "rs",
-            "--model",
+            "--model-file",
             &model,
             "--write-inputs",
             &ppi_in,
@@ -318,7 +318,7 @@ fn ppi_and_cross_prediction_match_ppi_python_on_the_pytorch_questions() {
 
     // The inputs are what the store and the labels say: labels of the
     // batch's posts, and the model's classification of every question.
-    d.ok(&["classify", "--study", &s, "--model", &model]);
+    d.ok(&["classify", "--study", &s, "--model-file", &model]);
     let db = d.db(&s);
     let mut stmt = db
         .prepare("SELECT question_id, category FROM classifications ORDER BY site, question_id")
@@ -406,7 +406,14 @@ fn ppi_and_cross_prediction_match_ppi_python_on_the_pytorch_questions() {
 
     // The printed table gives the estimate, the sample alone and the raw share.
     let text = d.ok(&[
-        "estimate", "--study", &s, "--sample", "rs", "--model", &model, "-q",
+        "estimate",
+        "--study",
+        &s,
+        "--sample",
+        "rs",
+        "--model-file",
+        &model,
+        "-q",
     ]);
     assert!(
         text.contains(
@@ -438,7 +445,7 @@ fn a_stratified_sample_is_estimated_per_stratum_and_combined() {
             &s,
             "--sample",
             "strat",
-            "--model",
+            "--model-file",
             &model,
             "--write-inputs",
             &inp,
@@ -648,26 +655,24 @@ fn bad_options_get_clear_errors() {
     for (args, want) in [
         (
             vec!["--confidence", "1.5"],
-            "--confidence 1.5: give a level from 0.5 to 0.999",
+            "'--confidence <CONFIDENCE>': 1.5 is not in [0.5, 0.999]",
         ),
-        (vec!["--confidence", "0"], "--confidence 0: give a level"),
+        (
+            vec!["--confidence", "0"],
+            "'--confidence <CONFIDENCE>': 0 is not in [0.5, 0.999]",
+        ),
         (
             vec!["--confidence", "NaN"],
-            "--confidence NaN: give a level",
+            "'--confidence <CONFIDENCE>': NaN is not in [0.5, 0.999]",
         ),
-        (
-            vec!["--folds", "1"],
-            "--folds 1: cross-prediction needs 2 to",
-        ),
-        (
-            vec!["--folds", "500"],
-            "--folds 500: cross-prediction needs 2 to",
-        ),
+        (vec!["--folds", "1"], "1 is not in 2..=20"),
+        (vec!["--folds", "500"], "500 is not in 2..=20"),
         (
             vec!["--extra-labels", "nope"],
             "no label set named \"nope\"",
         ),
         (vec!["--model", "nope"], "no model \"nope\""),
+        (vec!["--model", "../x"], "a model name is 1–64 letters"),
     ] {
         let mut all = vec!["estimate", "--study", &s, "--sample", "b"];
         all.extend(&args);
