@@ -256,6 +256,20 @@ fn days_in_month(y: i64, m: i64) -> i64 {
     }
 }
 
+/// The proleptic Gregorian date (year, month, day) of a count of days since
+/// 1970-01-01: the inverse of `days_from_civil` (H. Hinnant's algorithm).
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -421,6 +435,19 @@ pub fn parse_comment(row: &[u8]) -> Result<Comment, RowError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn civil_dates_round_trip() {
+        // Reference: Python `(date(2017, 3, 13) - date(1970, 1, 1)).days` and
+        // the same for 1600-02-29.
+        assert_eq!(days_from_civil(2017, 3, 13), 17_238);
+        assert_eq!(civil_from_days(17_238), (2017, 3, 13));
+        assert_eq!(civil_from_days(-135_081), (1600, 2, 29));
+        for days in (-800_000..800_000).step_by(997) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
 
     #[test]
     fn dates() {
