@@ -627,6 +627,70 @@ fn a_full_disk_leaves_the_previous_files_intact() {
     }
 }
 
+/// An ingest that runs out of disk fails with the cause in words and leaves
+/// the study as it was: its posts, and no staging file behind.
+#[test]
+fn an_ingest_on_a_full_disk_leaves_the_study_as_it_was() {
+    let d = Dir::new();
+    let disk = d.path("disk");
+    let Some(_m) = small_disk(&disk, 96 * 1024) else {
+        return;
+    };
+    let s = "disk/s";
+    d.ok(&["init", s]);
+    d.ok(&[
+        "ingest",
+        &path("stackoverflow-pytorch-labeled/Posts.xml"),
+        "--all-questions",
+        "--study",
+        s,
+    ]);
+    let questions = |d: &Dir| {
+        let db = rusqlite::Connection::open(d.path("disk/s/study.db")).unwrap();
+        db.query_row("SELECT COUNT(*) FROM questions", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+    let before = questions(&d);
+    assert!(before > 0);
+    // Fill the disk, then ingest another site into the same study.
+    let mut filler = std::fs::File::create(disk.join("filler")).unwrap();
+    let chunk = vec![0u8; 4096];
+    loop {
+        use std::io::Write;
+        if filler.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    drop(filler);
+    let err = d.fails(&[
+        "ingest",
+        &path("stackoverflow-dl-deploy/Posts.xml"),
+        "--study",
+        s,
+    ]);
+    assert!(
+        err.contains("disk/s/study.db") && err.contains("full"),
+        "{err}"
+    );
+    says_each_cause_once(&err);
+    std::fs::remove_file(disk.join("filler")).unwrap();
+    assert_eq!(questions(&d), before);
+    let left: Vec<String> = std::fs::read_dir(d.path("disk/s"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".ingest-"))
+        .collect();
+    assert!(left.is_empty(), "staging files left: {left:?}");
+    // And the study still takes the ingest once there is room.
+    d.ok(&[
+        "ingest",
+        &path("stackoverflow-dl-deploy/Posts.xml"),
+        "--study",
+        s,
+    ]);
+    assert!(questions(&d) > before);
+}
+
 // --------------------------------------------- defect 8: label CSV import
 
 /// Hostile and careless label CSVs: each is refused with a message that says

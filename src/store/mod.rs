@@ -98,11 +98,19 @@ impl StoreError {
 
 /// A SQLite error in words, once (rusqlite's error repeats it as its source).
 fn sqlite_words(e: &rusqlite::Error) -> String {
-    match e {
+    let words = match e {
         rusqlite::Error::SqliteFailure(f, None) => {
             rusqlite::ffi::code_to_str(f.extended_code).to_string()
         }
         e => e.to_string(),
+    };
+    // SQLite reports a write that found no room as a plain I/O error as
+    // often as "database or disk is full": say what to check.
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::SystemIoFailure) => {
+            format!("{words} (is the disk full?)")
+        }
+        _ => words,
     }
 }
 
