@@ -366,7 +366,12 @@ fn ppi_and_cross_prediction_match_ppi_python_on_the_pytorch_questions() {
             &format!("{c} classified"),
         );
     }
-    compare(&e["shares"], &reference(&ppi_in, "ppi")["all"], "ppi");
+    let want = reference(&ppi_in, "ppi");
+    compare(&e["shares"], &want["all"], "ppi");
+    // Every sampled PyTorch question is of 2020: the sample does not cover
+    // the years, so there is no prediction-powered slope.
+    assert_eq!(e["trend"], serde_json::json!({}), "one year: no slope");
+    assert!(want.get("trend").is_none());
 
     // Cross-prediction (no model named: the default kind, linear here).
     let cross_in = d.path("cross.json").to_string_lossy().into_owned();
@@ -861,4 +866,122 @@ fn the_report_heads_with_the_stored_estimate_and_marks_it_stale() {
         "stale"
     );
     assert!(html.contains("stale)"), "the chart's series says stale");
+}
+
+/// The prediction-powered yearly slope of each category: the indicator
+/// regressed on the year (X = [1, year]), pinned to ppi_py.ppi_ols_ci on the
+/// inputs `--write-inputs` gives it (make_ppi_reference.py --check). The
+/// labeled posts of the three shipped Stack Exchange dumps (2015–2020),
+/// declared a random sample of the study's questions, with cross-prediction.
+#[test]
+fn the_yearly_slope_matches_ppi_ols_ci_where_the_sample_covers_the_years() {
+    let d = Dir::new();
+    let s = d.study("y");
+    d.ok(&[
+        "ingest",
+        &path("stackoverflow-pytorch-labeled/Posts.xml"),
+        &path("stackoverflow-dl-deploy/Posts.xml"),
+        &path("ai.stackexchange.com-2017"),
+        "--all-questions",
+        "--study",
+        &s,
+    ]);
+    d.ok(&["classify", "--study", &s]);
+    let csv = label_csv(&d, "all.csv", |_, _| true);
+    d.ok(&[
+        "label",
+        "import",
+        &csv,
+        "--set",
+        "declared",
+        "--random-sample",
+        "--study",
+        &s,
+    ]);
+    let inp = d.path("years.json").to_string_lossy().into_owned();
+    let e = estimate_json(
+        &d,
+        &[
+            "--study",
+            &s,
+            "--sample",
+            "declared",
+            "--kind",
+            "linear",
+            "--write-inputs",
+            &inp,
+        ],
+    );
+    assert_eq!(e["method"], "cross-ppi");
+    let got = inputs(&d, "years.json");
+    let years: HashSet<i64> = got["trend"]["crash"]["x"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as i64)
+        .collect();
+    assert!(years.len() >= 2, "the sample covers the years: {years:?}");
+    let want = reference(&inp, "years");
+    for c in CATEGORIES {
+        let w = &want["trend"][c];
+        let t = &e["trend"][c];
+        // To 1e-6 relative: X = [1, year] with years near 2018 is
+        // ill-conditioned (cond(XᵀX) ~ 1e13), so ppi_py's and this build's
+        // solves part in the 7th or 8th digit.
+        for (k, wk) in [
+            ("slope_per_year", "slope"),
+            ("low", "low"),
+            ("high", "high"),
+        ] {
+            let (g, w) = (t[k].as_f64().unwrap(), 100.0 * w[wk].as_f64().unwrap());
+            assert!(
+                (g - w).abs() <= 1e-6 * w.abs().max(1.0),
+                "{c} trend {k}: got {g}, want {w}"
+            );
+        }
+    }
+    // Stored with the estimate, and printed in the table.
+    let stored: String = d
+        .db(&s)
+        .query_row(
+            "SELECT json FROM results WHERE key = 'estimate:declared'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let stored: Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(stored["trend"], e["trend"]);
+    let out = d.ok(&[
+        "estimate", "--study", &s, "--sample", "declared", "--kind", "linear",
+    ]);
+    assert!(out.contains("trend, prediction-powered"), "{out}");
+    let crash = &e["trend"]["crash"];
+    assert!(
+        out.contains(&format!(
+            "| crash | {:.2} | [{:.2}, {:.2}] |",
+            crash["slope_per_year"].as_f64().unwrap(),
+            crash["low"].as_f64().unwrap(),
+            crash["high"].as_f64().unwrap()
+        )),
+        "{out}"
+    );
+    // The report shows it beside the Cochran–Armitage table.
+    d.ok(&["report", "--study", &s]);
+    let table: Value = serde_json::from_slice(
+        &std::fs::read(d.path("y/report/tables/category_trends_ppi.json")).unwrap(),
+    )
+    .unwrap();
+    let rows = table["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 7);
+    let html = std::fs::read_to_string(d.path("y/report/index.html")).unwrap();
+    let (ca, ppi) = (
+        html.find("Trends of each kind&#x27;s share per year</caption>")
+            .or_else(|| html.find("Trends of each kind's share per year</caption>")),
+        html.find("per year, prediction-powered"),
+    );
+    assert!(
+        ca.is_some() && ppi.is_some() && ca < ppi,
+        "beside the trend table"
+    );
+    assert!(html.contains("this one stays valid when the classifier errs"));
 }

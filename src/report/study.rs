@@ -717,6 +717,49 @@ fn trend_table(r: &ReportInput, f: &Findings) -> Table {
     )
 }
 
+/// The prediction-powered yearly slope of each kind (a stored estimate's
+/// `trend`), beside the Cochran–Armitage table.
+fn ppi_trend_table(r: &ReportInput, e: &crate::estimate::Stored, stale: Option<&str>) -> Table {
+    let level = format!("{:.0}%", 100.0 * e.confidence);
+    let cols = [
+        "kind".to_string(),
+        "slope (points per year)".into(),
+        format!("{level} low"),
+        format!("{level} high"),
+    ];
+    let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+    let mut t = Table::new(
+        "category_trends_ppi",
+        "Trends of each kind's share per year, prediction-powered",
+        &refs,
+    );
+    for c in &r.categories {
+        let Some(x) = e.trend.get(&c.key) else {
+            continue;
+        };
+        t.rows.push(vec![
+            Cell::text(c.name.clone()),
+            Cell::Num(Some(x.slope_per_year), 2),
+            Cell::Num(Some(x.low), 2),
+            Cell::Num(Some(x.high), 2),
+        ]);
+    }
+    let mut note = format!(
+        "From random sample {} ({} labeled posts) and the classifier's predictions of all {} questions: each kind's indicator regressed on the year          (X = [1, year]) by prediction-powered inference, as ppi_py's ppi_ols_ci computes it (power-tuned; {level} intervals). Unlike the          Cochran–Armitage trend above, which counts the classifier's labels, this one stays valid when the classifier errs.",
+        e.sample,
+        int(e.labeled as u64),
+        int(e.population as u64)
+    );
+    if let Some(why) = stale {
+        let _ = write!(
+            note,
+            " STALE: {why}; rerun stackmine estimate --sample {}.",
+            e.sample
+        );
+    }
+    t.note(note)
+}
+
 /// The sentence stating which kinds rose and fell significantly.
 fn trend_sentence(r: &ReportInput, f: &Findings) -> String {
     let mut moves = Vec::new();
@@ -884,6 +927,9 @@ pub fn build(r: &ReportInput) -> Report {
     tables.push(table1(r));
     if let Some((e, stale)) = &r.estimate {
         tables.push(estimate_table(r, e, stale.as_deref()));
+        if !e.trend.is_empty() {
+            tables.push(ppi_trend_table(r, e, stale.as_deref()));
+        }
     }
     if let Some(f) = &r.findings {
         tables.extend(category_tables(r, f));
@@ -1061,9 +1107,10 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
         );
         let _ = write!(
             h,
-            "<h3>Trends</h3><p class=\"finding\">{}</p>{}",
+            "<h3>Trends</h3><p class=\"finding\">{}</p>{}{}",
             esc(&trend_sentence(r, f)),
-            table_html(tables, "category_trends")
+            table_html(tables, "category_trends"),
+            table_html(tables, "category_trends_ppi")
         );
         let mut rate_series = vec![Series {
             name: "accepted-answer rate (95% Wilson CI)".into(),
