@@ -984,4 +984,43 @@ fn the_yearly_slope_matches_ppi_ols_ci_where_the_sample_covers_the_years() {
         "beside the trend table"
     );
     assert!(html.contains("this one stays valid when the classifier errs"));
+    // Per framework and per year: the prediction-powered figure where the
+    // stored estimate has it, else the sample alone and why.
+    let (mut ppi_rows, mut alone_rows) = (0, 0);
+    for (by, key) in [("framework", "per_framework"), ("year", "per_year")] {
+        let table: Value = serde_json::from_slice(
+            &std::fs::read(d.path(&format!("y/report/tables/estimate_by_{by}.json"))).unwrap(),
+        )
+        .unwrap();
+        let rows = table["rows"].as_array().unwrap();
+        let groups = e[key].as_object().unwrap();
+        assert_eq!(rows.len(), 7 * groups.len(), "{by}");
+        for (g, rows) in groups.values().zip(rows.chunks(7)) {
+            for (c, row) in CATEGORIES.iter().zip(rows) {
+                let x = &g["shares"][c];
+                close(&row["estimate"], x["estimate"].as_f64().unwrap(), c);
+                close(&row["95% low"], x["low"].as_f64().unwrap(), c);
+                close(&row["95% high"], x["high"].as_f64().unwrap(), c);
+                assert_eq!(row["labeled"], g["labeled"]);
+                if g["labeled"].as_u64().unwrap() < 30 {
+                    assert_eq!(row["method"], "sample only (Wilson)", "{row}");
+                    assert!(
+                        row["why the sample alone"]
+                            .as_str()
+                            .unwrap()
+                            .contains("fewer than 30"),
+                        "{row}"
+                    );
+                    alone_rows += 1;
+                } else {
+                    assert_eq!(row["method"], "cross-prediction", "{row}");
+                    assert_eq!(row["why the sample alone"], "", "{row}");
+                    ppi_rows += 1;
+                }
+            }
+        }
+    }
+    assert!(ppi_rows > 0 && alone_rows > 0, "{ppi_rows} {alone_rows}");
+    assert!(html.contains("Kinds of questions per year, estimated"));
+    assert!(html.contains("Kinds of questions per framework, estimated"));
 }

@@ -717,6 +717,93 @@ fn trend_table(r: &ReportInput, f: &Findings) -> Table {
     )
 }
 
+/// The stored estimate per framework or per year: the prediction-powered
+/// figure where the group has enough labeled posts, else the sample alone
+/// and why.
+fn estimate_group_table(
+    r: &ReportInput,
+    e: &crate::estimate::Stored,
+    by: &str,
+    stale: Option<&str>,
+) -> Table {
+    use crate::estimate::Method;
+    let level = format!("{:.0}%", 100.0 * e.confidence);
+    let (groups, name, title) = if by == "framework" {
+        (
+            &e.per_framework,
+            "estimate_by_framework",
+            "Kinds of questions per framework, estimated",
+        )
+    } else {
+        (
+            &e.per_year,
+            "estimate_by_year",
+            "Kinds of questions per year, estimated",
+        )
+    };
+    let cols = [
+        by.to_string(),
+        "kind".into(),
+        "method".into(),
+        "labeled".into(),
+        "questions".into(),
+        "estimate".into(),
+        format!("{level} low"),
+        format!("{level} high"),
+        "interval".into(),
+        "why the sample alone".into(),
+    ];
+    let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+    let mut t = Table::new(name, title, &refs);
+    for (g, sh) in groups {
+        let group = if by == "framework" {
+            r.framework_name(g)
+        } else {
+            g.clone()
+        };
+        for c in &r.categories {
+            let Some(x) = sh.shares.get(&c.key) else {
+                continue;
+            };
+            t.rows.push(vec![
+                Cell::text(group.clone()),
+                Cell::text(c.name.clone()),
+                Cell::text(match sh.method {
+                    Method::Ppi => "PPI++",
+                    Method::CrossPpi => "cross-prediction",
+                    Method::SampleOnly => "sample only (Wilson)",
+                }),
+                Cell::Int(Some(sh.labeled as i64)),
+                Cell::Int(Some(sh.population as i64)),
+                Cell::Pct(Some(x.estimate), 1),
+                Cell::Pct(Some(x.low), 1),
+                Cell::Pct(Some(x.high), 1),
+                Cell::text(if x.clipped {
+                    "clipped at 0 % or 100 %"
+                } else {
+                    ""
+                }),
+                Cell::text(sh.note.clone().unwrap_or_default()),
+            ]);
+        }
+    }
+    let mut note = format!(
+        "From random sample {}: per {by} where the sample has labeled posts, the {} ({level} intervals, finite-population form) where the group \
+         has at least {} labeled posts; with fewer, the labeled posts alone with their Wilson interval, and the reason.",
+        e.sample,
+        e.method.name(),
+        crate::estimate::MIN_GROUP_LABELED
+    );
+    if let Some(why) = stale {
+        let _ = write!(
+            note,
+            " STALE: {why}; rerun stackmine estimate --sample {}.",
+            e.sample
+        );
+    }
+    t.note(note)
+}
+
 /// The prediction-powered yearly slope of each kind (a stored estimate's
 /// `trend`), beside the Cochran–Armitage table.
 fn ppi_trend_table(r: &ReportInput, e: &crate::estimate::Stored, stale: Option<&str>) -> Table {
@@ -930,6 +1017,12 @@ pub fn build(r: &ReportInput) -> Report {
         if !e.trend.is_empty() {
             tables.push(ppi_trend_table(r, e, stale.as_deref()));
         }
+        if !e.per_framework.is_empty() {
+            tables.push(estimate_group_table(r, e, "framework", stale.as_deref()));
+        }
+        if !e.per_year.is_empty() {
+            tables.push(estimate_group_table(r, e, "year", stale.as_deref()));
+        }
     }
     if let Some(f) = &r.findings {
         tables.extend(category_tables(r, f));
@@ -1079,7 +1172,7 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
         let fw_counts: Vec<Vec<u64>> = f.per_framework.iter().map(|(_, c)| c.clone()).collect();
         let _ = write!(
             h,
-            "{}{}",
+            "{}{}{}",
             svg::stacked_hbars(
                 "fw",
                 "Kinds of questions per framework",
@@ -1088,13 +1181,14 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
                 &labels,
                 &fw_counts
             ),
-            table_html(tables, "categories_by_framework")
+            table_html(tables, "categories_by_framework"),
+            table_html(tables, "estimate_by_framework")
         );
         let years: Vec<String> = f.per_year.iter().map(|(y, _)| y.clone()).collect();
         let year_counts: Vec<Vec<u64>> = f.per_year.iter().map(|(_, c)| c.clone()).collect();
         let _ = write!(
             h,
-            "{}{}",
+            "{}{}{}",
             svg::stacked_vbars(
                 "years",
                 "Questions per year, by kind",
@@ -1103,7 +1197,8 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
                 &labels,
                 &year_counts
             ),
-            table_html(tables, "categories_by_year")
+            table_html(tables, "categories_by_year"),
+            table_html(tables, "estimate_by_year")
         );
         let _ = write!(
             h,
