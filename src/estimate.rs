@@ -1110,6 +1110,25 @@ pub struct Depends {
     /// The classifier: a model's name and training labels hash, or the kind,
     /// folds and extra label sets of cross-prediction.
     pub classifier: String,
+    /// [`classifications_hash`] when the estimate was made: the report sets
+    /// the estimate beside the study's classifications, so classifying
+    /// again (another model, other questions) makes it stale. `None` in
+    /// estimates stored before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifications: Option<String>,
+}
+
+/// A fingerprint of the study's classifications: per model and category,
+/// the number of questions (FNV-1a 64, hex), and the models' names.
+pub fn classifications_hash(store: &Store) -> Result<(String, Vec<String>), StoreError> {
+    let counts = store.classification_counts()?;
+    let lines: Vec<String> = counts
+        .iter()
+        .map(|(m, c, n)| format!("{m}\t{c}\t{n}"))
+        .collect();
+    let mut models: Vec<String> = counts.into_iter().map(|(m, _, _)| m).collect();
+    models.dedup();
+    Ok((classify::fnv1a_hex(&[lines.join("\n").as_bytes()]), models))
 }
 
 /// A stored estimate: `results` key `estimate:SET`.
@@ -1144,8 +1163,11 @@ pub fn result_key(set: &str) -> String {
 }
 
 /// Whether a stored estimate still matches the study: `None` when it does,
-/// else why not. (The classifier part is not rechecked: its models are
-/// trained from the sample and the study's questions.)
+/// else why not: its sample's labels, the population's questions or the
+/// study's classifications (the model that classified them, or what it
+/// said) changed. (The estimate's own classifier is not rechecked: a PPI
+/// model is named by its training labels' hash in `Depends::classifier`,
+/// cross-prediction's models are trained from the sample.)
 pub fn staleness(
     store: &Store,
     stored: &Stored,
@@ -1164,6 +1186,18 @@ pub fn staleness(
     }
     if data.population_hash() != stored.depends.population_hash {
         return Ok(Some("the study's questions changed since".into()));
+    }
+    if let Some(want) = &stored.depends.classifications {
+        let (now, models) = classifications_hash(store)?;
+        if &now != want {
+            return Ok(Some(match models.as_slice() {
+                [] => "the study's classifications were removed since".into(),
+                m => format!(
+                    "the questions were classified again since (now by model {})",
+                    m.join(", ")
+                ),
+            }));
+        }
     }
     Ok(None)
 }

@@ -1024,3 +1024,55 @@ fn the_yearly_slope_matches_ppi_ols_ci_where_the_sample_covers_the_years() {
     assert!(html.contains("Kinds of questions per year, estimated"));
     assert!(html.contains("Kinds of questions per framework, estimated"));
 }
+
+/// The report sets the estimate beside the study's classifications: after
+/// classifying again with another model the stored estimate is stale, and
+/// the report says why; classifying back with the first model makes it
+/// current again (the fingerprint is of what the classifications say).
+#[test]
+fn reclassifying_with_another_model_makes_the_estimate_stale() {
+    let d = Dir::new();
+    let model = other_model(&d);
+    let s = d.pytorch_study();
+    d.ok(&["classify", "--study", &s]);
+    sample_and_label(&d, &s, "h", &["--size", "60", "--seed", "4"], |_| true);
+    d.ok(&["estimate", "--study", &s, "--sample", "h", "-q"]);
+    let stored: String = d
+        .db(&s)
+        .query_row(
+            "SELECT json FROM results WHERE key = 'estimate:h'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let stored: Value = serde_json::from_str(&stored).unwrap();
+    assert!(stored["depends"]["classifications"].is_string(), "{stored}");
+    d.ok(&["report", "--study", &s]);
+    let html = std::fs::read_to_string(d.path("s/report/index.html")).unwrap();
+    assert!(html.contains("Kinds of questions, estimated"));
+    assert!(!html.contains("STALE"), "fresh");
+
+    d.ok(&["classify", "--study", &s, "--model-file", &model]);
+    d.ok(&["report", "--study", &s]);
+    let html = std::fs::read_to_string(d.path("s/report/index.html")).unwrap();
+    assert!(
+        html.contains(
+            "STALE: the questions were classified again since (now by model other); rerun stackmine estimate --sample h."
+        ),
+        "stale after classifying with another model"
+    );
+    assert!(html.contains("stale)"), "the chart's series says stale");
+    let table = std::fs::read_to_string(d.path("s/report/tables/estimate.md")).unwrap();
+    assert!(
+        table.contains("STALE: the questions were classified again"),
+        "{table}"
+    );
+
+    d.ok(&["classify", "--study", &s]);
+    d.ok(&["report", "--study", &s]);
+    let html = std::fs::read_to_string(d.path("s/report/index.html")).unwrap();
+    assert!(
+        !html.contains("STALE"),
+        "the first model's classifications again"
+    );
+}

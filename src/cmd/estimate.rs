@@ -289,6 +289,7 @@ fn finish(
             labels_hash: data.labels_hash(),
             population_hash: data.population_hash(),
             classifier,
+            classifications: Some(estimate::classifications_hash(store)?.0),
         },
     };
     let json = serde_json::to_string(&stored)?;

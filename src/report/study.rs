@@ -36,7 +36,7 @@ pub struct ReportInput {
     pub confusion_source: Option<String>,
     pub root_causes: Vec<(String, String, i64)>,
     /// The latest stored estimate of a random sample, and why it is stale
-    /// (its sample's labels or the study's questions changed), if it is.
+    /// (its sample's labels, the study's questions or its classifications changed), if it is.
     pub estimate: Option<(crate::estimate::Stored, Option<String>)>,
     /// The sample size `sample --confidence 0.95 --margin 0.05` draws
     /// (Cochran's, with finite population correction).
