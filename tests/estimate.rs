@@ -808,6 +808,7 @@ fn the_report_heads_with_the_stored_estimate_and_marks_it_stale() {
             || html.contains("These shares are the classifier's, uncorrected"),
         "no estimate: uncorrected"
     );
+    check_headlines(&headline_sentences(&html));
     // Cochran's size for the 630 questions, as `sample` computes it.
     assert!(
         html.contains("label a random sample of 239 questions"),
@@ -831,6 +832,7 @@ fn the_report_heads_with_the_stored_estimate_and_marks_it_stale() {
     let html = std::fs::read_to_string(d.path("s/report/index.html")).unwrap();
     assert!(html.contains("Kinds of questions, estimated"));
     assert!(html.contains("cross-prediction-powered inference from random sample h (100 labeled posts of 630 questions"));
+    check_headlines(&headline_sentences(&html));
     assert!(!html.contains("STALE"));
     // `run` uses the stored estimate too.
     d.ok(&[
@@ -1023,6 +1025,83 @@ fn the_yearly_slope_matches_ppi_ols_ci_where_the_sample_covers_the_years() {
     assert!(ppi_rows > 0 && alone_rows > 0, "{ppi_rows} {alone_rows}");
     assert!(html.contains("Kinds of questions per year, estimated"));
     assert!(html.contains("Kinds of questions per framework, estimated"));
+    // Every headline sentence gives its interval or p-value and its method.
+    let sentences = headline_sentences(&html);
+    assert!(sentences.len() >= 4, "{sentences:?}");
+    check_headlines(&sentences);
+    assert!(
+        sentences.iter().any(|x| x.starts_with(
+            "By cross-prediction-powered inference from random sample declared (820 labeled posts of"
+        )),
+        "{sentences:?}"
+    );
+    assert!(
+        sentences.iter().any(|x| x.contains(
+            "By prediction-powered regression on the year (ppi_ols_ci) from random sample declared, valid when the classifier errs, with 95 % intervals"
+        )),
+        "{sentences:?}"
+    );
+    // A kind whose first and last year's shares point against the tested
+    // slope (migration: 20.0 % in 2016, 9.7 % in 2020, rising slope) is not
+    // said to rise "from 20.0 % to 9.7 %"; every moving kind gives its slope.
+    assert!(
+        sentences
+            .iter()
+            .any(|x| x.contains("over the years, though it was")
+                && x.contains(" points per year; Cochran–Armitage")),
+        "{sentences:?}"
+    );
+}
+
+/// The report's headline sentences: every `finding` and `key` paragraph of
+/// its main part, unescaped.
+fn headline_sentences(html: &str) -> Vec<String> {
+    let main = &html[html.find("<main>").expect("main")..];
+    let mut out = Vec::new();
+    for class in ["<p class=\"finding\">", "<p class=\"key\">"] {
+        for (i, _) in main.match_indices(class) {
+            let rest = &main[i + class.len()..];
+            let text = &rest[..rest.find("</p>").unwrap()];
+            out.push(
+                text.replace("&#x27;", "'")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&amp;", "&"),
+            );
+        }
+    }
+    out
+}
+
+/// Each headline sentence gives an interval or a p-value and names its
+/// method; the one exception says that it has none and why.
+fn check_headlines(sentences: &[String]) {
+    const METHODS: [&str; 6] = [
+        "prediction-powered",
+        "Kaplan–Meier",
+        "Cochran–Armitage",
+        "Pearson χ²",
+        "Mann–Whitney",
+        "log-rank",
+    ];
+    for x in sentences {
+        // The uncorrected shares say they have no interval; a trend that
+        // cannot be tested says why.
+        if x.contains("uncorrected (classify and count, without an interval)")
+            || x.ends_with(
+                "no trend can be tested: the classified questions span fewer than two years.",
+            )
+        {
+            continue;
+        }
+        let figure =
+            x.contains('[') || x.contains(" p ") || x.contains("p = ") || x.contains("p <");
+        assert!(figure, "no interval or p-value: {x}");
+        assert!(
+            METHODS.iter().any(|m| x.contains(m)),
+            "no method named: {x}"
+        );
+    }
 }
 
 /// The report sets the estimate beside the study's classifications: after

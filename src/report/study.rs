@@ -311,9 +311,45 @@ fn collapsed(i: &crate::analyze::inference::Interval) -> Option<String> {
 /// classifier's, uncorrected, and how to draw a random sample.
 fn uncorrected(r: &ReportInput) -> String {
     format!(
-        "These shares are the classifier's, uncorrected: no random labeled sample backs them. To estimate them with intervals that hold whatever the classifier's errors, label a random sample of {} questions (Cochran's size for 95% confidence and a 5% margin): \
+        "These shares are the classifier's, uncorrected (classify and count, without an interval): no random labeled sample backs them. To estimate them with intervals that hold whatever the classifier's errors, label a random sample of {} questions (Cochran's size for 95% confidence and a 5% margin): \
          stackmine sample --name random --confidence 0.95 --margin 0.05, label it, then stackmine estimate --sample random.",
         int(r.sample_size)
+    )
+}
+
+/// The headline sentence of a stored estimate: each kind's share with its
+/// interval, the method and the sample's size.
+fn estimate_sentence(r: &ReportInput, e: &crate::estimate::Stored, stale: bool) -> String {
+    let pct = |x: f64| format!("{} %", num(Some(100.0 * x), 1));
+    let shares: Vec<String> = r
+        .categories
+        .iter()
+        .filter_map(|c| {
+            e.shares.get(&c.key).map(|x| {
+                format!(
+                    "{} {} [{}, {}]{}",
+                    c.name,
+                    pct(x.estimate),
+                    pct(x.low),
+                    pct(x.high),
+                    if x.clipped { " (clipped)" } else { "" }
+                )
+            })
+        })
+        .collect();
+    format!(
+        "By {} from random sample {} ({} labeled posts of {} questions), with {:.0} % intervals: {}.{}",
+        e.method.name(),
+        e.sample,
+        int(e.labeled as u64),
+        int(e.population as u64),
+        100.0 * e.confidence,
+        shares.join(", "),
+        if stale {
+            " This estimate is stale (see the table's note)."
+        } else {
+            ""
+        }
     )
 }
 
@@ -857,21 +893,41 @@ fn trend_sentence(r: &ReportInput, f: &Findings) -> String {
         };
         if p < 0.05 {
             moves.push(format!(
-                "{} {} from {} % in {} to {} % in {} (Cochran–Armitage χ² = {}, Holm-adjusted p {})",
+                "{} {} {} {} % in {} {} {} % in {} (slope {} points per year; Cochran–Armitage χ² = {}, Holm-adjusted p {})",
                 r.category_name(&k.category),
                 if t.slope > 0.0 { "rose" } else { "fell" },
+                // The test's slope is over every year; the first and last
+                // year's shares may point the other way.
+                if (last.1 > first.1) == (t.slope > 0.0) {
+                    "from"
+                } else {
+                    "over the years, though it was"
+                },
                 num(Some(100.0 * first.1), 1),
                 first.0,
+                if (last.1 > first.1) == (t.slope > 0.0) {
+                    "to"
+                } else {
+                    "and"
+                },
                 num(Some(100.0 * last.1), 1),
                 last.0,
+                num(Some(100.0 * t.slope), 2),
                 num(Some(t.statistic), 2),
                 p_text(p)
             ));
         }
     }
     let tested = f.trends.iter().filter(|k| k.trend.is_some()).count();
+    let ppi = r
+        .estimate
+        .as_ref()
+        .filter(|(e, _)| !e.trend.is_empty())
+        .map(|(e, _)| ppi_trend_sentence(r, e))
+        .map(|s| format!(" {s}"))
+        .unwrap_or_default();
     let head = "Counting classified questions (the classifier's labels, uncorrected)";
-    if tested == 0 {
+    let counted = if tested == 0 {
         format!(
             "{head}, no trend can be tested: the classified questions span fewer than two years."
         )
@@ -882,6 +938,47 @@ fn trend_sentence(r: &ReportInput, f: &Findings) -> String {
     } else {
         format!(
             "{head}, {}; the other kinds show no significant trend (Holm-adjusted p ≥ 0.05).",
+            moves.join("; ")
+        )
+    };
+    counted + &ppi
+}
+
+/// The sentence of the prediction-powered yearly slopes: the kinds whose
+/// interval excludes 0, with it.
+fn ppi_trend_sentence(r: &ReportInput, e: &crate::estimate::Stored) -> String {
+    let level = format!("{:.0} %", 100.0 * e.confidence);
+    let moves: Vec<String> = r
+        .categories
+        .iter()
+        .filter_map(|c| e.trend.get(&c.key).map(|t| (c, t)))
+        .filter(|(_, t)| t.low > 0.0 || t.high < 0.0)
+        .map(|(c, t)| {
+            format!(
+                "{} {} by {} points per year [{}, {}]",
+                c.name,
+                if t.slope_per_year > 0.0 {
+                    "rose"
+                } else {
+                    "fell"
+                },
+                num(Some(t.slope_per_year.abs()), 2),
+                num(Some(t.low), 2),
+                num(Some(t.high), 2)
+            )
+        })
+        .collect();
+    let head = format!(
+        "By prediction-powered regression on the year (ppi_ols_ci) from random sample {}, valid when the classifier errs, with {level} intervals",
+        e.sample
+    );
+    if moves.is_empty() {
+        format!(
+            "{head}, no kind's share rose or fell: every kind's interval for its slope includes 0."
+        )
+    } else {
+        format!(
+            "{head}, {}; the other kinds' intervals include 0.",
             moves.join("; ")
         )
     }
@@ -1147,7 +1244,11 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
             h,
             "<h2 id=\"kinds\">Kinds of questions</h2>{}{}{}",
             match &r.estimate {
-                Some(_) => table_html(tables, "estimate"),
+                Some((e, stale)) => format!(
+                    "<p class=\"key\">{}</p>{}",
+                    esc(&estimate_sentence(r, e, stale.is_some())),
+                    table_html(tables, "estimate")
+                ),
                 None => format!("<p class=\"key\">{}</p>", esc(&uncorrected(r))),
             },
             svg::grouped_hbars(
@@ -1287,7 +1388,10 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
             _ => "—".into(),
         };
         let median = match (all.median_hours, &all.median_reason) {
-            (Some(m), _) => format!("half have one after {} hours", num(Some(m), 1)),
+            (Some(m), _) => format!(
+                "half have one after {} hours (the Kaplan–Meier median)",
+                num(Some(m), 1)
+            ),
             (None, Some(why)) => format!("there is no median time: {why}"),
             (None, None) => "there is no median time".into(),
         };
@@ -1318,13 +1422,14 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
         if let Some(p) = &f.performance {
             let verdict = match (p.chi_square, p.mann_whitney) {
                 (Some(c), Some(m)) => format!(
-                    "Performance questions get an accepted answer in {}% of cases against {}% for the other kinds (χ² p = {}), and wait a median {} h against {} h (Mann–Whitney p = {}, Cliff's δ = {}).",
+                    "Performance questions get an accepted answer in {}% of cases against {}% for the other kinds (Pearson χ² = {}, p {}), and wait a median {} h against {} h among accepted questions (Mann–Whitney U, p {}, Cliff's δ = {}).",
                     num(Some(100.0 * p.rate_performance), 1),
                     num(Some(100.0 * p.rate_others), 1),
-                    num(Some(c.p), 4),
+                    num(Some(c.chi2), 2),
+                    p_text(c.p),
                     num(p.median_hours_performance, 2),
                     num(p.median_hours_others, 2),
-                    num(Some(m.p), 4),
+                    p_text(m.p),
                     num(Some(m.cliffs_delta), 3)
                 ),
                 _ => "Too few questions to test.".into(),
