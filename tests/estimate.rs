@@ -1085,9 +1085,10 @@ fn check_headlines(sentences: &[String]) {
         "log-rank",
     ];
     for x in sentences {
-        // The uncorrected shares say they have no interval; a trend that
-        // cannot be tested says why.
-        if x.contains("uncorrected (classify and count, without an interval)")
+        // The uncorrected shares say no random sample backs them (so no
+        // interval; the sentence is also the snapshot's table note); a trend
+        // that cannot be tested says why.
+        if x.contains("uncorrected: no random labeled sample backs them")
             || x.ends_with(
                 "no trend can be tested: the classified questions span fewer than two years.",
             )

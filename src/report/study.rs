@@ -311,7 +311,7 @@ fn collapsed(i: &crate::analyze::inference::Interval) -> Option<String> {
 /// classifier's, uncorrected, and how to draw a random sample.
 fn uncorrected(r: &ReportInput) -> String {
     format!(
-        "These shares are the classifier's, uncorrected (classify and count, without an interval): no random labeled sample backs them. To estimate them with intervals that hold whatever the classifier's errors, label a random sample of {} questions (Cochran's size for 95% confidence and a 5% margin): \
+        "These shares are the classifier's, uncorrected: no random labeled sample backs them. To estimate them with intervals that hold whatever the classifier's errors, label a random sample of {} questions (Cochran's size for 95% confidence and a 5% margin): \
          stackmine sample --name random --confidence 0.95 --margin 0.05, label it, then stackmine estimate --sample random.",
         int(r.sample_size)
     )
