@@ -1193,7 +1193,7 @@ pub fn staleness(
             return Ok(Some(match models.as_slice() {
                 [] => "the study's classifications were removed since".into(),
                 m => format!(
-                    "the questions were classified again since (now by model {})",
+                    "the study's classifications changed since (now by model {})",
                     m.join(", ")
                 ),
             }));

@@ -1041,6 +1041,14 @@ fn the_yearly_slope_matches_ppi_ols_ci_where_the_sample_covers_the_years() {
         )),
         "{sentences:?}"
     );
+    // A PPI estimate below 0 is said to be, beside its clipped interval.
+    assert!(
+        sentences
+            .iter()
+            .any(|x| x.contains(" (below 0 before clipping) [0.0 %, ")
+                && x.contains("(interval clipped)")),
+        "{sentences:?}"
+    );
     // A kind whose first and last year's shares point against the tested
     // slope (migration: 20.0 % in 2016, 9.7 % in 2020, rising slope) is not
     // said to rise "from 20.0 % to 9.7 %"; every moving kind gives its slope.
@@ -1137,14 +1145,14 @@ fn reclassifying_with_another_model_makes_the_estimate_stale() {
     let html = std::fs::read_to_string(d.path("s/report/index.html")).unwrap();
     assert!(
         html.contains(
-            "STALE: the questions were classified again since (now by model other); rerun stackmine estimate --sample h."
+            "STALE: the study's classifications changed since (now by model other); rerun stackmine estimate --sample h."
         ),
         "stale after classifying with another model"
     );
     assert!(html.contains("stale)"), "the chart's series says stale");
     let table = std::fs::read_to_string(d.path("s/report/tables/estimate.md")).unwrap();
     assert!(
-        table.contains("STALE: the questions were classified again"),
+        table.contains("STALE: the study's classifications changed since (now by model other)"),
         "{table}"
     );
 

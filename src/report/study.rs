@@ -327,12 +327,19 @@ fn estimate_sentence(r: &ReportInput, e: &crate::estimate::Stored, stale: bool) 
         .filter_map(|c| {
             e.shares.get(&c.key).map(|x| {
                 format!(
-                    "{} {} [{}, {}]{}",
+                    "{} {}{} [{}, {}]{}",
                     c.name,
                     pct(x.estimate),
+                    // PPI's estimate itself can leave [0, 1]; its interval
+                    // is clipped.
+                    match x.estimate {
+                        v if v < 0.0 => " (below 0 before clipping)",
+                        v if v > 1.0 => " (above 100 % before clipping)",
+                        _ => "",
+                    },
                     pct(x.low),
                     pct(x.high),
-                    if x.clipped { " (clipped)" } else { "" }
+                    if x.clipped { " (interval clipped)" } else { "" }
                 )
             })
         })
