@@ -797,6 +797,85 @@ pub fn breakdown(
     })
 }
 
+/// A category's prediction-powered yearly slope: the category indicator
+/// regressed on the year (X = [1, year]) as `ppi_py.ppi_ols_ci` computes it
+/// (power-tuned), in percentage points per year, with its interval
+/// (ppi_py's, infinite population).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Slope {
+    pub slope_per_year: f64,
+    pub low: f64,
+    pub high: f64,
+    /// The power-tuning λ.
+    pub lambda: f64,
+}
+
+/// The labeled and unlabeled units with a year, for one category's slope:
+/// (x, y, yhat, x_unlabeled, yhat_unlabeled). In cross-prediction `yhat` is
+/// a labeled post's held-out prediction and `yhat_unlabeled` the fold
+/// models' mean, as for the shares.
+fn slope_inputs(units: &[Unit], c: u16) -> [Vec<f64>; 5] {
+    let mut out: [Vec<f64>; 5] = Default::default();
+    for u in units {
+        let Some(year) = u.year else { continue };
+        match u.label {
+            Some(l) => {
+                out[0].push(f64::from(year));
+                out[1].push(f64::from(l == c));
+                out[2].push(u.share_predicted(c));
+            }
+            None => {
+                out[3].push(f64::from(year));
+                out[4].push(u.share_predicted(c));
+            }
+        }
+    }
+    out
+}
+
+/// Per category, the prediction-powered yearly slope where the random sample
+/// covers the years: at least 2 distinct years among the labeled posts and
+/// a simple random sample (a stratified one samples its strata at different
+/// rates, which a pooled regression does not weigh: none is given). Posts
+/// without a year are left out.
+pub fn trends(
+    units: &[Unit],
+    categories: &[String],
+    design: DesignKind,
+    confidence: f64,
+) -> BTreeMap<String, Slope> {
+    let mut out = BTreeMap::new();
+    if design != DesignKind::Random {
+        return out;
+    }
+    let z = ppi::z_two_sided(1.0 - confidence);
+    for (c, key) in categories.iter().enumerate() {
+        let [x, y, yhat, xu, yhu] = slope_inputs(units, c as u16);
+        let mut years: Vec<i64> = x.iter().map(|v| *v as i64).collect();
+        years.sort_unstable();
+        years.dedup();
+        if years.len() < 2 {
+            return BTreeMap::new();
+        }
+        let Some(o) = ppi::ppi_ols(&x, &y, &yhat, &xu, &yhu) else {
+            continue;
+        };
+        if !(o.slope.is_finite() && o.se_slope.is_finite()) {
+            continue;
+        }
+        out.insert(
+            key.clone(),
+            Slope {
+                slope_per_year: 100.0 * o.slope,
+                low: 100.0 * (o.slope - z * o.se_slope),
+                high: 100.0 * (o.slope + z * o.se_slope),
+                lambda: o.lambda,
+            },
+        );
+    }
+    out
+}
+
 /// Cross-prediction's models: the labeled sample in `folds` stratified folds
 /// (seed 0); model k is trained on every fold but k plus `extra`. Returns the
 /// models and each sample example's held-out prediction (its category key).
@@ -1001,7 +1080,15 @@ pub fn reference_inputs(
         }
         out.push(json!({"stratum": name, "categories": cats}));
     }
-    json!({"alpha": 1.0 - confidence, "strata": out})
+    let mut trend = serde_json::Map::new();
+    for (c, key) in categories.iter().enumerate() {
+        let [x, y, yhat, xu, yhu] = slope_inputs(units, c as u16);
+        trend.insert(
+            key.clone(),
+            json!({"x": x, "y": y, "yhat": yhat, "x_unlabeled": xu, "yhat_unlabeled": yhu}),
+        );
+    }
+    json!({"alpha": 1.0 - confidence, "strata": out, "trend": trend})
 }
 
 /// Category indices by key.
@@ -1023,6 +1110,25 @@ pub struct Depends {
     /// The classifier: a model's name and training labels hash, or the kind,
     /// folds and extra label sets of cross-prediction.
     pub classifier: String,
+    /// [`classifications_hash`] when the estimate was made: the report sets
+    /// the estimate beside the study's classifications, so classifying
+    /// again (another model, other questions) makes it stale. `None` in
+    /// estimates stored before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifications: Option<String>,
+}
+
+/// A fingerprint of the study's classifications: per model and category,
+/// the number of questions (FNV-1a 64, hex), and the models' names.
+pub fn classifications_hash(store: &Store) -> Result<(String, Vec<String>), StoreError> {
+    let counts = store.classification_counts()?;
+    let lines: Vec<String> = counts
+        .iter()
+        .map(|(m, c, n)| format!("{m}\t{c}\t{n}"))
+        .collect();
+    let mut models: Vec<String> = counts.into_iter().map(|(m, _, _)| m).collect();
+    models.dedup();
+    Ok((classify::fnv1a_hex(&[lines.join("\n").as_bytes()]), models))
 }
 
 /// A stored estimate: `results` key `estimate:SET`.
@@ -1044,6 +1150,10 @@ pub struct Stored {
     pub strata: Vec<StratumShares>,
     pub per_framework: BTreeMap<String, Shares>,
     pub per_year: BTreeMap<String, Shares>,
+    /// Per category, the prediction-powered yearly slope (see [`trends`]);
+    /// empty when the sample does not cover the years.
+    #[serde(default)]
+    pub trend: BTreeMap<String, Slope>,
     pub depends: Depends,
 }
 
@@ -1053,8 +1163,11 @@ pub fn result_key(set: &str) -> String {
 }
 
 /// Whether a stored estimate still matches the study: `None` when it does,
-/// else why not. (The classifier part is not rechecked: its models are
-/// trained from the sample and the study's questions.)
+/// else why not: its sample's labels, the population's questions or the
+/// study's classifications (the model that classified them, or what it
+/// said) changed. (The estimate's own classifier is not rechecked: a PPI
+/// model is named by its training labels' hash in `Depends::classifier`,
+/// cross-prediction's models are trained from the sample.)
 pub fn staleness(
     store: &Store,
     stored: &Stored,
@@ -1073,6 +1186,18 @@ pub fn staleness(
     }
     if data.population_hash() != stored.depends.population_hash {
         return Ok(Some("the study's questions changed since".into()));
+    }
+    if let Some(want) = &stored.depends.classifications {
+        let (now, models) = classifications_hash(store)?;
+        if &now != want {
+            return Ok(Some(match models.as_slice() {
+                [] => "the study's classifications were removed since".into(),
+                m => format!(
+                    "the study's classifications changed since (now by model {})",
+                    m.join(", ")
+                ),
+            }));
+        }
     }
     Ok(None)
 }

@@ -265,6 +265,7 @@ fn finish(
             args.sample
         );
     };
+    let trend = estimate::trends(&units, categories, data.design.kind, args.confidence);
     let drawn = data.posts.len();
     let missing = data.missing();
     let mar = drawn > 0 && missing as f64 > MISSING_WARN_SHARE * drawn as f64;
@@ -283,10 +284,12 @@ fn finish(
         strata: overall.strata.clone(),
         per_framework,
         per_year,
+        trend,
         depends: Depends {
             labels_hash: data.labels_hash(),
             population_hash: data.population_hash(),
             classifier,
+            classifications: Some(estimate::classifications_hash(store)?.0),
         },
     };
     let json = serde_json::to_string(&stored)?;
@@ -410,6 +413,19 @@ fn print_text(s: &Stored, data: &SampleData, overall: &Shares, categories: &[Str
                 int(sh.labeled as u64),
                 cells.join(" | ")
             );
+        }
+    }
+    if !s.trend.is_empty() {
+        println!(
+            "\ntrend, prediction-powered (the category regressed on the year, as ppi_py.ppi_ols_ci computes it; valid when the classifier errs):\n\n| category | points per year | {level} interval |\n|---|--:|--:|"
+        );
+        for c in categories {
+            if let Some(t) = s.trend.get(c) {
+                println!(
+                    "| {c} | {:.2} | [{:.2}, {:.2}] |",
+                    t.slope_per_year, t.low, t.high
+                );
+            }
         }
     }
     if s.per_framework

@@ -36,7 +36,7 @@ pub struct ReportInput {
     pub confusion_source: Option<String>,
     pub root_causes: Vec<(String, String, i64)>,
     /// The latest stored estimate of a random sample, and why it is stale
-    /// (its sample's labels or the study's questions changed), if it is.
+    /// (its sample's labels, the study's questions or its classifications changed), if it is.
     pub estimate: Option<(crate::estimate::Stored, Option<String>)>,
     /// The sample size `sample --confidence 0.95 --margin 0.05` draws
     /// (Cochran's, with finite population correction).
@@ -314,6 +314,49 @@ fn uncorrected(r: &ReportInput) -> String {
         "These shares are the classifier's, uncorrected: no random labeled sample backs them. To estimate them with intervals that hold whatever the classifier's errors, label a random sample of {} questions (Cochran's size for 95% confidence and a 5% margin): \
          stackmine sample --name random --confidence 0.95 --margin 0.05, label it, then stackmine estimate --sample random.",
         int(r.sample_size)
+    )
+}
+
+/// The headline sentence of a stored estimate: each kind's share with its
+/// interval, the method and the sample's size.
+fn estimate_sentence(r: &ReportInput, e: &crate::estimate::Stored, stale: bool) -> String {
+    let pct = |x: f64| format!("{} %", num(Some(100.0 * x), 1));
+    let shares: Vec<String> = r
+        .categories
+        .iter()
+        .filter_map(|c| {
+            e.shares.get(&c.key).map(|x| {
+                format!(
+                    "{} {}{} [{}, {}]{}",
+                    c.name,
+                    pct(x.estimate),
+                    // PPI's estimate itself can leave [0, 1]; its interval
+                    // is clipped.
+                    match x.estimate {
+                        v if v < 0.0 => " (below 0 before clipping)",
+                        v if v > 1.0 => " (above 100 % before clipping)",
+                        _ => "",
+                    },
+                    pct(x.low),
+                    pct(x.high),
+                    if x.clipped { " (interval clipped)" } else { "" }
+                )
+            })
+        })
+        .collect();
+    format!(
+        "By {} from random sample {} ({} labeled posts of {} questions), with {:.0} % intervals: {}.{}",
+        e.method.name(),
+        e.sample,
+        int(e.labeled as u64),
+        int(e.population as u64),
+        100.0 * e.confidence,
+        shares.join(", "),
+        if stale {
+            " This estimate is stale (see the table's note)."
+        } else {
+            ""
+        }
     )
 }
 
@@ -717,6 +760,136 @@ fn trend_table(r: &ReportInput, f: &Findings) -> Table {
     )
 }
 
+/// The stored estimate per framework or per year: the prediction-powered
+/// figure where the group has enough labeled posts, else the sample alone
+/// and why.
+fn estimate_group_table(
+    r: &ReportInput,
+    e: &crate::estimate::Stored,
+    by: &str,
+    stale: Option<&str>,
+) -> Table {
+    use crate::estimate::Method;
+    let level = format!("{:.0}%", 100.0 * e.confidence);
+    let (groups, name, title) = if by == "framework" {
+        (
+            &e.per_framework,
+            "estimate_by_framework",
+            "Kinds of questions per framework, estimated",
+        )
+    } else {
+        (
+            &e.per_year,
+            "estimate_by_year",
+            "Kinds of questions per year, estimated",
+        )
+    };
+    let cols = [
+        by.to_string(),
+        "kind".into(),
+        "method".into(),
+        "labeled".into(),
+        "questions".into(),
+        "estimate".into(),
+        format!("{level} low"),
+        format!("{level} high"),
+        "interval".into(),
+        "why the sample alone".into(),
+    ];
+    let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+    let mut t = Table::new(name, title, &refs);
+    for (g, sh) in groups {
+        let group = if by == "framework" {
+            r.framework_name(g)
+        } else {
+            g.clone()
+        };
+        for c in &r.categories {
+            let Some(x) = sh.shares.get(&c.key) else {
+                continue;
+            };
+            t.rows.push(vec![
+                Cell::text(group.clone()),
+                Cell::text(c.name.clone()),
+                Cell::text(match sh.method {
+                    Method::Ppi => "PPI++",
+                    Method::CrossPpi => "cross-prediction",
+                    Method::SampleOnly => "sample only (Wilson)",
+                }),
+                Cell::Int(Some(sh.labeled as i64)),
+                Cell::Int(Some(sh.population as i64)),
+                Cell::Pct(Some(x.estimate), 1),
+                Cell::Pct(Some(x.low), 1),
+                Cell::Pct(Some(x.high), 1),
+                Cell::text(if x.clipped {
+                    "clipped at 0 % or 100 %"
+                } else {
+                    ""
+                }),
+                Cell::text(sh.note.clone().unwrap_or_default()),
+            ]);
+        }
+    }
+    let mut note = format!(
+        "From random sample {}: per {by} where the sample has labeled posts, the {} ({level} intervals, finite-population form) where the group \
+         has at least {} labeled posts; with fewer, the labeled posts alone with their Wilson interval, and the reason.",
+        e.sample,
+        e.method.name(),
+        crate::estimate::MIN_GROUP_LABELED
+    );
+    if let Some(why) = stale {
+        let _ = write!(
+            note,
+            " STALE: {why}; rerun stackmine estimate --sample {}.",
+            e.sample
+        );
+    }
+    t.note(note)
+}
+
+/// The prediction-powered yearly slope of each kind (a stored estimate's
+/// `trend`), beside the Cochran–Armitage table.
+fn ppi_trend_table(r: &ReportInput, e: &crate::estimate::Stored, stale: Option<&str>) -> Table {
+    let level = format!("{:.0}%", 100.0 * e.confidence);
+    let cols = [
+        "kind".to_string(),
+        "slope (points per year)".into(),
+        format!("{level} low"),
+        format!("{level} high"),
+    ];
+    let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+    let mut t = Table::new(
+        "category_trends_ppi",
+        "Trends of each kind's share per year, prediction-powered",
+        &refs,
+    );
+    for c in &r.categories {
+        let Some(x) = e.trend.get(&c.key) else {
+            continue;
+        };
+        t.rows.push(vec![
+            Cell::text(c.name.clone()),
+            Cell::Num(Some(x.slope_per_year), 2),
+            Cell::Num(Some(x.low), 2),
+            Cell::Num(Some(x.high), 2),
+        ]);
+    }
+    let mut note = format!(
+        "From random sample {} ({} labeled posts) and the classifier's predictions of all {} questions: each kind's indicator regressed on the year          (X = [1, year]) by prediction-powered inference, as ppi_py's ppi_ols_ci computes it (power-tuned; {level} intervals). Unlike the          Cochran–Armitage trend above, which counts the classifier's labels, this one stays valid when the classifier errs.",
+        e.sample,
+        int(e.labeled as u64),
+        int(e.population as u64)
+    );
+    if let Some(why) = stale {
+        let _ = write!(
+            note,
+            " STALE: {why}; rerun stackmine estimate --sample {}.",
+            e.sample
+        );
+    }
+    t.note(note)
+}
+
 /// The sentence stating which kinds rose and fell significantly.
 fn trend_sentence(r: &ReportInput, f: &Findings) -> String {
     let mut moves = Vec::new();
@@ -727,21 +900,41 @@ fn trend_sentence(r: &ReportInput, f: &Findings) -> String {
         };
         if p < 0.05 {
             moves.push(format!(
-                "{} {} from {} % in {} to {} % in {} (Cochran–Armitage χ² = {}, Holm-adjusted p {})",
+                "{} {} {} {} % in {} {} {} % in {} (slope {} points per year; Cochran–Armitage χ² = {}, Holm-adjusted p {})",
                 r.category_name(&k.category),
                 if t.slope > 0.0 { "rose" } else { "fell" },
+                // The test's slope is over every year; the first and last
+                // year's shares may point the other way.
+                if (last.1 > first.1) == (t.slope > 0.0) {
+                    "from"
+                } else {
+                    "over the years, though it was"
+                },
                 num(Some(100.0 * first.1), 1),
                 first.0,
+                if (last.1 > first.1) == (t.slope > 0.0) {
+                    "to"
+                } else {
+                    "and"
+                },
                 num(Some(100.0 * last.1), 1),
                 last.0,
+                num(Some(100.0 * t.slope), 2),
                 num(Some(t.statistic), 2),
                 p_text(p)
             ));
         }
     }
     let tested = f.trends.iter().filter(|k| k.trend.is_some()).count();
+    let ppi = r
+        .estimate
+        .as_ref()
+        .filter(|(e, _)| !e.trend.is_empty())
+        .map(|(e, _)| ppi_trend_sentence(r, e))
+        .map(|s| format!(" {s}"))
+        .unwrap_or_default();
     let head = "Counting classified questions (the classifier's labels, uncorrected)";
-    if tested == 0 {
+    let counted = if tested == 0 {
         format!(
             "{head}, no trend can be tested: the classified questions span fewer than two years."
         )
@@ -752,6 +945,47 @@ fn trend_sentence(r: &ReportInput, f: &Findings) -> String {
     } else {
         format!(
             "{head}, {}; the other kinds show no significant trend (Holm-adjusted p ≥ 0.05).",
+            moves.join("; ")
+        )
+    };
+    counted + &ppi
+}
+
+/// The sentence of the prediction-powered yearly slopes: the kinds whose
+/// interval excludes 0, with it.
+fn ppi_trend_sentence(r: &ReportInput, e: &crate::estimate::Stored) -> String {
+    let level = format!("{:.0} %", 100.0 * e.confidence);
+    let moves: Vec<String> = r
+        .categories
+        .iter()
+        .filter_map(|c| e.trend.get(&c.key).map(|t| (c, t)))
+        .filter(|(_, t)| t.low > 0.0 || t.high < 0.0)
+        .map(|(c, t)| {
+            format!(
+                "{} {} by {} points per year [{}, {}]",
+                c.name,
+                if t.slope_per_year > 0.0 {
+                    "rose"
+                } else {
+                    "fell"
+                },
+                num(Some(t.slope_per_year.abs()), 2),
+                num(Some(t.low), 2),
+                num(Some(t.high), 2)
+            )
+        })
+        .collect();
+    let head = format!(
+        "By prediction-powered regression on the year (ppi_ols_ci) from random sample {}, valid when the classifier errs, with {level} intervals",
+        e.sample
+    );
+    if moves.is_empty() {
+        format!(
+            "{head}, no kind's share rose or fell: every kind's interval for its slope includes 0."
+        )
+    } else {
+        format!(
+            "{head}, {}; the other kinds' intervals include 0.",
             moves.join("; ")
         )
     }
@@ -884,6 +1118,15 @@ pub fn build(r: &ReportInput) -> Report {
     tables.push(table1(r));
     if let Some((e, stale)) = &r.estimate {
         tables.push(estimate_table(r, e, stale.as_deref()));
+        if !e.trend.is_empty() {
+            tables.push(ppi_trend_table(r, e, stale.as_deref()));
+        }
+        if !e.per_framework.is_empty() {
+            tables.push(estimate_group_table(r, e, "framework", stale.as_deref()));
+        }
+        if !e.per_year.is_empty() {
+            tables.push(estimate_group_table(r, e, "year", stale.as_deref()));
+        }
     }
     if let Some(f) = &r.findings {
         tables.extend(category_tables(r, f));
@@ -1008,7 +1251,11 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
             h,
             "<h2 id=\"kinds\">Kinds of questions</h2>{}{}{}",
             match &r.estimate {
-                Some(_) => table_html(tables, "estimate"),
+                Some((e, stale)) => format!(
+                    "<p class=\"key\">{}</p>{}",
+                    esc(&estimate_sentence(r, e, stale.is_some())),
+                    table_html(tables, "estimate")
+                ),
                 None => format!("<p class=\"key\">{}</p>", esc(&uncorrected(r))),
             },
             svg::grouped_hbars(
@@ -1033,7 +1280,7 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
         let fw_counts: Vec<Vec<u64>> = f.per_framework.iter().map(|(_, c)| c.clone()).collect();
         let _ = write!(
             h,
-            "{}{}",
+            "{}{}{}",
             svg::stacked_hbars(
                 "fw",
                 "Kinds of questions per framework",
@@ -1042,13 +1289,14 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
                 &labels,
                 &fw_counts
             ),
-            table_html(tables, "categories_by_framework")
+            table_html(tables, "categories_by_framework"),
+            table_html(tables, "estimate_by_framework")
         );
         let years: Vec<String> = f.per_year.iter().map(|(y, _)| y.clone()).collect();
         let year_counts: Vec<Vec<u64>> = f.per_year.iter().map(|(_, c)| c.clone()).collect();
         let _ = write!(
             h,
-            "{}{}",
+            "{}{}{}",
             svg::stacked_vbars(
                 "years",
                 "Questions per year, by kind",
@@ -1057,13 +1305,15 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
                 &labels,
                 &year_counts
             ),
-            table_html(tables, "categories_by_year")
+            table_html(tables, "categories_by_year"),
+            table_html(tables, "estimate_by_year")
         );
         let _ = write!(
             h,
-            "<h3>Trends</h3><p class=\"finding\">{}</p>{}",
+            "<h3>Trends</h3><p class=\"finding\">{}</p>{}{}",
             esc(&trend_sentence(r, f)),
-            table_html(tables, "category_trends")
+            table_html(tables, "category_trends"),
+            table_html(tables, "category_trends_ppi")
         );
         let mut rate_series = vec![Series {
             name: "accepted-answer rate (95% Wilson CI)".into(),
@@ -1145,7 +1395,10 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
             _ => "—".into(),
         };
         let median = match (all.median_hours, &all.median_reason) {
-            (Some(m), _) => format!("half have one after {} hours", num(Some(m), 1)),
+            (Some(m), _) => format!(
+                "half have one after {} hours (the Kaplan–Meier median)",
+                num(Some(m), 1)
+            ),
             (None, Some(why)) => format!("there is no median time: {why}"),
             (None, None) => "there is no median time".into(),
         };
@@ -1176,13 +1429,14 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
         if let Some(p) = &f.performance {
             let verdict = match (p.chi_square, p.mann_whitney) {
                 (Some(c), Some(m)) => format!(
-                    "Performance questions get an accepted answer in {}% of cases against {}% for the other kinds (χ² p = {}), and wait a median {} h against {} h (Mann–Whitney p = {}, Cliff's δ = {}).",
+                    "Performance questions get an accepted answer in {}% of cases against {}% for the other kinds (Pearson χ² = {}, p {}), and wait a median {} h against {} h among accepted questions (Mann–Whitney U, p {}, Cliff's δ = {}).",
                     num(Some(100.0 * p.rate_performance), 1),
                     num(Some(100.0 * p.rate_others), 1),
-                    num(Some(c.p), 4),
+                    num(Some(c.chi2), 2),
+                    p_text(c.p),
                     num(p.median_hours_performance, 2),
                     num(p.median_hours_others, 2),
-                    num(Some(m.p), 4),
+                    p_text(m.p),
                     num(Some(m.cliffs_delta), 3)
                 ),
                 _ => "Too few questions to test.".into(),

@@ -138,6 +138,20 @@ def check(path):
             keep = ("estimate", "lambda", "low", "high", "low_finite", "high_finite")
             res[key] = {k: r[k] for k in keep}
         out[s["stratum"]] = res
+    # The yearly slope per category (X = [1, year]), as ppi_ols_ci computes
+    # it with lam=None; the estimate is its interval's centre (see fixtures).
+    trend = {}
+    for key, c in data.get("trend", {}).items():
+        x, xu = np.array(c["x"], float), np.array(c["x_unlabeled"], float)
+        if len(np.unique(x)) < 2:
+            continue
+        X = np.column_stack([np.ones(len(x)), x])
+        Xu = np.column_stack([np.ones(len(xu)), xu])
+        lo, hi = ppi_ols_ci(X, np.array(c["y"], float), np.array(c["yhat"], float), Xu,
+                            np.array(c["yhat_unlabeled"], float), alpha=data["alpha"])
+        trend[key] = dict(slope=float((lo[1] + hi[1]) / 2), low=float(lo[1]), high=float(hi[1]))
+    if trend:
+        out["trend"] = trend
     print(json.dumps(out, indent=1))
 
 
