@@ -1349,3 +1349,59 @@ fn idle_connections_are_closed_and_bounded_in_number() {
     let a = req(p, "GET", "/", Some(&format!("127.0.0.1:{p}")), &[], "");
     assert_eq!(a.status, 200);
 }
+
+/// Saves the server acknowledged survive another SQLite client opening and
+/// closing the study while the server runs (the sqlite3 shell, a notebook):
+/// the server keeps its lock on study.db, so that client cannot fold and
+/// delete the write-ahead log the server writes to. Before the fix, opening
+/// the store twice read the header through a second descriptor, whose close
+/// dropped the process's POSIX locks; a save made after such a client had
+/// come and gone went into a deleted log and was lost when the server ended.
+#[test]
+fn saves_survive_another_client_opening_and_closing_the_study() {
+    let d = Dir::new();
+    let s = study_with_batch(&d);
+    let mut srv = Srv::start(&d, &s, &[]);
+    let p = srv.port;
+    let own = format!("127.0.0.1:{p}");
+    let origin = format!("http://{own}");
+    let posts = posts(&d, &s, "b1");
+    for (n, (site, id)) in posts.iter().take(3).enumerate() {
+        // Another process opens the study, reads it and closes it, as the
+        // sqlite3 shell or a notebook does (Python's sqlite3 here).
+        let read = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); \
+                 db.execute('SELECT COUNT(*) FROM sqlite_master').fetchone(); db.close()",
+            ])
+            .arg(d.path(&format!("{s}/study.db")))
+            .status();
+        let Ok(status) = read else {
+            eprintln!("notice: no python3 here; the second client of this test is skipped");
+            return;
+        };
+        assert!(status.success());
+        let form = label_form(&format!("ann{n}"), site, *id, "crash", "kept");
+        let a = req(
+            p,
+            "POST",
+            "/label/b1",
+            Some(&own),
+            &[FORM, ("Origin", &origin), JSON],
+            &form,
+        );
+        assert_eq!(a.status, 200, "{a:?}");
+    }
+    // The server ends without a clean shutdown.
+    srv.kill();
+    let saved: i64 = d
+        .db(&s)
+        .query_row(
+            "SELECT COUNT(*) FROM labels WHERE set_name = 'b1' AND note = 'kept'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(saved, 3, "acknowledged saves lost");
+}

@@ -244,12 +244,12 @@ fn damaged_empty_and_odd_store_files() {
         (
             "text",
             b"hello, this is not a database\n".to_vec(),
-            "does not start with the SQLite header",
+            "not an SQLite database (file is not a database)",
         ),
         (
             "short",
             b"SQLite format 3\0".to_vec(),
-            "does not start with the SQLite header",
+            "not an SQLite database (file is not a database)",
         ),
         (
             "a gzip file",

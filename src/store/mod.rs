@@ -432,17 +432,11 @@ pub fn inspect(path: &Path) -> Result<Found, StoreError> {
     if meta.len() == 0 && wal_len == 0 {
         return Ok(Found::default());
     }
-    if meta.len() > 0 {
-        let mut header = [0u8; 100];
-        let mut f = std::fs::File::open(path).map_err(io)?;
-        let n = read_up_to(&mut f, &mut header).map_err(io)?;
-        if n < 100 || &header[..16] != b"SQLite format 3\0" {
-            return Err(StoreError::NotSqlite {
-                path: path.to_path_buf(),
-                why: "it does not start with the SQLite header".into(),
-            });
-        }
-    }
+    // The header is checked by SQLite itself (NotADatabase below), never
+    // read here: opening and closing another descriptor of study.db in this
+    // process would drop the POSIX locks its open connections hold on it
+    // (fcntl locks belong to the process and the file), and another process
+    // could then fold and delete the write-ahead log under them.
     let sql = sql_err(path.to_path_buf());
     let not_db = |e: rusqlite::Error| match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::NotADatabase) => StoreError::NotSqlite {
@@ -487,18 +481,6 @@ pub fn inspect(path: &Path) -> Result<Found, StoreError> {
         tables,
         created_by,
     })
-}
-
-fn read_up_to(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
-    use std::io::Read;
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
 }
 
 impl Store {
