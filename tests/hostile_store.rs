@@ -147,7 +147,12 @@ fn foreign_sqlite_files_are_refused_untouched() {
         vec!["agree", "--study", &s, "--set", "x"],
     ];
     type Setup = fn(&rusqlite::Connection);
-    let cases: [(&str, Setup, &str); 5] = [
+    let cases: [(&str, Setup, &str); 6] = [
+        (
+            "only a view",
+            |c| c.execute_batch("CREATE VIEW v AS SELECT 1;").unwrap(),
+            "not a stackmine study store (it has no tables but view v)",
+        ),
         (
             "a table of its own",
             |c| {
@@ -342,6 +347,7 @@ fn the_open_decision() {
         exists: true,
         user_version,
         tables: vec!["meta".into(), "questions".into()],
+        others: vec!["index questions_site".into()],
         created_by: Some("stackmine 0.1.0".into()),
     };
     assert_eq!(plan(&Found::default()), Ok(Plan::Create));
@@ -353,9 +359,20 @@ fn the_open_decision() {
         exists: true,
         user_version: 0,
         tables: vec!["foo".into()],
+        others: Vec::new(),
         created_by: None,
     };
     assert!(matches!(plan(&foreign), Err(Refusal::Foreign(_))));
+    // A file with only a view (or a trigger) is not an empty one.
+    let view_only = Found {
+        exists: true,
+        others: vec!["view v".into()],
+        ..Found::default()
+    };
+    assert_eq!(
+        plan(&view_only),
+        Err(Refusal::Foreign("it has no tables but view v".into()))
+    );
     // An empty SQLite file with no tables: a new study.
     let empty = Found {
         exists: true,

@@ -205,6 +205,8 @@ pub struct Found {
     pub user_version: i64,
     /// The names of its tables.
     pub tables: Vec<String>,
+    /// Its other schema objects (views, triggers, indexes), as `view v`.
+    pub others: Vec<String>,
     /// `meta.created_by`, when it has one.
     pub created_by: Option<String>,
 }
@@ -248,8 +250,18 @@ pub fn plan(found: &Found) -> Result<Plan, Refusal> {
     if found.user_version > SCHEMA_VERSION {
         return Err(Refusal::Newer(found.user_version));
     }
-    if !found.exists || (found.tables.is_empty() && found.user_version == 0) {
+    if !found.exists
+        || (found.tables.is_empty() && found.others.is_empty() && found.user_version == 0)
+    {
         return Ok(Plan::Create);
+    }
+    if found.tables.is_empty() && !found.others.is_empty() {
+        let shown: Vec<&str> = found.others.iter().take(5).map(String::as_str).collect();
+        return Err(Refusal::Foreign(format!(
+            "it has no tables but {}{}",
+            shown.join(", "),
+            if found.others.len() > 5 { ", …" } else { "" }
+        )));
     }
     let has = |t: &str| found.tables.iter().any(|x| x == t);
     let ours = found
@@ -467,6 +479,13 @@ pub fn inspect(path: &Path) -> Result<Found, StoreError> {
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .map_err(not_db)?;
+    let others: Vec<String> = conn
+        .prepare(
+            "SELECT type || ' ' || substr(name, 1, 40) FROM sqlite_master
+             WHERE type <> 'table' ORDER BY type, name",
+        )
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(not_db)?;
     let created_by = if tables.iter().any(|t| t == "meta") {
         conn.query_row("SELECT value FROM meta WHERE key = 'created_by'", [], |r| {
             r.get::<_, String>(0)
@@ -479,6 +498,7 @@ pub fn inspect(path: &Path) -> Result<Found, StoreError> {
         exists: true,
         user_version,
         tables,
+        others,
         created_by,
     })
 }
