@@ -45,7 +45,8 @@ pub fn num(x: Option<f64>, decimals: usize) -> String {
 /// Text for a Markdown table cell or line: `\\` and `|` are escaped with a
 /// backslash, `&` and `<` become HTML entities (so no text turns into a tag
 /// or an entity), and line breaks become `<br>`, so a hostile name stays one
-/// cell of plain text. `>` alone opens nothing and is kept.
+/// cell of plain text. `>` alone opens nothing and is kept. A `(` right
+/// after `]` is escaped, so `[text](javascript:…)` is never a link.
 pub fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
@@ -55,6 +56,7 @@ pub fn md(s: &str) -> String {
             '|' => out.push_str("\\|"),
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
+            '(' if out.ends_with(']') => out.push_str("\\("),
             '\r' => {
                 if chars.peek() == Some(&'\n') {
                     chars.next();
@@ -99,6 +101,16 @@ pub fn bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_text_stays_plain_text() {
+        // No link, tag, entity or cell break survives (the review's root cause).
+        assert_eq!(
+            md("[l](javascript:alert(1)) <b>&amp; a|b"),
+            "[l]\\(javascript:alert(1)) &lt;b>&amp;amp; a\\|b"
+        );
+        assert_eq!(md("[0.1, 0.2] (n = 3)"), "[0.1, 0.2] (n = 3)");
+    }
 
     #[test]
     fn formats() {

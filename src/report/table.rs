@@ -36,6 +36,10 @@ impl Cell {
 
     fn machine(&self) -> String {
         match self {
+            // A text that a spreadsheet would run as a formula (=, +, -, @,
+            // tab, CR first) is quoted with a leading apostrophe, as OWASP
+            // advises for CSV; numbers are never text cells.
+            Cell::Text(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
             Cell::Text(s) => s.clone(),
             Cell::Int(v) => v.map(|v| v.to_string()).unwrap_or_default(),
             Cell::Num(v, _) | Cell::Pct(v, _) => v
@@ -180,6 +184,21 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_text_is_never_a_spreadsheet_formula() {
+        let mut t = Table::new("t", "A table", &["note", "n"]);
+        for text in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "plain"] {
+            t.rows
+                .push(vec![Cell::text(text), Cell::Num(Some(-0.5), 1)]);
+        }
+        let mut csv = Vec::new();
+        t.write_csv(&mut csv).unwrap();
+        assert_eq!(
+            String::from_utf8(csv).unwrap(),
+            "note,n\n\"'=HYPERLINK(\"\"x\"\")\",-0.5\n'+1,-0.5\n'-2+3,-0.5\n'@SUM(A1),-0.5\nplain,-0.5\n"
+        );
+    }
 
     #[test]
     fn renders_all_formats() {
