@@ -191,10 +191,14 @@ impl Study {
             .expect("the built-in study file is valid")
     }
 
-    /// Reads `DIR/study.toml`.
+    /// Reads `DIR/study.toml` (at most [`crate::limits::MAX_STUDY_BYTES`]).
     pub fn load(dir: &Path) -> Result<Study, StudyError> {
         let path = dir.join(STUDY_FILE);
-        let text = match std::fs::read_to_string(&path) {
+        let text = match crate::limits::read_bounded_string(
+            &path,
+            crate::limits::MAX_STUDY_BYTES,
+            "a study file",
+        ) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(StudyError::Missing {

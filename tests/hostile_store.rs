@@ -1301,3 +1301,102 @@ proptest! {
         check_study(&String::from_utf8_lossy(&bytes))?;
     }
 }
+
+/// Review item 2: study.toml and label CSVs are read with a bound, so
+/// `/dev/zero` and huge files cannot exhaust memory (`label import
+/// /dev/zero` aborted on a 4 GiB allocation; a 100 MB line of zeros peaked
+/// at 400 MB; a study.toml linked to /dev/zero ran out of memory).
+#[test]
+fn user_files_are_read_with_a_bound() {
+    let d = Dir::new();
+    let s = d.pytorch_study();
+    let zero = Path::new("/dev/zero").exists();
+    let import = |f: &str| d.fails(&["label", "import", f, "--set", "x", "--study", &s]);
+    let row_long = "a row is longer than 1 MiB (a field is at most 4096 bytes)";
+    let mut tried = 0;
+    if zero {
+        let err = import("/dev/zero");
+        assert!(err.contains(&format!("/dev/zero: {row_long}")), "{err}");
+        says_each_cause_once(&err);
+        tried += 1;
+    }
+    // 100 MB of zeros without a line break: stopped after the first MiB.
+    let zeros = d.path("zeros.csv");
+    std::fs::File::create(&zeros)
+        .unwrap()
+        .set_len(100_000_000)
+        .unwrap();
+    let zeros_s = zeros.to_string_lossy().into_owned();
+    let err = import(&zeros_s);
+    assert!(err.contains(&format!("{zeros_s}: {row_long}")), "{err}");
+    // Over the file bound (sparse): refused before reading.
+    std::fs::File::options()
+        .write(true)
+        .open(&zeros)
+        .unwrap()
+        .set_len(stackmine::limits::MAX_LABEL_CSV_BYTES + 1)
+        .unwrap();
+    let err = import(&zeros_s);
+    assert!(
+        err.contains(&format!(
+            "{zeros_s}: the file is larger than 1 GiB, the most stackmine reads for a label CSV"
+        )),
+        "{err}"
+    );
+    std::fs::remove_file(&zeros).unwrap();
+    tried += 2;
+    // One quoted field of short lines grows a row past the bound too.
+    let mut many = b"post_id,primary\n61702825,\"".to_vec();
+    many.extend(b"x\n".repeat(600_000));
+    many.extend(b"\"\n");
+    let f = d.write("many.csv", &many);
+    let err = import(&f);
+    assert!(err.contains(&format!("line 2: {row_long}")), "{err}");
+    tried += 1;
+    assert_eq!(d.count(&s, "SELECT COUNT(*) FROM label_sets"), 0);
+    // The bound is per row: a real file of more than 1 MiB in all imports.
+    let real = String::from_utf8(real_labels()).unwrap();
+    let mut big = String::from("post_id,primary,site,note\n");
+    let pad = "n".repeat(4000);
+    let mut rows = 0;
+    for line in real.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f[1] == "stackoverflow-pytorch-labeled" {
+            big.push_str(&format!("{},{},{},{pad}\n", f[0], f[2], f[1]));
+            rows += 1;
+        }
+    }
+    assert!(big.len() > 2 << 20, "{}", big.len());
+    let f = d.write("big.csv", big.as_bytes());
+    let out = d.ok(&["label", "import", &f, "--set", "big", "--study", &s]);
+    assert!(
+        out.contains(&format!("{rows} posts, {rows} final labels")),
+        "{out}"
+    );
+
+    // study.toml: linked to /dev/zero, and just over 16 MiB (sparse).
+    let toml = d.path("s/study.toml");
+    let want = "the file is larger than 16 MiB, the most stackmine reads for a study file";
+    #[cfg(unix)]
+    if zero {
+        let t = Dir::new();
+        std::fs::create_dir_all(t.path("z")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", t.path("z/study.toml")).unwrap();
+        let err = t.fails(&["stats", "--study", "z"]);
+        assert!(
+            err.contains(&format!("cannot read z/study.toml: {want}")),
+            "{err}"
+        );
+        says_each_cause_once(&err);
+        tried += 1;
+    }
+    let text = std::fs::read(&toml).unwrap();
+    let f = std::fs::File::options().write(true).open(&toml).unwrap();
+    f.set_len(stackmine::limits::MAX_STUDY_BYTES + 1).unwrap();
+    let err = d.fails(&["stats", "--study", &s]);
+    assert!(err.contains(&format!("study.toml: {want}")), "{err}");
+    tried += 1;
+    std::fs::write(&toml, text).unwrap();
+    d.ok(&["stats", "--study", &s]);
+    assert!(tried >= 5, "{tried}");
+}
