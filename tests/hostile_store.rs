@@ -1400,3 +1400,155 @@ fn user_files_are_read_with_a_bound() {
     d.ok(&["stats", "--study", &s]);
     assert!(tried >= 5, "{tried}");
 }
+
+/// Review item 3: `[published]` is checked when the study loads. The
+/// reviewer's repro (`crash = nan, bogus = -5` in distribution, `crash =
+/// [inf, -1, nan]` in hours) made `report` exit 0 with `d="MNaN 57 …"` in
+/// figures/dist.svg; now every command refuses the file, naming the key,
+/// and a renamed category no longer leaves stale published figures.
+#[test]
+fn published_figures_are_checked_when_the_study_loads() {
+    let d = Dir::new();
+    let s = d.pytorch_study();
+    let toml = std::fs::read_to_string(d.path("s/study.toml")).unwrap();
+    let cats = "(its categories: crash, migration, implementation, training, comprehension, installation, performance)";
+    let edit = |pairs: &[(&str, &str)]| {
+        let mut t = toml.clone();
+        for (from, to) in pairs {
+            assert!(t.contains(from), "{from}");
+            t = t.replacen(from, to, 1);
+        }
+        t
+    };
+    let unknown_bogus = format!(
+        "[published] distribution names category \"bogus\", which is not a category of the study {cats}; rename or remove it"
+    );
+    let cases: Vec<(&str, String, String)> = vec![
+        (
+            "the reviewer's repro",
+            edit(&[
+                ("crash = 0.20", "crash = nan, bogus = -5"),
+                ("crash = [0.319, 0.893, 2.455]", "crash = [inf, -1, nan]"),
+            ]),
+            unknown_bogus.clone(),
+        ),
+        (
+            "a NaN share",
+            edit(&[("crash = 0.20", "crash = nan")]),
+            "[published] distribution.\"crash\" = nan is not a share: give a fraction from 0 to 1 (0.2 for 20 %)".into(),
+        ),
+        (
+            "a negative share",
+            edit(&[("crash = 0.20", "crash = -5")]),
+            "distribution.\"crash\" = -5 is not a share".into(),
+        ),
+        (
+            "a percent",
+            edit(&[("crash = 0.3697", "crash = 36.97")]),
+            "[published] accepted_rate.\"crash\" = 36.97 is not a share".into(),
+        ),
+        (
+            "a huge share, said short",
+            edit(&[("crash = 0.3697", "crash = 1e300")]),
+            "accepted_rate.\"crash\" = 1e300 is not a share".into(),
+        ),
+        (
+            "infinite hours",
+            edit(&[("crash = [0.319, 0.893, 2.455]", "crash = [inf, -1, nan]")]),
+            "[published] hours.\"crash\" Q1 = inf is not a number ≥ 0".into(),
+        ),
+        (
+            "negative hours",
+            edit(&[("crash = [0.319, 0.893, 2.455]", "crash = [0.3, -1, 2]")]),
+            "hours.\"crash\" median = -1 is not a number ≥ 0".into(),
+        ),
+        (
+            "NaN hours",
+            edit(&[("crash = [0.319, 0.893, 2.455]", "crash = [0.3, 1, nan]")]),
+            "hours.\"crash\" Q3 = nan is not a number ≥ 0".into(),
+        ),
+        (
+            "quartiles out of order",
+            edit(&[("crash = [0.319, 0.893, 2.455]", "crash = [3, 2, 1]")]),
+            "[published] hours.\"crash\" = [3, 2, 1] is not in order: give Q1, median, Q3".into(),
+        ),
+        (
+            "a category renamed in [[categories]] only",
+            edit(&[("key = \"crash\"", "key = \"bug\"")]),
+            "[published] distribution names category \"crash\", which is not a category of the study (its categories: bug, migration,".into(),
+        ),
+        (
+            "an unknown category in hours",
+            edit(&[("crash = [0.319", "bug = [0.319")]),
+            "[published] hours names category \"bug\"".into(),
+        ),
+        (
+            "an unknown framework",
+            edit(&[("framework = \"pytorch\"", "framework = \"torch\"")]),
+            "[published] table1 names framework \"torch\", which is not a framework of the study (its frameworks: tensorflow, pytorch, deeplearning4j, keras); rename or remove it".into(),
+        ),
+        (
+            "a framework twice",
+            edit(&[("framework = \"deeplearning4j\"", "framework = \"pytorch\"")]),
+            "[published] table1 has two rows for framework \"pytorch\"".into(),
+        ),
+        (
+            "negative views",
+            edit(&[("views_median = 139", "views_median = -139")]),
+            "[published] table1 \"pytorch\" views_median = -139 is not a number ≥ 0".into(),
+        ),
+        (
+            "NaN views",
+            edit(&[("views_q3 = 385", "views_q3 = nan")]),
+            "table1 \"pytorch\" views_q3 = nan is not a number ≥ 0".into(),
+        ),
+        (
+            "a count too large to show",
+            edit(&[("\"2015\" = 346", "\"2015\" = 18446744073709551615")]),
+            "[published] per_year.2015 = 18446744073709551615 is too large".into(),
+        ),
+        (
+            "a year that is not one",
+            edit(&[("\"2015\" = 346", "\"15\" = 346")]),
+            "[published] per_year key \"15\" is not a year (four digits, as \"2018\")".into(),
+        ),
+        (
+            "a NaN precision",
+            edit(&[("precision = 0.796", "precision = nan")]),
+            "[published] classifier.precision = nan is not a share".into(),
+        ),
+        (
+            "a recall over 1",
+            edit(&[("recall = 0.803", "recall = 80.3")]),
+            "[published] classifier.recall = 80.3 is not a share".into(),
+        ),
+    ];
+    for (what, text, want) in &cases {
+        std::fs::write(d.path("s/study.toml"), text).unwrap();
+        for args in [vec!["report", "--study", &s], vec!["info", "--study", &s]] {
+            let err = d.fails(&args);
+            assert!(err.contains(want.as_str()), "{what}:\n{err}");
+            assert!(err.contains("s/study.toml: [published]"), "{what}: {err}");
+            assert!(!err.contains("NaN"), "{what}: {err}");
+            says_each_cause_once(&err);
+        }
+        assert!(!d.path("s/report").exists(), "{what}: a report was written");
+    }
+    // Renamed with its published figures, or with them left out, it loads.
+    let renamed = edit(&[
+        ("key = \"crash\"", "key = \"bug\""),
+        ("crash = 0.20", "bug = 0.20"),
+        ("crash = 0.3697", "bug = 0.3697"),
+        ("crash = [0.319", "bug = [0.319"),
+    ]);
+    std::fs::write(d.path("s/study.toml"), renamed).unwrap();
+    d.ok(&["info", "--study", &s]);
+    let cut = &toml[..toml.find("[published]").unwrap()];
+    std::fs::write(d.path("s/study.toml"), cut).unwrap();
+    d.ok(&["info", "--study", &s]);
+    // Figures for only some categories are fine.
+    let some = edit(&[("crash = [0.319, 0.893, 2.455]\n", "")]);
+    std::fs::write(d.path("s/study.toml"), some).unwrap();
+    d.ok(&["info", "--study", &s]);
+    assert!(cases.len() >= 19);
+}
