@@ -11,6 +11,7 @@ pub mod dump;
 pub mod estimate;
 pub mod ingest;
 pub mod label;
+pub mod limits;
 pub mod report;
 pub mod sample;
 pub mod serve;

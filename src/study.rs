@@ -171,6 +171,30 @@ pub struct Published {
     pub caveats: Vec<String>,
 }
 
+/// A key of the file for a message: quoted, at most 40 characters.
+fn shown_key(key: &str) -> String {
+    let cut: String = key.chars().take(40).collect();
+    if cut.len() < key.len() {
+        format!("{cut:?}…")
+    } else {
+        format!("{cut:?}")
+    }
+}
+
+/// A number of the file for a message, short whatever its size: `nan`,
+/// `inf`, `-5`, `0.2`, `1e300`.
+fn short_num(x: f64) -> String {
+    if x.is_nan() {
+        "nan".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "inf".into() } else { "-inf".into() }
+    } else if x != 0.0 && !(1e-4..1e6).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
 /// A parsed and validated `study.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -191,10 +215,14 @@ impl Study {
             .expect("the built-in study file is valid")
     }
 
-    /// Reads `DIR/study.toml`.
+    /// Reads `DIR/study.toml` (at most [`crate::limits::MAX_STUDY_BYTES`]).
     pub fn load(dir: &Path) -> Result<Study, StudyError> {
         let path = dir.join(STUDY_FILE);
-        let text = match std::fs::read_to_string(&path) {
+        let text = match crate::limits::read_bounded_string(
+            &path,
+            crate::limits::MAX_STUDY_BYTES,
+            "a study file",
+        ) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(StudyError::Missing {
@@ -252,6 +280,116 @@ impl Study {
                 "a study needs at least two categories to sort questions into, this one has {} ([[categories]] tables with key and name)",
                 self.categories.len()
             )));
+        }
+        if let Some(p) = &self.published {
+            self.validate_published(p).map_err(invalid)?;
+        }
+        Ok(())
+    }
+
+    /// Checks `[published]`: every number finite and in its range (shares
+    /// are fractions 0–1, hours and view counts ≥ 0, quartiles in order,
+    /// per-year keys years), every category and framework it names one of
+    /// the study's (so a renamed category does not leave stale figures).
+    fn validate_published(&self, p: &Published) -> Result<(), String> {
+        let categories: Vec<&str> = self.categories.iter().map(|c| c.key.as_str()).collect();
+        let frameworks: Vec<&str> = self.frameworks.iter().map(|f| f.key.as_str()).collect();
+        let category = |table: &str, key: &str| {
+            if categories.contains(&key) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "[published] {table} names category {}, which is not a category of the study (its categories: {}); rename or remove it",
+                    shown_key(key),
+                    categories.join(", ")
+                ))
+            }
+        };
+        let share = |what: String, x: f64| {
+            if x.is_finite() && (0.0..=1.0).contains(&x) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "[published] {what} = {} is not a share: give a fraction from 0 to 1 (0.2 for 20 %)",
+                    short_num(x)
+                ))
+            }
+        };
+        let non_negative = |what: String, x: f64| {
+            if x.is_finite() && x >= 0.0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "[published] {what} = {} is not a number ≥ 0",
+                    short_num(x)
+                ))
+            }
+        };
+        // Counts are shown as signed 64-bit integers.
+        let count = |what: String, n: u64| {
+            if i64::try_from(n).is_ok() {
+                Ok(())
+            } else {
+                Err(format!("[published] {what} = {n} is too large"))
+            }
+        };
+        for (table, map) in [
+            ("distribution", &p.distribution),
+            ("accepted_rate", &p.accepted_rate),
+        ] {
+            for (key, &x) in map {
+                category(table, key)?;
+                share(format!("{table}.{}", shown_key(key)), x)?;
+            }
+        }
+        for (key, hours) in &p.hours {
+            category("hours", key)?;
+            for (name, &x) in ["Q1", "median", "Q3"].iter().zip(hours) {
+                non_negative(format!("hours.{} {name}", shown_key(key)), x)?;
+            }
+            if !(hours[0] <= hours[1] && hours[1] <= hours[2]) {
+                return Err(format!(
+                    "[published] hours.{} = [{}, {}, {}] is not in order: give Q1, median, Q3",
+                    shown_key(key),
+                    short_num(hours[0]),
+                    short_num(hours[1]),
+                    short_num(hours[2])
+                ));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for row in &p.table1 {
+            if !frameworks.contains(&row.framework.as_str()) {
+                return Err(format!(
+                    "[published] table1 names framework {}, which is not a framework of the study (its frameworks: {}); rename or remove it",
+                    shown_key(&row.framework),
+                    frameworks.join(", ")
+                ));
+            }
+            if !seen.insert(row.framework.as_str()) {
+                return Err(format!(
+                    "[published] table1 has two rows for framework {}",
+                    shown_key(&row.framework)
+                ));
+            }
+            let name = shown_key(&row.framework);
+            count(format!("table1 {name} questions"), row.questions)?;
+            count(format!("table1 {name} views_max"), row.views_max)?;
+            non_negative(format!("table1 {name} views_q3"), row.views_q3)?;
+            non_negative(format!("table1 {name} views_median"), row.views_median)?;
+        }
+        for (year, &n) in &p.per_year {
+            if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "[published] per_year key {} is not a year (four digits, as \"2018\")",
+                    shown_key(year)
+                ));
+            }
+            count(format!("per_year.{year}"), n)?;
+        }
+        if let Some(c) = &p.classifier {
+            share("classifier.precision".into(), c.precision)?;
+            share("classifier.recall".into(), c.recall)?;
         }
         Ok(())
     }

@@ -585,9 +585,12 @@ fn a_model_that_cannot_be_written_leaves_nothing_behind() {
 fn renamed_study(d: &Dir, name: &str) -> String {
     let s = d.study(name);
     let toml = std::fs::read_to_string(d.path(&format!("{s}/study.toml"))).unwrap();
+    // The published figures are renamed with them (the study checks them).
     let renamed = toml
         .replace("key = \"crash\"", "key = \"bug\"")
-        .replace("key = \"performance\"", "key = \"speed\"");
+        .replace("crash = ", "bug = ")
+        .replace("key = \"performance\"", "key = \"speed\"")
+        .replace("performance = ", "speed = ");
     assert_ne!(toml, renamed);
     d.write(&format!("{s}/study.toml"), renamed.as_bytes());
     d.ok(&[
@@ -674,7 +677,9 @@ fn a_model_of_other_categories_is_refused_by_classify_eval_report_and_run() {
     let toml = std::fs::read_to_string(d.path("t/study.toml")).unwrap();
     d.write(
         "t/study.toml",
-        toml.replace("key = \"crash\"", "key = \"bug\"").as_bytes(),
+        toml.replace("key = \"crash\"", "key = \"bug\"")
+            .replace("crash = ", "bug = ")
+            .as_bytes(),
     );
     let err = d.fails(&["report", "--study", &t]);
     assert!(
@@ -704,7 +709,9 @@ fn a_model_of_other_categories_is_refused_by_classify_eval_report_and_run() {
     let toml = std::fs::read_to_string(d.path("s/study.toml")).unwrap();
     d.write(
         "s/study.toml",
-        toml.replace("key = \"crash\"", "key = \"bug\"").as_bytes(),
+        toml.replace("key = \"crash\"", "key = \"bug\"")
+            .replace("crash = ", "bug = ")
+            .as_bytes(),
     );
     for args in [
         &["train", "--study", "s", "--labels", "o2"][..],
@@ -1847,4 +1854,74 @@ proptest! {
         text.truncate(cut % text.len());
         load_and_predict(&String::from_utf8_lossy(&text))?;
     }
+}
+
+/// Review item 2: a model file is read at most 256 MiB, through
+/// `take(limit + 1)`: `/dev/zero` (it reached 15 GB before) and a file just
+/// over the bound (sparse) are refused with the file and the bound named;
+/// the encoder's config.json and vocab.txt are bounded too.
+#[test]
+fn model_and_encoder_files_are_read_with_a_bound() {
+    let d = Dir::new();
+    let s = d.pytorch_study();
+    let want = "the file is larger than 256 MiB, the most stackmine reads for a model file";
+    let mut tried = 0;
+    if Path::new("/dev/zero").exists() {
+        let err = d.fails(&["classify", "--study", &s, "--model-file", "/dev/zero"]);
+        assert!(err.contains(&format!("/dev/zero: {want}")), "{err}");
+        once(&err, "/dev/zero");
+        tried += 1;
+    }
+    // Just over the bound, as a file given by path and one in models/.
+    let big = d.path("s/models/big.json");
+    std::fs::create_dir_all(big.parent().unwrap()).unwrap();
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(stackmine::limits::MAX_MODEL_BYTES + 1)
+        .unwrap();
+    let big_s = big.to_string_lossy().into_owned();
+    let err = d.fails(&["classify", "--study", &s, "--model-file", &big_s]);
+    assert!(err.contains(&format!("{big_s}: {want}")), "{err}");
+    once(&err, &big_s);
+    let err = d.fails(&["classify", "--study", &s, "--model", "big"]);
+    assert!(err.contains("big.json: ") && err.contains(want), "{err}");
+    tried += 2;
+    // At the bound it is read (and then is not JSON).
+    std::fs::File::options()
+        .write(true)
+        .open(&big)
+        .unwrap()
+        .set_len(stackmine::limits::MAX_MODEL_BYTES)
+        .unwrap();
+    let err = d.fails(&["classify", "--study", &s, "--model-file", &big_s]);
+    assert!(err.contains("not a stackmine model"), "{err}");
+    assert!(!err.contains("larger than"), "{err}");
+    std::fs::remove_file(&big).unwrap();
+    tried += 1;
+    assert_eq!(d.count(&s, "SELECT COUNT(*) FROM classifications"), 0);
+
+    // The encoder's small files, linked to /dev/zero.
+    #[cfg(unix)]
+    if Path::new("/dev/zero").exists() {
+        let (config, vocab, weights) = tiny_bert();
+        for (name, limit) in [("config.json", "1 MiB"), ("vocab.txt", "64 MiB")] {
+            let dir = d.path(&format!("enc-{name}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("config.json"), &config).unwrap();
+            std::fs::write(dir.join("vocab.txt"), &vocab).unwrap();
+            std::fs::write(dir.join("model.safetensors"), &weights).unwrap();
+            std::fs::remove_file(dir.join(name)).unwrap();
+            std::os::unix::fs::symlink("/dev/zero", dir.join(name)).unwrap();
+            let err = Encoder::load(&dir).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!(
+                    "{}: the file is larger than {limit}, the most stackmine reads for an encoder file",
+                    dir.join(name).display()
+                )
+            );
+            tried += 1;
+        }
+    }
+    assert!(tried >= 3, "{tried}");
 }

@@ -1318,3 +1318,254 @@ proptest! {
         check_study(&String::from_utf8_lossy(&bytes))?;
     }
 }
+
+/// Review item 2: study.toml and label CSVs are read with a bound, so
+/// `/dev/zero` and huge files cannot exhaust memory (`label import
+/// /dev/zero` aborted on a 4 GiB allocation; a 100 MB line of zeros peaked
+/// at 400 MB; a study.toml linked to /dev/zero ran out of memory).
+#[test]
+fn user_files_are_read_with_a_bound() {
+    let d = Dir::new();
+    let s = d.pytorch_study();
+    let zero = Path::new("/dev/zero").exists();
+    let import = |f: &str| d.fails(&["label", "import", f, "--set", "x", "--study", &s]);
+    let row_long = "a row is longer than 1 MiB (a field is at most 4096 bytes)";
+    let mut tried = 0;
+    if zero {
+        let err = import("/dev/zero");
+        assert!(err.contains(&format!("/dev/zero: {row_long}")), "{err}");
+        says_each_cause_once(&err);
+        tried += 1;
+    }
+    // 100 MB of zeros without a line break: stopped after the first MiB.
+    let zeros = d.path("zeros.csv");
+    std::fs::File::create(&zeros)
+        .unwrap()
+        .set_len(100_000_000)
+        .unwrap();
+    let zeros_s = zeros.to_string_lossy().into_owned();
+    let err = import(&zeros_s);
+    assert!(err.contains(&format!("{zeros_s}: {row_long}")), "{err}");
+    // Over the file bound (sparse): refused before reading.
+    std::fs::File::options()
+        .write(true)
+        .open(&zeros)
+        .unwrap()
+        .set_len(stackmine::limits::MAX_LABEL_CSV_BYTES + 1)
+        .unwrap();
+    let err = import(&zeros_s);
+    assert!(
+        err.contains(&format!(
+            "{zeros_s}: the file is larger than 1 GiB, the most stackmine reads for a label CSV"
+        )),
+        "{err}"
+    );
+    std::fs::remove_file(&zeros).unwrap();
+    tried += 2;
+    // One quoted field of short lines grows a row past the bound too.
+    let mut many = b"post_id,primary\n61702825,\"".to_vec();
+    many.extend(b"x\n".repeat(600_000));
+    many.extend(b"\"\n");
+    let f = d.write("many.csv", &many);
+    let err = import(&f);
+    assert!(err.contains(&format!("line 2: {row_long}")), "{err}");
+    tried += 1;
+    assert_eq!(d.count(&s, "SELECT COUNT(*) FROM label_sets"), 0);
+    // The bound is per row: a real file of more than 1 MiB in all imports.
+    let real = String::from_utf8(real_labels()).unwrap();
+    let mut big = String::from("post_id,primary,site,note\n");
+    let pad = "n".repeat(4000);
+    let mut rows = 0;
+    for line in real.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f[1] == "stackoverflow-pytorch-labeled" {
+            big.push_str(&format!("{},{},{},{pad}\n", f[0], f[2], f[1]));
+            rows += 1;
+        }
+    }
+    assert!(big.len() > 2 << 20, "{}", big.len());
+    let f = d.write("big.csv", big.as_bytes());
+    let out = d.ok(&["label", "import", &f, "--set", "big", "--study", &s]);
+    assert!(
+        out.contains(&format!("{rows} posts, {rows} final labels")),
+        "{out}"
+    );
+
+    // study.toml: linked to /dev/zero, and just over 16 MiB (sparse).
+    let toml = d.path("s/study.toml");
+    let want = "the file is larger than 16 MiB, the most stackmine reads for a study file";
+    #[cfg(unix)]
+    if zero {
+        let t = Dir::new();
+        std::fs::create_dir_all(t.path("z")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", t.path("z/study.toml")).unwrap();
+        let err = t.fails(&["stats", "--study", "z"]);
+        assert!(
+            err.contains(&format!("cannot read z/study.toml: {want}")),
+            "{err}"
+        );
+        says_each_cause_once(&err);
+        tried += 1;
+    }
+    let text = std::fs::read(&toml).unwrap();
+    let f = std::fs::File::options().write(true).open(&toml).unwrap();
+    f.set_len(stackmine::limits::MAX_STUDY_BYTES + 1).unwrap();
+    let err = d.fails(&["stats", "--study", &s]);
+    assert!(err.contains(&format!("study.toml: {want}")), "{err}");
+    tried += 1;
+    std::fs::write(&toml, text).unwrap();
+    d.ok(&["stats", "--study", &s]);
+    assert!(tried >= 5, "{tried}");
+}
+
+/// Review item 3: `[published]` is checked when the study loads. The
+/// reviewer's repro (`crash = nan, bogus = -5` in distribution, `crash =
+/// [inf, -1, nan]` in hours) made `report` exit 0 with `d="MNaN 57 …"` in
+/// figures/dist.svg; now every command refuses the file, naming the key,
+/// and a renamed category no longer leaves stale published figures.
+#[test]
+fn published_figures_are_checked_when_the_study_loads() {
+    let d = Dir::new();
+    let s = d.pytorch_study();
+    let toml = std::fs::read_to_string(d.path("s/study.toml")).unwrap();
+    let cats = "(its categories: crash, migration, implementation, training, comprehension, installation, performance)";
+    let edit = |pairs: &[(&str, &str)]| {
+        let mut t = toml.clone();
+        for (from, to) in pairs {
+            assert!(t.contains(from), "{from}");
+            t = t.replacen(from, to, 1);
+        }
+        t
+    };
+    let unknown_bogus = format!(
+        "[published] distribution names category \"bogus\", which is not a category of the study {cats}; rename or remove it"
+    );
+    let cases: Vec<(&str, String, String)> = vec![
+        (
+            "the reviewer's repro",
+            edit(&[
+                ("crash = 0.20", "crash = nan, bogus = -5"),
+                ("crash = [0.319, 0.893, 2.455]", "crash = [inf, -1, nan]"),
+            ]),
+            unknown_bogus.clone(),
+        ),
+        (
+            "a NaN share",
+            edit(&[("crash = 0.20", "crash = nan")]),
+            "[published] distribution.\"crash\" = nan is not a share: give a fraction from 0 to 1 (0.2 for 20 %)".into(),
+        ),
+        (
+            "a negative share",
+            edit(&[("crash = 0.20", "crash = -5")]),
+            "distribution.\"crash\" = -5 is not a share".into(),
+        ),
+        (
+            "a percent",
+            edit(&[("crash = 0.3697", "crash = 36.97")]),
+            "[published] accepted_rate.\"crash\" = 36.97 is not a share".into(),
+        ),
+        (
+            "a huge share, said short",
+            edit(&[("crash = 0.3697", "crash = 1e300")]),
+            "accepted_rate.\"crash\" = 1e300 is not a share".into(),
+        ),
+        (
+            "infinite hours",
+            edit(&[("crash = [0.319, 0.893, 2.455]", "crash = [inf, -1, nan]")]),
+            "[published] hours.\"crash\" Q1 = inf is not a number ≥ 0".into(),
+        ),
+        (
+            "negative hours",
+            edit(&[("crash = [0.319, 0.893, 2.455]", "crash = [0.3, -1, 2]")]),
+            "hours.\"crash\" median = -1 is not a number ≥ 0".into(),
+        ),
+        (
+            "NaN hours",
+            edit(&[("crash = [0.319, 0.893, 2.455]", "crash = [0.3, 1, nan]")]),
+            "hours.\"crash\" Q3 = nan is not a number ≥ 0".into(),
+        ),
+        (
+            "quartiles out of order",
+            edit(&[("crash = [0.319, 0.893, 2.455]", "crash = [3, 2, 1]")]),
+            "[published] hours.\"crash\" = [3, 2, 1] is not in order: give Q1, median, Q3".into(),
+        ),
+        (
+            "a category renamed in [[categories]] only",
+            edit(&[("key = \"crash\"", "key = \"bug\"")]),
+            "[published] distribution names category \"crash\", which is not a category of the study (its categories: bug, migration,".into(),
+        ),
+        (
+            "an unknown category in hours",
+            edit(&[("crash = [0.319", "bug = [0.319")]),
+            "[published] hours names category \"bug\"".into(),
+        ),
+        (
+            "an unknown framework",
+            edit(&[("framework = \"pytorch\"", "framework = \"torch\"")]),
+            "[published] table1 names framework \"torch\", which is not a framework of the study (its frameworks: tensorflow, pytorch, deeplearning4j, keras); rename or remove it".into(),
+        ),
+        (
+            "a framework twice",
+            edit(&[("framework = \"deeplearning4j\"", "framework = \"pytorch\"")]),
+            "[published] table1 has two rows for framework \"pytorch\"".into(),
+        ),
+        (
+            "negative views",
+            edit(&[("views_median = 139", "views_median = -139")]),
+            "[published] table1 \"pytorch\" views_median = -139 is not a number ≥ 0".into(),
+        ),
+        (
+            "NaN views",
+            edit(&[("views_q3 = 385", "views_q3 = nan")]),
+            "table1 \"pytorch\" views_q3 = nan is not a number ≥ 0".into(),
+        ),
+        (
+            "a count too large to show",
+            edit(&[("\"2015\" = 346", "\"2015\" = 18446744073709551615")]),
+            "[published] per_year.2015 = 18446744073709551615 is too large".into(),
+        ),
+        (
+            "a year that is not one",
+            edit(&[("\"2015\" = 346", "\"15\" = 346")]),
+            "[published] per_year key \"15\" is not a year (four digits, as \"2018\")".into(),
+        ),
+        (
+            "a NaN precision",
+            edit(&[("precision = 0.796", "precision = nan")]),
+            "[published] classifier.precision = nan is not a share".into(),
+        ),
+        (
+            "a recall over 1",
+            edit(&[("recall = 0.803", "recall = 80.3")]),
+            "[published] classifier.recall = 80.3 is not a share".into(),
+        ),
+    ];
+    for (what, text, want) in &cases {
+        std::fs::write(d.path("s/study.toml"), text).unwrap();
+        for args in [vec!["report", "--study", &s], vec!["info", "--study", &s]] {
+            let err = d.fails(&args);
+            assert!(err.contains(want.as_str()), "{what}:\n{err}");
+            assert!(err.contains("s/study.toml: [published]"), "{what}: {err}");
+            assert!(!err.contains("NaN"), "{what}: {err}");
+            says_each_cause_once(&err);
+        }
+        assert!(!d.path("s/report").exists(), "{what}: a report was written");
+    }
+    // Renamed with its published figures, or with them left out, it loads.
+    let renamed = edit(&[
+        ("key = \"crash\"", "key = \"bug\""),
+        ("crash = 0.20", "bug = 0.20"),
+        ("crash = 0.3697", "bug = 0.3697"),
+        ("crash = [0.319", "bug = [0.319"),
+    ]);
+    std::fs::write(d.path("s/study.toml"), renamed).unwrap();
+    d.ok(&["info", "--study", &s]);
+    let cut = &toml[..toml.find("[published]").unwrap()];
+    std::fs::write(d.path("s/study.toml"), cut).unwrap();
+    d.ok(&["info", "--study", &s]);
+    // Figures for only some categories are fine.
+    let some = edit(&[("crash = [0.319, 0.893, 2.455]\n", "")]);
+    std::fs::write(d.path("s/study.toml"), some).unwrap();
+    d.ok(&["info", "--study", &s]);
+    assert!(cases.len() >= 19);
+}

@@ -175,9 +175,15 @@ pub fn labels_hash(examples: &[Example]) -> String {
 }
 
 impl Model {
-    /// Reads a model file and checks it (see [`Model::from_json`]).
+    /// Reads a model file (at most [`crate::limits::MAX_MODEL_BYTES`]) and
+    /// checks it (see [`Model::from_json`]).
     pub fn load(path: &Path) -> Result<Model, ModelError> {
-        let text = std::fs::read_to_string(path).map_err(|err| ModelError::Io {
+        let text = crate::limits::read_bounded_string(
+            path,
+            crate::limits::MAX_MODEL_BYTES,
+            "a model file",
+        )
+        .map_err(|err| ModelError::Io {
             path: path.to_path_buf(),
             err,
         })?;

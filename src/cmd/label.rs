@@ -4,7 +4,7 @@
 //! writes one back (with a `site` column); `serve` runs the labeling web UI on
 //! 127.0.0.1 (see `stackmine::serve`). Import and export hold the set in memory.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use stackmine::estimate::{Design, Population};
 use stackmine::label;
 use stackmine::store::{STORE_FILE, Store};
@@ -31,10 +31,8 @@ fn import(args: LabelImportArgs) -> Result<()> {
             args.set
         );
     }
-    let file = std::fs::File::open(&args.file)
-        .with_context(|| format!("cannot open {}", args.file.display()))?;
     let categories: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
-    let imported = label::read_csv(&args.file, file, &args.set, &categories, &store)?;
+    let imported = label::read_csv_file(&args.file, &args.set, &categories, &store)?;
     let source = format!("import {}", args.file.display());
     let design = if args.random_sample {
         let frameworks: Vec<String> = study

@@ -11,13 +11,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::limits::{MAX_LABEL_CSV_BYTES as MAX_CSV_BYTES, MAX_LABEL_RECORD_BYTES};
 use crate::store::{FinalLabel, LabelRow, Store, StoreError};
+
+/// A label CSV, as size errors name it.
+const CSV_WHAT: &str = "a label CSV";
 
 /// Errors of label import and export.
 #[derive(Debug, thiserror::Error)]
 pub enum LabelError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("cannot open {}: {err}", path.display())]
+    Open { path: PathBuf, err: std::io::Error },
     #[error("{}: {message}", path.display())]
     Csv { path: PathBuf, message: String },
     #[error("{} line {line}: {message}", path.display())]
@@ -117,11 +123,37 @@ pub struct Imported {
     pub rows: usize,
 }
 
+/// Opens and reads a label CSV file with [`read_csv`]; a file larger than
+/// [`crate::limits::MAX_LABEL_CSV_BYTES`] is refused before reading.
+pub fn read_csv_file(
+    path: &Path,
+    set: &str,
+    categories: &[String],
+    store: &Store,
+) -> Result<Imported, LabelError> {
+    let open_err = |err| LabelError::Open {
+        path: path.to_path_buf(),
+        err,
+    };
+    let file = std::fs::File::open(path).map_err(open_err)?;
+    let meta = file.metadata().map_err(open_err)?;
+    if meta.is_file() && meta.len() > MAX_CSV_BYTES {
+        return Err(LabelError::Csv {
+            path: path.to_path_buf(),
+            message: crate::limits::too_large(CSV_WHAT, MAX_CSV_BYTES).to_string(),
+        });
+    }
+    read_csv(path, file, set, categories, store)
+}
+
 /// Reads a label CSV with the columns of the shared `dl-questions.csv`:
 /// `post_id`, `primary`, `secondary` (`;`-separated), optional
 /// `annotator_NAME` columns, and the site in `site` or `dump`. Without a site
 /// column a post Id must be unique in the study. Other columns are ignored.
 /// Kinds must be categories of the study; posts must be in the study.
+/// Memory stays bounded whatever the input: it is read at most
+/// [`crate::limits::MAX_LABEL_CSV_BYTES`] in all and
+/// [`crate::limits::MAX_LABEL_RECORD_BYTES`] a row.
 pub fn read_csv<R: Read>(
     path: &Path,
     input: R,
@@ -133,6 +165,8 @@ pub fn read_csv<R: Read>(
         path: path.to_path_buf(),
         message,
     };
+    let (input, record_start) =
+        crate::limits::Bounded::new(input, MAX_CSV_BYTES, MAX_LABEL_RECORD_BYTES, CSV_WHAT);
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
@@ -210,13 +244,22 @@ pub fn read_csv<R: Read>(
     };
     let mut missing = Vec::new();
     let mut seen = BTreeSet::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i as u64 + 2;
-        let record = record.map_err(|e| LabelError::Row {
-            path: path.to_path_buf(),
-            line: csv_line(&e).unwrap_or(line),
-            message: csv_words(&e),
-        })?;
+    for i in 0u64.. {
+        let line = i + 2;
+        // The reader stops a row that grows past its bound from here.
+        record_start.set(reader.position().byte());
+        let mut record = csv::StringRecord::new();
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(LabelError::Row {
+                    path: path.to_path_buf(),
+                    line: csv_line(&e).unwrap_or(line),
+                    message: csv_words(&e),
+                });
+            }
+        }
         let line = record.position().map_or(line, |p| p.line());
         let row_err = |message: String| LabelError::Row {
             path: path.to_path_buf(),

@@ -22,6 +22,13 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Whether every coordinate of a mark is a number. A non-finite one is a
+/// bug upstream (inputs are validated): the mark is skipped rather than
+/// drawn with "NaN" in its path.
+fn finite(coords: &[f64]) -> bool {
+    coords.iter().all(|c| c.is_finite())
+}
+
 fn open(out: &mut String, id: &str, w: f64, h: f64, title: &str, desc: &str) {
     let _ = write!(
         out,
@@ -107,6 +114,7 @@ pub fn grouped_hbars(
                 .copied()
                 .chain(s.intervals.iter().flatten().map(|i| i.hi))
         })
+        .filter(|v| v.is_finite())
         .fold(0.0f64, f64::max)
         .max(0.01);
     // Round ticks: 5, 10 or 20 points apart.
@@ -159,7 +167,13 @@ pub fn grouped_hbars(
         let mut slot = 0.0;
         for (i, s) in series.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
-            let Some(v) = s.values.get(r).copied().flatten() else {
+            let Some(v) = s
+                .values
+                .get(r)
+                .copied()
+                .flatten()
+                .filter(|&v| finite(&[x(v)]))
+            else {
                 if !s.marker {
                     slot += 1.0;
                 }
@@ -186,7 +200,13 @@ pub fn grouped_hbars(
                 esc(&s.name),
                 num(Some(100.0 * v), 1)
             );
-            if let Some(Some(ci)) = s.intervals.get(r) {
+            let ci = s
+                .intervals
+                .get(r)
+                .copied()
+                .flatten()
+                .filter(|ci| finite(&[x(ci.lo), x(ci.hi)]));
+            if let Some(ci) = ci {
                 let _ = write!(
                     out,
                     r#"<path d="M{0:.2} {1} v6 M{0:.2} {2} H{3:.2} M{3:.2} {1} v6" class="ci"/>"#,
@@ -199,12 +219,7 @@ pub fn grouped_hbars(
             let _ = write!(
                 out,
                 r#"<text x="{:.2}" y="{}" class="val">{}%</text>"#,
-                x(s.intervals
-                    .get(r)
-                    .copied()
-                    .flatten()
-                    .map_or(v, |c| c.hi.max(v)))
-                    + 4.0,
+                x(ci.map_or(v, |c| c.hi.max(v))) + 4.0,
                 y + 9.0,
                 num(Some(100.0 * v), 1)
             );
@@ -355,6 +370,15 @@ pub fn log_boxplots(id: &str, title: &str, desc: &str, rows: &[BoxRow]) -> Strin
             cy + 4.0,
             esc(label)
         );
+        let stats = stats.as_ref().filter(|b| {
+            finite(&[
+                x(b.whisker_lo),
+                x(b.q1),
+                x(b.q3),
+                x(b.whisker_hi),
+                x(b.median),
+            ])
+        });
         if let Some(b) = stats {
             let _ = write!(
                 out,
@@ -376,7 +400,7 @@ pub fn log_boxplots(id: &str, title: &str, desc: &str, rows: &[BoxRow]) -> Strin
                 x(b.median),
                 cy - 7.0
             );
-            if let Some(ci) = b.median_interval {
+            if let Some(ci) = b.median_interval.filter(|ci| finite(&[x(ci.lo), x(ci.hi)])) {
                 let _ = write!(
                     out,
                     r#"<path d="M{:.2} {} H{:.2}" class="ci"/>"#,
@@ -386,18 +410,18 @@ pub fn log_boxplots(id: &str, title: &str, desc: &str, rows: &[BoxRow]) -> Strin
                 );
             }
         }
-        if let Some([q1, med, q3]) = published {
+        if let Some([q1, med, q3]) = published.filter(|p| finite(&p.map(x))) {
             let _ = write!(
                 out,
                 r#"<path d="M{:.2} {} H{:.2}" stroke="{}" stroke-width="2"/><path d="M{:.2} {} l4 4 l-4 4 l-4 -4 z" fill="{}"><title>published: median {} h</title></path>"#,
-                x(*q1),
+                x(q1),
                 cy + 13.0,
-                x(*q3),
+                x(q3),
                 PALETTE[1],
-                x(*med),
+                x(med),
                 cy + 9.0,
                 PALETTE[1],
-                num(Some(*med), 3)
+                num(Some(med), 3)
             );
         }
     }
@@ -479,6 +503,9 @@ pub fn km_curves(id: &str, title: &str, desc: &str, axis: &str, curves: &[Curve]
         let color = PALETTE[i % PALETTE.len()];
         let mut d = format!("M{:.2} {:.2}", x(10f64.powi(lo_exp)), y(0.0));
         for &(t, p) in &c.points {
+            if !finite(&[x(t), y(p)]) {
+                continue;
+            }
             let _ = write!(d, " H{:.2} V{:.2}", x(t), y(p));
         }
         let _ = write!(
@@ -486,7 +513,7 @@ pub fn km_curves(id: &str, title: &str, desc: &str, axis: &str, curves: &[Curve]
             r#"<path d="{d}" fill="none" stroke="{color}" stroke-width="1.8"><title>{}</title></path>"#,
             esc(&c.label)
         );
-        if let Some(m) = c.published_median {
+        if let Some(m) = c.published_median.filter(|&m| finite(&[x(m)])) {
             let _ = write!(
                 out,
                 r##"<path d="M{:.2} {:.2} l4 4 l-4 4 l-4 -4 z" fill="{color}" stroke="#000" stroke-width="0.6"><title>{}: published median {} h</title></path>"##,
@@ -571,4 +598,54 @@ pub fn stacked_vbars(
     );
     out.push_str("</svg>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_nan(svg: &str) {
+        for bad in ["NaN", "inf"] {
+            assert!(!svg.contains(bad), "{bad} in {svg}");
+        }
+    }
+
+    #[test]
+    fn non_finite_values_are_not_drawn() {
+        let labels = vec!["crash".to_string(), "bug".to_string()];
+        let series = [Series {
+            name: "published".into(),
+            marker: true,
+            values: vec![Some(f64::NAN), Some(f64::INFINITY)],
+            intervals: vec![None, None],
+        }];
+        let svg = grouped_hbars("d", "t", "d", "a", &labels, &series);
+        no_nan(&svg);
+        assert!(!svg.contains("<title>published:"), "{svg}");
+        let svg = log_boxplots(
+            "h",
+            "t",
+            "d",
+            &[BoxRow {
+                label: "crash".into(),
+                stats: None,
+                published: Some([f64::INFINITY, -1.0, f64::NAN]),
+            }],
+        );
+        no_nan(&svg);
+        assert!(!svg.contains("published: median"), "{svg}");
+        let svg = km_curves(
+            "k",
+            "t",
+            "d",
+            "a",
+            &[Curve {
+                label: "crash".into(),
+                points: vec![(1.0, 0.5), (f64::NAN, 0.7)],
+                published_median: Some(f64::NAN),
+            }],
+        );
+        no_nan(&svg);
+        assert!(svg.contains(" V"), "{svg}");
+    }
 }

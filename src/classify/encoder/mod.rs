@@ -112,18 +112,23 @@ impl Encoder {
                 dir: dir.to_path_buf(),
             });
         }
-        let read = |name: &str| {
+        let read = |name: &str, limit: u64| {
             let path = dir.join(name);
-            std::fs::read(&path).map_err(|err| EncoderError::Io { path, err })
+            crate::limits::read_bounded(&path, limit, "an encoder file")
+                .map_err(|err| EncoderError::Io { path, err })
+        };
+        use crate::limits::{
+            MAX_ENCODER_CONFIG_BYTES, MAX_ENCODER_VOCAB_BYTES, MAX_ENCODER_WEIGHTS_BYTES,
         };
         let config_path = dir.join("config.json");
-        let config =
-            Config::from_json(&read("config.json")?).map_err(|reason| EncoderError::Config {
+        let config = Config::from_json(&read("config.json", MAX_ENCODER_CONFIG_BYTES)?).map_err(
+            |reason| EncoderError::Config {
                 path: config_path.clone(),
                 reason,
-            })?;
+            },
+        )?;
         let vocab_path = dir.join("vocab.txt");
-        let vocab_bytes = read("vocab.txt")?;
+        let vocab_bytes = read("vocab.txt", MAX_ENCODER_VOCAB_BYTES)?;
         let vocab = Vocab::from_bytes(&vocab_bytes).map_err(|reason| EncoderError::Vocab {
             path: vocab_path.clone(),
             reason,
@@ -137,7 +142,7 @@ impl Encoder {
                 },
             });
         }
-        let weights = read("model.safetensors")?;
+        let weights = read("model.safetensors", MAX_ENCODER_WEIGHTS_BYTES)?;
         let fingerprint = super::fnv1a_hex(&[&weights, &vocab_bytes]);
         let tensors = safetensors(&weights).map_err(|reason| EncoderError::Safetensors {
             path: weights_path.clone(),
