@@ -66,9 +66,9 @@ pub fn normal_quantile(p: f64) -> f64 {
 /// Errors in sampling parameters.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum SampleError {
-    #[error("confidence must be between 0 and 1 (exclusive), got {0}")]
+    #[error("confidence must be between 0 and 1 (exclusive), got {}", crate::text::compact_number(*.0))]
     Confidence(f64),
-    #[error("margin must be between 0 and 1 (exclusive), got {0}")]
+    #[error("margin must be between 0 and 1 (exclusive), got {}", crate::text::compact_number(*.0))]
     Margin(f64),
     #[error("a batch needs at least one post: a size of 0 draws nothing")]
     ZeroSize,
