@@ -75,6 +75,10 @@ pub enum SampleError {
     #[error("the study has no questions to draw from: ingest a dump first")]
     NoQuestions,
     #[error(
+        "no question of the study is in the population {population} (the study has {questions} questions): choose another --population"
+    )]
+    EmptyPopulation { population: String, questions: u64 },
+    #[error(
         "all {0} questions of the study are in other batches already: nothing is left to draw (allow drawing them again with --allow-redraw)"
     )]
     AllDrawn(u64),
