@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use stackmine::text::compact_number;
 
 /// Turn a Stack Exchange data dump into an answered research question.
 #[derive(Debug, Parser)]
@@ -293,7 +294,8 @@ pub struct TrainArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ModelArgs {
-    /// Inverse regularization strength of the linear model: a number in (0, 1e6].
+    /// Inverse regularization strength of the linear model: a number in
+    /// [1e-4, 1e6] (smaller puts every question in one category).
     #[arg(long, default_value_t = 10.0, value_parser = c_value)]
     pub c: f64,
     /// Loss of the linear model.
@@ -435,8 +437,10 @@ pub struct ReportArgs {
 /// A finite number in `lo..=hi`, `lo` excluded when `open_lo`, `hi` when `open_hi`.
 fn float_in(s: &str, lo: f64, open_lo: bool, hi: f64, open_hi: bool) -> Result<f64, String> {
     let range = format!(
-        "{}{lo}, {hi}{}",
+        "{}{}, {}{}",
         if open_lo { '(' } else { '[' },
+        compact_number(lo),
+        compact_number(hi),
         if open_hi { ')' } else { ']' }
     );
     let x: f64 = s
@@ -448,7 +452,7 @@ fn float_in(s: &str, lo: f64, open_lo: bool, hi: f64, open_hi: bool) -> Result<f
     if x.is_finite() && above && below {
         Ok(x)
     } else {
-        Err(format!("{x} is not in {range}"))
+        Err(format!("{} is not in {range}", compact_number(x)))
     }
 }
 
@@ -465,7 +469,8 @@ fn confidence_level(s: &str) -> Result<f64, String> {
 }
 
 fn c_value(s: &str) -> Result<f64, String> {
-    float_in(s, 0.0, true, stackmine::classify::MAX_C, false)
+    use stackmine::classify::{MAX_C, MIN_C};
+    float_in(s, MIN_C, false, MAX_C, false)
 }
 
 fn alpha_value(s: &str) -> Result<f64, String> {
@@ -474,9 +479,18 @@ fn alpha_value(s: &str) -> Result<f64, String> {
 
 fn embedding_weight(s: &str) -> Result<f32, String> {
     let max = stackmine::classify::MAX_EMBEDDING_WEIGHT;
-    float_in(s, 0.0, true, max, false)?;
+    let x = float_in(s, 0.0, true, max, false)?;
     // Read as f32 directly (not rounded twice through f64).
-    s.trim().parse::<f32>().map_err(|e| e.to_string())
+    let w = s.trim().parse::<f32>().map_err(|e| e.to_string())?;
+    if w > 0.0 {
+        Ok(w)
+    } else {
+        Err(format!(
+            "{} is too small for a weight (it is 0 in 32 bits); expected one in (0, {}]",
+            compact_number(x),
+            compact_number(max)
+        ))
+    }
 }
 
 /// A model name (never a path): see `classify::model::valid_model_name`.

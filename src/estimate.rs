@@ -895,6 +895,10 @@ pub fn cross_fit(
     }
     use rayon::prelude::*;
     let fold = stratified_folds(sample, folds, 0);
+    let several = sample
+        .iter()
+        .chain(extra)
+        .any(|e| e.primary != sample[0].primary);
     let fitted: Vec<(Model, Vec<(usize, String)>)> = (0..folds)
         .into_par_iter()
         .map(|k| -> Result<_, EstimateError> {
@@ -906,7 +910,18 @@ pub fn cross_fit(
                 .chain(extra.iter().cloned())
                 .collect();
             let model =
-                classify::train(&train, categories, params, &format!("cross-fold-{k}"), set)?;
+                classify::train(&train, categories, params, &format!("cross-fold-{k}"), set)
+                    .map_err(|e| match e {
+                        // The labels as a whole have two categories or more:
+                        // it is this fold's training part that has one.
+                        classify::TrainError::OneCategory { category } if several => {
+                            classify::TrainError::OneCategoryPart {
+                                part: format!("fold {} of {folds}-fold cross-prediction", k + 1),
+                                category,
+                            }
+                        }
+                        e => e,
+                    })?;
             let test: Vec<usize> = (0..sample.len()).filter(|&i| fold[i] == k).collect();
             let refs: Vec<&Example> = test.iter().map(|&i| &sample[i]).collect();
             let predicted = classify::predict_all(&model, &refs);

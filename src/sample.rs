@@ -66,14 +66,18 @@ pub fn normal_quantile(p: f64) -> f64 {
 /// Errors in sampling parameters.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum SampleError {
-    #[error("confidence must be between 0 and 1 (exclusive), got {0}")]
+    #[error("confidence must be between 0 and 1 (exclusive), got {}", crate::text::compact_number(*.0))]
     Confidence(f64),
-    #[error("margin must be between 0 and 1 (exclusive), got {0}")]
+    #[error("margin must be between 0 and 1 (exclusive), got {}", crate::text::compact_number(*.0))]
     Margin(f64),
     #[error("a batch needs at least one post: a size of 0 draws nothing")]
     ZeroSize,
     #[error("the study has no questions to draw from: ingest a dump first")]
     NoQuestions,
+    #[error(
+        "no question of the study is in the population {population} (the study has {questions} questions): choose another --population"
+    )]
+    EmptyPopulation { population: String, questions: u64 },
     #[error(
         "all {0} questions of the study are in other batches already: nothing is left to draw (allow drawing them again with --allow-redraw)"
     )]

@@ -1164,3 +1164,82 @@ fn reclassifying_with_another_model_makes_the_estimate_stale() {
         "the first model's classifications again"
     );
 }
+
+/// Review item 6: a population that holds no question of the study says so
+/// (naming it), not "ingest a dump first"; and a sample whose labels have two
+/// categories but one fold's training part only one says that of the fold.
+#[test]
+fn empty_populations_and_one_category_folds_are_named() {
+    let d = Dir::new();
+    let s = d.pytorch_study();
+    for population in ["years:2030-2040", "years:1990"] {
+        let err = d.fails(&[
+            "sample",
+            "--study",
+            &s,
+            "--name",
+            "empty",
+            "--size",
+            "10",
+            "--population",
+            population,
+        ]);
+        assert!(
+            err.contains(&format!(
+                "no question of the study is in the population {population} (the study has 630 questions): choose another --population"
+            )),
+            "{population}: {err}"
+        );
+        assert!(!err.contains("ingest a dump first"), "{err}");
+    }
+    assert_eq!(
+        d.count(&s, "SELECT COUNT(*) FROM label_sets WHERE name = 'empty'"),
+        0
+    );
+
+    // 5 crash and 1 performance, declared random: with 2 folds one fold's
+    // training part is all crash.
+    let (_, rows) = labels();
+    let pick = |kind: &str, n: usize| -> Vec<i64> {
+        rows.iter()
+            .filter(|(site, _, p, _)| site == PYTORCH && p == kind)
+            .map(|(_, id, _, _)| *id)
+            .take(n)
+            .collect()
+    };
+    let crash = pick("crash", 6);
+    let perf = pick("performance", 1);
+    let import = |set: &str, ids: Vec<i64>| {
+        let csv = label_csv(&d, &format!("{set}.csv"), |site, id| {
+            site == PYTORCH && ids.contains(&id)
+        });
+        d.ok(&[
+            "label",
+            "import",
+            &csv,
+            "--set",
+            set,
+            "--random-sample",
+            "--study",
+            &s,
+        ]);
+    };
+    import("r6", crash[..5].iter().chain(&perf).copied().collect());
+    import("c6", crash.clone());
+    let err = d.fails(&[
+        "estimate", "--study", &s, "--sample", "r6", "--folds", "2", "--kind", "linear",
+    ]);
+    assert!(
+        err.contains(
+            "of 2-fold cross-prediction would train on posts of one category only (crash): label more posts of other categories"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("every labeled post"), "{err}");
+    // All of one category: that is what it says.
+    let err = d.fails(&[
+        "estimate", "--study", &s, "--sample", "c6", "--folds", "2", "--kind", "linear",
+    ]);
+    assert!(err.contains("one category (crash)"), "{err}");
+    assert!(!err.contains("fold"), "{err}");
+}

@@ -409,10 +409,10 @@ fn numeric_options_are_validated_where_they_are_parsed() {
     let run = ["run", dump.as_str(), "--study", "r"];
     let serve = ["label", "serve", "--study", "s"];
     let cases: Vec<(&[&str], &[&str], &str)> = vec![
-        (&train, &["--c", "0"], "0 is not in (0, 1000000]"),
-        (&train, &["--c=-1"], "-1 is not in (0, 1000000]"),
-        (&train, &["--c", "nan"], "NaN is not in (0, 1000000]"),
-        (&train, &["--c", "inf"], "inf is not in (0, 1000000]"),
+        (&train, &["--c", "0"], "0 is not in [0.0001, 1000000]"),
+        (&train, &["--c=-1"], "-1 is not in [0.0001, 1000000]"),
+        (&train, &["--c", "nan"], "NaN is not in [0.0001, 1000000]"),
+        (&train, &["--c", "inf"], "inf is not in [0.0001, 1000000]"),
         (&train, &["--c", "1e7"], "10000000 is not in"),
         (&train, &["--c", "ten"], "not a number"),
         (&train, &["--alpha=-1"], "-1 is not in [0, 1000000]"),
@@ -431,7 +431,7 @@ fn numeric_options_are_validated_where_they_are_parsed() {
         (&train, &["--max-tokens", "513"], "not in 8..=512"),
         (&train, &["--max-tokens=-1"], "invalid value"),
         (&train, &["--name", "../x"], "a model name is"),
-        (&eval, &["--c", "nan"], "NaN is not in (0, 1000000]"),
+        (&eval, &["--c", "nan"], "NaN is not in [0.0001, 1000000]"),
         (&eval, &["--alpha=-0.5"], "-0.5 is not in [0"),
         (
             &eval,
@@ -504,7 +504,7 @@ fn numeric_options_are_validated_where_they_are_parsed() {
     assert!(!d.path("s/study.db").exists() || d.count(&s, "SELECT COUNT(*) FROM questions") == 0);
     // Help texts state the ranges.
     let help = d.ok(&["train", "--help"]);
-    for range in ["(0, 1e6]", "[0, 1e6]", "(0, 100]", "8 to 512"] {
+    for range in ["[1e-4, 1e6]", "[0, 1e6]", "(0, 100]", "8 to 512"] {
         assert!(help.contains(range), "train --help lacks {range}:\n{help}");
     }
     let help = d.ok(&["sample", "--help"]);
@@ -532,7 +532,7 @@ fn train_never_writes_a_model_classify_cannot_load() {
     );
     for (name, args) in [
         ("c-max", &["--kind", "linear", "--c", "1e6"][..]),
-        ("c-tiny", &["--kind", "linear", "--c", "1e-300"]),
+        ("c-min", &["--kind", "linear", "--c", "1e-4"]),
         (
             "hinge",
             &["--kind", "linear", "--loss", "squared-hinge", "--c", "1e6"],
@@ -1854,6 +1854,173 @@ proptest! {
         text.truncate(cut % text.len());
         load_and_predict(&String::from_utf8_lossy(&text))?;
     }
+}
+
+/// `--c` has a lower bound, 1e-4 (review item 4): 1e-300 and 1e-5 (which
+/// train a model that puts every question in one category) are refused by
+/// train and eval and by the library; 1e-4 trains a model classify loads.
+#[test]
+fn c_below_its_lower_bound_is_refused() {
+    let d = Dir::new();
+    let s = d.pytorch_study();
+    import(&d, &s, "small", &[("crash", 6), ("training", 6)]);
+    let train = [
+        "train", "--study", &s, "--labels", "small", "--kind", "linear",
+    ];
+    let eval = [
+        "eval",
+        "--study",
+        &s,
+        "--labels",
+        "small",
+        "--kind",
+        "linear",
+        "--protocol",
+        "cv5",
+    ];
+    let mut tried = 0;
+    for cmd in [&train[..], &eval[..]] {
+        for (c, shown) in [("1e-300", "1e-300"), ("1e-5", "1e-5"), ("0.00009", "9e-5")] {
+            let mut a = cmd.to_vec();
+            if cmd[0] == "train" {
+                a.extend(["--name", "tiny"]);
+            }
+            a.extend(["--c", c]);
+            let err = d.fails(&a);
+            assert!(
+                err.contains(&format!("{shown} is not in [0.0001, 1000000]")),
+                "{a:?}: {err}"
+            );
+            tried += 1;
+        }
+    }
+    assert!(!d.path(&format!("{s}/models/tiny.json")).exists());
+    let mut a = train.to_vec();
+    a.extend(["--name", "c-min", "--c", "1e-4"]);
+    d.ok(&a);
+    d.ok(&["classify", "--study", &s, "--model", "c-min"]);
+    assert!(d.count(&s, "SELECT COUNT(*) FROM classifications") > 0);
+    let help = d.ok(&["train", "--help"]);
+    assert!(help.contains("[1e-4, 1e6]"), "{help}");
+
+    // The library checks the same bound, and says the number compactly.
+    let p = TrainParams::default();
+    let study = Study::default_study();
+    let cats = &study.categories;
+    let ok = examples(&[("crash", 3), ("training", 3)], p.encoder.dim);
+    for (c, want) in [
+        (
+            1e-300,
+            "C is 1e-300, it must be a number in [0.0001, 1000000]",
+        ),
+        (1e-5, "C is 1e-5, it must be a number in [0.0001, 1000000]"),
+        (
+            2e6,
+            "C is 2000000, it must be a number in [0.0001, 1000000]",
+        ),
+    ] {
+        let mut q = p.clone();
+        q.linear.c = c;
+        let err = classify::train(&ok, cats, &q, "m", "x")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, want);
+        tried += 1;
+    }
+    let mut q = p.clone();
+    q.linear.c = 1e-4;
+    assert!(classify::train(&ok, cats, &q, "m", "x").is_ok());
+    println!("{tried} bad C values tried");
+}
+
+/// Range errors print numbers compactly (review item 5): a tiny or huge
+/// number in any float option is shown in exponent form, never as hundreds
+/// of digits.
+#[test]
+fn range_errors_print_numbers_compactly() {
+    let d = Dir::new();
+    let s = d.study("s");
+    let dump = util::path("stackoverflow-pytorch-labeled/Posts.xml");
+    let estimate = ["estimate", "--study", "s", "--sample", "b"];
+    let sample = ["sample", "--study", "s", "--name", "b"];
+    let train = ["train", "--study", "s", "--labels", "x"];
+    let ingest = ["ingest", dump.as_str(), "--study", "s"];
+    let cases: Vec<(&[&str], &[&str], &str)> = vec![
+        (
+            &estimate,
+            &["--confidence", "1e-300"],
+            "1e-300 is not in [0.5, 0.999]",
+        ),
+        (
+            &estimate,
+            &["--confidence", "1e300"],
+            "1e300 is not in [0.5, 0.999]",
+        ),
+        (
+            &estimate,
+            &["--confidence=-4.9e-324"],
+            "-5e-324 is not in [0.5",
+        ),
+        (
+            &estimate,
+            &["--c", "1e-320"],
+            "1e-320 is not in [0.0001, 1000000]",
+        ),
+        (
+            &sample,
+            &["--confidence=-1e-300", "--margin", "0.05"],
+            "-1e-300 is not in (0, 1)",
+        ),
+        (
+            &sample,
+            &["--confidence", "0.95", "--margin", "1e308"],
+            "1e308 is not in (0, 1)",
+        ),
+        (
+            &train,
+            &["--alpha", "1e300"],
+            "1e300 is not in [0, 1000000]",
+        ),
+        (
+            &train,
+            &["--alpha=-1e-300"],
+            "-1e-300 is not in [0, 1000000]",
+        ),
+        (
+            &train,
+            &["--embedding-weight", "1e40"],
+            "1e40 is not in (0, 100]",
+        ),
+        (
+            &train,
+            &["--embedding-weight", "1e-50"],
+            "1e-50 is too small for a weight (it is 0 in 32 bits); expected one in (0, 100]",
+        ),
+        (
+            &ingest,
+            &["--max-bad-rows", "1e300"],
+            "1e300 is not in [0, 1]",
+        ),
+        (
+            &ingest,
+            &["--max-bad-rows=-1e-300"],
+            "-1e-300 is not in [0, 1]",
+        ),
+    ];
+    for (cmd, extra, want) in &cases {
+        let mut args: Vec<&str> = cmd.to_vec();
+        args.extend(*extra);
+        let err = d.fails(&args);
+        assert!(err.contains(want), "{args:?}: want {want:?} in {err}");
+        let first = err.lines().next().unwrap_or("");
+        assert!(first.len() < 160, "{args:?}: a long line: {first}");
+        assert!(
+            !err.contains("00000000000"),
+            "{args:?}: a long run of digits: {err}"
+        );
+    }
+    assert!(!d.path("s/study.db").exists() || d.count(&s, "SELECT COUNT(*) FROM questions") == 0);
+    println!("{} bad numbers tried", cases.len());
 }
 
 /// Review item 2: a model file is read at most 256 MiB, through

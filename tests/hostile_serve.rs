@@ -1350,6 +1350,61 @@ fn idle_connections_are_closed_and_bounded_in_number() {
     assert_eq!(a.status, 200);
 }
 
+/// Several Host headers get a 400 whatever their order (an allowed one first
+/// or last, all the same), plain or JSON as asked, and nothing is saved.
+#[test]
+fn several_host_headers_get_a_400_in_any_order() {
+    let d = Dir::new();
+    let s = study_with_batch(&d);
+    let srv = Srv::start(&d, &s, &[]);
+    let p = srv.port;
+    let own = format!("127.0.0.1:{p}");
+    let evil = format!("evil:{p}");
+    let local = format!("localhost:{p}");
+    let (site, id) = posts(&d, &s, "b1")[0].clone();
+    let form = label_form("alice", &site, id, "crash", "twohosts");
+    for hosts in [
+        vec![own.as_str(), evil.as_str()],
+        vec![evil.as_str(), own.as_str()],
+        vec![own.as_str(), own.as_str()],
+        vec![own.as_str(), local.as_str()],
+        vec![own.as_str(), own.as_str(), evil.as_str()],
+    ] {
+        let head: String = hosts.iter().map(|h| format!("Host: {h}\r\n")).collect();
+        let a = raw(
+            p,
+            format!("GET / HTTP/1.1\r\n{head}Connection: close\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(a.status, 400, "GET with Hosts {hosts:?}: {a:?}");
+        assert_eq!(
+            a.body, "bad request: the request has more than one Host header\n",
+            "{hosts:?}"
+        );
+        let a = raw(
+            p,
+            format!(
+                "POST /label/b1 HTTP/1.1\r\n{head}Origin: http://{own}\r\nAccept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+                form.len()
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(a.status, 400, "POST with Hosts {hosts:?}: {a:?}");
+        assert_eq!(
+            a.json_error(),
+            "bad request: the request has more than one Host header"
+        );
+    }
+    assert_eq!(
+        d.count(&s, "SELECT COUNT(*) FROM labels WHERE note = 'twohosts'"),
+        0
+    );
+    // One Host of its own is still served.
+    let a = req(p, "GET", "/", Some(&own), &[], "");
+    assert_eq!(a.status, 200);
+}
+
 /// Saves the server acknowledged survive another SQLite client opening and
 /// closing the study while the server runs (the sqlite3 shell, a notebook):
 /// the server keeps its lock on study.db, so that client cannot fold and

@@ -19,6 +19,7 @@ use linear::{Linear, LinearParams};
 use model::{Classifier, EncoderSpec, FORMAT, Model, Training, labels_hash};
 
 use crate::study::Category;
+use crate::text::compact_number;
 
 /// Which model `train` fits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -55,6 +56,10 @@ pub const HYBRID_MAX_TOKENS: usize = 128;
 /// The embedding block's default weight beside the TF-IDF blocks (chosen by
 /// cv5 on the shared labels among 1, 2, 3, 4; see BENCHMARKS.md).
 pub const HYBRID_WEIGHT: f32 = 3.0;
+
+/// Smallest `--c` (inverse regularization strength) accepted: below it the
+/// penalty swamps the data and every question lands in one class.
+pub const MIN_C: f64 = 1e-4;
 
 /// Largest `--c` (inverse regularization strength) accepted.
 pub const MAX_C: f64 = 1e6;
@@ -135,7 +140,12 @@ fn check_float(name: &'static str, x: f64, lo: f64, open: bool, hi: f64) -> Resu
         return Ok(());
     }
     let left = if open { '(' } else { '[' };
-    Err(param(name, x, format!("a number in {left}{lo}, {hi}]")))
+    let (lo_s, hi_s) = (compact_number(lo), compact_number(hi));
+    Err(param(
+        name,
+        compact_number(x),
+        format!("a number in {left}{lo_s}, {hi_s}]"),
+    ))
 }
 
 impl TrainParams {
@@ -152,7 +162,7 @@ impl TrainParams {
             }
             Kind::Linear | Kind::Hybrid => {
                 let l = &self.linear;
-                check_float("C", l.c, 0.0, true, MAX_C)?;
+                check_float("C", l.c, MIN_C, false, MAX_C)?;
                 check_float("tol", l.tol, 0.0, true, 1.0)?;
                 if l.max_iter == 0 {
                     return Err(param("max_iter", 0, "at least 1".into()));

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use anyhow::{Result, bail};
 use stackmine::estimate::{Design, DesignKind, Population};
 use stackmine::report::fmt::{int, num};
-use stackmine::sample::{SizeRule, Strata, draw_batch};
+use stackmine::sample::{SampleError, SizeRule, Strata, draw_batch};
 use stackmine::store::{STORE_FILE, Store};
 use stackmine::study::Study;
 
@@ -52,11 +52,19 @@ pub fn run(args: SampleArgs) -> Result<()> {
         .filter(|m| population.contains(m))
         .map(|m| (m.site, m.id))
         .collect();
-    let candidates: Vec<_> = store
-        .question_candidates()?
+    let all = store.question_candidates()?;
+    let questions = all.len() as u64;
+    let candidates: Vec<_> = all
         .into_iter()
         .filter(|c| members.contains(&(c.site.clone(), c.id)))
         .collect();
+    if candidates.is_empty() && questions > 0 {
+        return Err(SampleError::EmptyPopulation {
+            population: args.population.clone(),
+            questions,
+        }
+        .into());
+    }
     let (drawn, report) = draw_batch(candidates, &exclude, &frameworks, size, strata, seed)?;
     let method = serde_json::to_string(&report)?;
     let posts: Vec<(String, i64, String)> = drawn

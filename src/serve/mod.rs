@@ -342,14 +342,21 @@ async fn json_errors(req: Request, next: Next) -> Response {
 /// target's authority, if absolute) is not one this server answers to: the
 /// defence against DNS rebinding, on every method.
 async fn host_check(hosts: Arc<Hosts>, req: Request, next: Next) -> Response {
+    // Several Host headers (in any order, even all the same) make the request
+    // malformed: 400, as RFC 9112 section 3.2 asks.
     let mut all = req.headers().get_all(header::HOST).iter();
-    let ok = match (all.next(), all.next()) {
-        (Some(host), None) => host.to_str().is_ok_and(|h| hosts.allows_host(h)),
-        _ => false,
-    } && req
-        .uri()
-        .authority()
-        .is_none_or(|a| hosts.allows_host(a.as_str()));
+    let first = all.next();
+    if all.next().is_some() {
+        return plain_error(
+            StatusCode::BAD_REQUEST,
+            "bad request: the request has more than one Host header",
+        );
+    }
+    let ok = first.is_some_and(|host| host.to_str().is_ok_and(|h| hosts.allows_host(h)))
+        && req
+            .uri()
+            .authority()
+            .is_none_or(|a| hosts.allows_host(a.as_str()));
     if !ok {
         return plain_error(
             StatusCode::MISDIRECTED_REQUEST,
