@@ -114,30 +114,7 @@ impl Field {
     /// words are slices of the lower-cased field, n-grams are looked up in a
     /// reused buffer (the classify hot path).
     fn indexes_of(&self, doc: &Doc, stop: &StopWords, out: &mut Vec<u32>) {
-        match self.source {
-            Source::Title | Source::Body | Source::Code => {
-                let text = match self.source {
-                    Source::Title => &doc.title,
-                    Source::Body => &doc.body,
-                    _ => &doc.code,
-                };
-                let lowered = text.to_lowercase();
-                let slices = super::tokenize::word_slices(&lowered, stop);
-                if self.stem {
-                    let stems: Vec<std::borrow::Cow<str>> =
-                        slices.iter().map(|w| stem(w)).collect();
-                    let words: Vec<&str> = stems.iter().map(|s| s.as_ref()).collect();
-                    self.lookup(&words, out);
-                } else {
-                    self.lookup(&slices, out);
-                }
-            }
-            Source::Tags | Source::Errors => {
-                let owned = self.base_of(doc, stop);
-                let words: Vec<&str> = owned.iter().map(String::as_str).collect();
-                self.lookup(&words, out);
-            }
-        }
+        self.with_words(doc, stop, |words| self.lookup(words, out));
     }
 
     /// Whether `other` reads a post the same way (source, n-grams, stemming):

@@ -10,7 +10,7 @@ use super::stats::horizon_name;
 use super::svg::{self, Series, esc};
 use super::table::{Cell, Table};
 use crate::analyze::findings::{Findings, MIN_HOURS, TREND_YEAR_MIN};
-use crate::analyze::stats::{HORIZONS, Stats};
+use crate::analyze::stats::{HORIZONS, KmSummary, Stats};
 use crate::classify::model::Validation;
 use crate::store::{IngestLog, SiteSummary};
 use crate::study::{Category, Framework, Published};
@@ -571,14 +571,37 @@ fn difficulty_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
     tests
 }
 
-fn first_answer_table(r: &ReportInput, f: &Findings) -> Table {
-    let mut cols: Vec<String> = vec!["kind".into(), "answered".into(), "still waiting".into()];
+/// The columns of a Kaplan–Meier table: kind, events (`events`), still
+/// waiting, and each horizon's share with its interval.
+fn km_columns(events: &str) -> Vec<String> {
+    let mut cols: Vec<String> = vec!["kind".into(), events.into(), "still waiting".into()];
     for h in HORIZONS {
         let name = horizon_name(h);
         cols.push(format!("within {name}"));
         cols.push(format!("{name} 95% low"));
         cols.push(format!("{name} 95% high"));
     }
+    cols
+}
+
+/// A Kaplan–Meier row under [`km_columns`], then its median.
+fn km_cells(kind: String, k: &KmSummary) -> Vec<Cell> {
+    let mut row = vec![
+        Cell::text(kind),
+        Cell::Int(Some(k.events as i64)),
+        Cell::Int(Some(k.censored as i64)),
+    ];
+    for i in 0..HORIZONS.len() {
+        row.push(Cell::Pct(k.p_within[i], 1));
+        row.push(Cell::Pct(k.p_within_ci[i].map(|c| c[0]), 1));
+        row.push(Cell::Pct(k.p_within_ci[i].map(|c| c[1]), 1));
+    }
+    row.push(Cell::Num(k.median_hours, 3));
+    row
+}
+
+fn first_answer_table(r: &ReportInput, f: &Findings) -> Table {
+    let mut cols = km_columns("answered");
     cols.push("median hours (Kaplan–Meier)".into());
     let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
     let mut t = Table::new(
@@ -587,19 +610,8 @@ fn first_answer_table(r: &ReportInput, f: &Findings) -> Table {
         &col_refs,
     );
     for c in &f.curves {
-        let k = &c.first_answer;
-        let mut row = vec![
-            Cell::text(r.category_name(&c.category)),
-            Cell::Int(Some(k.events as i64)),
-            Cell::Int(Some(k.censored as i64)),
-        ];
-        for i in 0..HORIZONS.len() {
-            row.push(Cell::Pct(k.p_within[i], 1));
-            row.push(Cell::Pct(k.p_within_ci[i].map(|c| c[0]), 1));
-            row.push(Cell::Pct(k.p_within_ci[i].map(|c| c[1]), 1));
-        }
-        row.push(Cell::Num(k.median_hours, 3));
-        t.rows.push(row);
+        t.rows
+            .push(km_cells(r.category_name(&c.category), &c.first_answer));
     }
     t.note(
         "Kaplan–Meier estimates of the share of questions with a first answer within each time, with 95% intervals (Greenwood's variance, \
@@ -609,13 +621,7 @@ fn first_answer_table(r: &ReportInput, f: &Findings) -> Table {
 
 fn km_table(r: &ReportInput, f: &Findings) -> Table {
     let published = r.published.as_ref();
-    let mut cols: Vec<String> = vec!["kind".into(), "accepted".into(), "still waiting".into()];
-    for h in HORIZONS {
-        let name = horizon_name(h);
-        cols.push(format!("within {name}"));
-        cols.push(format!("{name} 95% low"));
-        cols.push(format!("{name} 95% high"));
-    }
+    let mut cols = km_columns("accepted");
     cols.extend([
         "median hours (Kaplan–Meier)".into(),
         "median hours among accepted".into(),
@@ -628,18 +634,7 @@ fn km_table(r: &ReportInput, f: &Findings) -> Table {
         &col_refs,
     );
     for (c, d) in f.curves.iter().zip(&f.difficulty) {
-        let k = &c.summary;
-        let mut row = vec![
-            Cell::text(r.category_name(&c.category)),
-            Cell::Int(Some(k.events as i64)),
-            Cell::Int(Some(k.censored as i64)),
-        ];
-        for i in 0..HORIZONS.len() {
-            row.push(Cell::Pct(k.p_within[i], 1));
-            row.push(Cell::Pct(k.p_within_ci[i].map(|c| c[0]), 1));
-            row.push(Cell::Pct(k.p_within_ci[i].map(|c| c[1]), 1));
-        }
-        row.push(Cell::Num(k.median_hours, 3));
+        let mut row = km_cells(r.category_name(&c.category), &c.summary);
         row.push(Cell::Num(d.hours.as_ref().map(|h| h.median), 3));
         row.push(Cell::Num(
             published
