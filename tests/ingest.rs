@@ -632,8 +632,9 @@ fn old_studies_are_migrated_and_newer_ones_refused() {
         .db(&s)
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     assert_eq!(d.count(&s, "SELECT COUNT(*) FROM batches"), 0);
+    assert_eq!(d.count(&s, "SELECT COUNT(*) FROM endorsements"), 0);
     assert_eq!(
         d.count(&s, "SELECT COUNT(*) FROM sites WHERE as_of IS NOT NULL"),
         0

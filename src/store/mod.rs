@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::dump::row::{Answer, Comment, Question};
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// The store's file name inside a study folder.
 pub const STORE_FILE: &str = "study.db";
@@ -20,6 +20,7 @@ const SCHEMA_V2: &str = include_str!("schema_v2.sql");
 const SCHEMA_V3: &str = include_str!("schema_v3.sql");
 const SCHEMA_V4: &str = include_str!("schema_v4.sql");
 const SCHEMA_V5: &str = include_str!("schema_v5.sql");
+const SCHEMA_V6: &str = include_str!("schema_v6.sql");
 
 mod classify;
 mod estimates;
@@ -647,6 +648,9 @@ impl Store {
         }
         if version < 5 {
             tx.execute_batch(SCHEMA_V5).map_err(&err)?;
+        }
+        if version < 6 {
+            tx.execute_batch(SCHEMA_V6).map_err(&err)?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(&err)?;
