@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 
 /// The default study: Zhang et al. (ISSRE 2019), frameworks and the seven kinds
 /// of the codebook.
+/// At most this many `[[root_causes]]` (the labeling page gives each a key).
+pub const MAX_ROOT_CAUSES: usize = 9;
+
 pub const DEFAULT_STUDY_TOML: &str = include_str!("../assets/study.toml");
 
 /// The study file's name inside a study folder.
@@ -120,6 +123,18 @@ pub struct Category {
     pub keywords: Vec<String>,
 }
 
+/// A root-cause code of the study's RQ3 (`[[root_causes]]`): what an
+/// annotator reads from the accepted (or asker-endorsed) answer. A label may
+/// carry several.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RootCause {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
 /// The `[study]` table.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -204,6 +219,9 @@ pub struct Study {
     pub frameworks: Vec<Framework>,
     #[serde(default)]
     pub categories: Vec<Category>,
+    /// Root-cause codes; none when the file has no `[[root_causes]]`.
+    #[serde(default)]
+    pub root_causes: Vec<RootCause>,
     /// Published figures to compare with, if any.
     pub published: Option<Published>,
 }
@@ -274,6 +292,19 @@ impl Study {
             if !seen.insert(c.key.as_str()) {
                 return Err(invalid(format!("category key {:?} is used twice", c.key)));
             }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &self.root_causes {
+            check_key("root cause", &c.key).map_err(invalid)?;
+            if !seen.insert(c.key.as_str()) {
+                return Err(invalid(format!("root cause key {:?} is used twice", c.key)));
+            }
+        }
+        if self.root_causes.len() > MAX_ROOT_CAUSES {
+            return Err(invalid(format!(
+                "a study has at most {MAX_ROOT_CAUSES} root-cause codes, this one has {}",
+                self.root_causes.len()
+            )));
         }
         if self.categories.len() < 2 {
             return Err(invalid(format!(
