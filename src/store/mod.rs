@@ -26,7 +26,10 @@ mod classify;
 mod estimates;
 mod labels;
 pub use estimates::Member;
-pub use labels::{BatchSummary, FinalLabel, LabelRow, LabelSetSummary, PostView, split_kinds};
+pub use labels::{
+    AnswerView, BatchSummary, CommentView, Endorsement, FinalLabel, LabelRow, LabelSetSummary,
+    PostView, split_kinds,
+};
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`, for logs and history.
 pub fn utc_now() -> String {
