@@ -617,6 +617,11 @@ pub fn agreement_items(posts: &BTreeMap<(String, i64), PostLabels>) -> Vec<agree
                 .map(|(a, l)| (a.clone(), l.primary.clone()))
                 .collect(),
             adjudicated: p.final_label.as_ref().map(|f| f.primary.clone()),
+            root_causes: p
+                .by_annotator
+                .iter()
+                .map(|(a, l)| (a.clone(), l.root_causes.clone()))
+                .collect(),
         })
         .collect()
 }
