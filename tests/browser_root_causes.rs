@@ -108,7 +108,6 @@ async fn text(c: &Client, css: &str) -> String {
         .unwrap()
 }
 
-
 const AI: &str = "ai.stackexchange.com-2017";
 /// "Why is searching important in AIs?": accepted answer 1883, comments on
 /// the question and under the answers (tests/root_causes.rs describes it).
@@ -150,7 +149,15 @@ fn a_thread_with_scripts_stays_inert_and_root_cause_keys_survive_a_kill() {
     d.ok(&["ingest", &path(AI), "--all-questions", "--study", &s]);
     let n = d.count(&s, "SELECT COUNT(*) FROM questions");
     d.ok(&[
-        "sample", "--study", &s, "--name", "all", "--size", &n.to_string(), "--seed", "0",
+        "sample",
+        "--study",
+        &s,
+        "--name",
+        "all",
+        "--size",
+        &n.to_string(),
+        "--seed",
+        "0",
     ]);
     let (i, comment): (i64, i64) = {
         let db = d.db(&s);

@@ -126,7 +126,10 @@ fn ingest_keeps_the_authors_display_names() {
     // grep 'PostTypeId="2"' Posts.xml | grep OwnerDisplayName: answers 2230 and 2629.
     assert_eq!(
         names,
-        [(2230, "user3313".to_string()), (2629, "user4639".to_string())]
+        [
+            (2230, "user3313".to_string()),
+            (2629, "user4639".to_string())
+        ]
     );
     let (name, user): (Option<String>, Option<i64>) = db
         .query_row(
@@ -214,20 +217,27 @@ fn the_label_page_shows_the_thread() {
     // The asker (user 1270) wrote 1952, 1955 and 1957.
     for (c, asker) in [(1951, false), (1952, true), (1955, true), (1957, true)] {
         let li = element(&p, "li", &format!("comment-{c}"));
-        assert_eq!(li.contains(r#"<span class="asker">asker</span>"#), asker, "{li}");
+        assert_eq!(
+            li.contains(r#"<span class="asker">asker</span>"#),
+            asker,
+            "{li}"
+        );
     }
     assert_eq!(p.matches(r#"<span class="asker">"#).count(), 4);
     // Comment text is escaped plain text: 1957 is '[' + 'this way' + …
     assert!(element(&p, "li", "comment-1957").contains("&#39;[&#39; + &#39;this way&#39;"));
     // The endorsement row marks its answer and its comment, nothing else.
-    assert!(element(&p, "section", "answer-1882").contains(
-        r#"<span class="endorsed">endorsed by the asker</span>"#
-    ));
+    assert!(
+        element(&p, "section", "answer-1882")
+            .contains(r#"<span class="endorsed">endorsed by the asker</span>"#)
+    );
     assert!(element(&p, "li", "comment-1964").contains(r#"class="endorsed""#));
     assert_eq!(p.matches(r#"class="endorsed""#).count(), 2);
     // Answer 1882 has 9 comments: 5 shown, 4 folded; 1894 has none.
     assert!(element(&p, "section", "answer-1882").contains("<summary>4 more comments</summary>"));
-    assert!(element(&p, "section", "answer-1894").contains(r#"<p class="no-comments">no comments</p>"#));
+    assert!(
+        element(&p, "section", "answer-1894").contains(r#"<p class="no-comments">no comments</p>"#)
+    );
     assert!(!p.contains("no comments were ingested"));
     // The codes, with their Shift keys, beside the free-text box.
     assert!(p.contains(
@@ -325,11 +335,19 @@ fn root_cause_codes_are_checked_stored_and_adjudicated() {
         true,
     );
     assert_eq!(status, 200);
-    let (status, _, adj) = http(server.port, "GET", "/adjudicate/all?adjudicator=carol", &[], "");
+    let (status, _, adj) = http(
+        server.port,
+        "GET",
+        "/adjudicate/all?adjudicator=carol",
+        &[],
+        "",
+    );
     assert_eq!(status, 200);
     let item = element(&adj, "section", &format!("post-{AI}-{THREAD}"));
     assert!(item.contains(&format!(r#"id="final-code-{AI}-{THREAD}-gpu" checked>"#)));
-    assert!(item.contains(&format!(r#"id="final-code-{AI}-{THREAD}-api_misuse" checked>"#)));
+    assert!(item.contains(&format!(
+        r#"id="final-code-{AI}-{THREAD}-api_misuse" checked>"#
+    )));
     assert!(item.contains(r#"<input name="root_cause" maxlength="500" value="">"#));
     assert!(item.contains("<td>api_misuse, gpu</td>"));
     // The same thread as the label page.
@@ -351,7 +369,9 @@ fn root_cause_codes_are_checked_stored_and_adjudicated() {
     );
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        stored("SELECT primary_kind || '|' || root_causes || '|' || root_cause || '|' || decided_by FROM final_labels"),
+        stored(
+            "SELECT primary_kind || '|' || root_causes || '|' || root_cause || '|' || decided_by FROM final_labels"
+        ),
         "comprehension|api_misuse;other|state-space search|carol"
     );
     assert_eq!(
@@ -359,7 +379,13 @@ fn root_cause_codes_are_checked_stored_and_adjudicated() {
         "api_misuse;other|state-space search"
     );
     // Once decided, the view shows the final label's own codes.
-    let (_, _, adj) = http(server.port, "GET", "/adjudicate/all?adjudicator=carol", &[], "");
+    let (_, _, adj) = http(
+        server.port,
+        "GET",
+        "/adjudicate/all?adjudicator=carol",
+        &[],
+        "",
+    );
     let item = element(&adj, "section", &format!("post-{AI}-{THREAD}"));
     assert!(item.contains(&format!(r#"id="final-code-{AI}-{THREAD}-other" checked>"#)));
     assert!(!item.contains(&format!(r#"id="final-code-{AI}-{THREAD}-gpu" checked>"#)));
@@ -391,7 +417,10 @@ fn label_csv_carries_root_causes() {
     assert!(old.starts_with("site,post_id,primary,secondary,annotator_a,annotator_b\n"));
     import_codes(&d, &s, "rc");
     assert_eq!(
-        d.count(&s, "SELECT COUNT(*) FROM labels WHERE set_name = 'rc' AND root_causes != ''"),
+        d.count(
+            &s,
+            "SELECT COUNT(*) FROM labels WHERE set_name = 'rc' AND root_causes != ''"
+        ),
         100
     );
     assert_eq!(
@@ -406,7 +435,10 @@ fn label_csv_carries_root_causes() {
         "api_misuse;gpu"
     );
     assert_eq!(
-        d.count(&s, "SELECT COUNT(*) FROM final_labels WHERE set_name = 'rc' AND root_causes != ''"),
+        d.count(
+            &s,
+            "SELECT COUNT(*) FROM final_labels WHERE set_name = 'rc' AND root_causes != ''"
+        ),
         50
     );
     let first = d.ok(&["label", "export", "--set", "rc", "--study", &s]);
@@ -420,7 +452,10 @@ fn label_csv_carries_root_causes() {
     ), "{first}");
     let file = d.write("rc.csv", first.as_bytes());
     d.ok(&["label", "import", &file, "--set", "rc2", "--study", &s]);
-    assert_eq!(d.ok(&["label", "export", "--set", "rc2", "--study", &s]), first);
+    assert_eq!(
+        d.ok(&["label", "export", "--set", "rc2", "--study", &s]),
+        first
+    );
 
     // Bad codes: file, line and key.
     let text = std::fs::read_to_string(data("labels/root-causes.csv")).unwrap();
@@ -439,14 +474,23 @@ fn label_csv_carries_root_causes() {
         b"post_id,dump,primary,root_causes_c\n61715383,stackoverflow-pytorch-labeled,implementation,gpu\n",
     );
     let err = d.fails(&["label", "import", &orphan, "--set", "bad", "--study", &s]);
-    assert!(err.contains("column 4 (root_causes_c) has no annotator_c column beside it"), "{err}");
+    assert!(
+        err.contains("column 4 (root_causes_c) has no annotator_c column beside it"),
+        "{err}"
+    );
     let bare = d.write(
         "bare.csv",
         b"post_id,dump,primary,root_causes\n61715383,stackoverflow-pytorch-labeled,,gpu\n",
     );
     let err = d.fails(&["label", "import", &bare, "--set", "bad", "--study", &s]);
-    assert!(err.contains("bare.csv line 2: root_causes are given without a primary kind"), "{err}");
-    assert_eq!(d.count(&s, "SELECT COUNT(*) FROM label_sets WHERE name = 'bad'"), 0);
+    assert!(
+        err.contains("bare.csv line 2: root_causes are given without a primary kind"),
+        "{err}"
+    );
+    assert_eq!(
+        d.count(&s, "SELECT COUNT(*) FROM label_sets WHERE name = 'bad'"),
+        0
+    );
 }
 
 /// Per root-cause code: positive specific agreement and Cohen's kappa of
@@ -481,8 +525,14 @@ fn agree_per_root_cause_matches_scikit_learn() {
         }
     }
     let md = d.ok(&["agree", "--set", "rc", "--study", &s]);
-    assert!(md.contains("| root-cause code | agreement | kappa | a | b |"), "{md}");
-    assert!(md.contains("| api_misuse | 0.792 | 0.602 | 26 | 22 |"), "{md}");
+    assert!(
+        md.contains("| root-cause code | agreement | kappa | a | b |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| api_misuse | 0.792 | 0.602 | 26 | 22 |"),
+        "{md}"
+    );
     assert!(md.contains("| static_graph | — | — | 0 | 0 |"), "{md}");
 
     match std::env::var("STACKMINE_PYTHON") {
@@ -515,13 +565,16 @@ fn a_schema_5_study_keeps_its_labels_at_version_6() {
     let s = d.study("s");
     {
         let db = rusqlite::Connection::open(d.path("s/study.db")).unwrap();
-        for v in ["schema.sql", "schema_v2.sql", "schema_v3.sql", "schema_v4.sql", "schema_v5.sql"]
-        {
-            let sql = std::fs::read_to_string(format!(
-                "{}/src/store/{v}",
-                env!("CARGO_MANIFEST_DIR")
-            ))
-            .unwrap();
+        for v in [
+            "schema.sql",
+            "schema_v2.sql",
+            "schema_v3.sql",
+            "schema_v4.sql",
+            "schema_v5.sql",
+        ] {
+            let sql =
+                std::fs::read_to_string(format!("{}/src/store/{v}", env!("CARGO_MANIFEST_DIR")))
+                    .unwrap();
             db.execute_batch(&sql).unwrap();
         }
         db.execute_batch(

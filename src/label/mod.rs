@@ -508,7 +508,10 @@ impl PostLabels {
         self.final_label
             .as_ref()
             .is_some_and(|f| !f.root_causes.is_empty())
-            || self.by_annotator.values().any(|l| !l.root_causes.is_empty())
+            || self
+                .by_annotator
+                .values()
+                .any(|l| !l.root_causes.is_empty())
     }
 }
 

@@ -70,7 +70,10 @@ pub fn render_markdown<W: Write>(set: &str, a: &Agreement, mut out: W) -> io::Re
         "\nAgreement per category is positive specific agreement; kappa per category is on \"this kind or not\"."
     )?;
     if !a.per_root_cause.is_empty() {
-        if a.per_root_cause.iter().all(|c| c.counts.iter().all(|&n| n == 0)) {
+        if a.per_root_cause
+            .iter()
+            .all(|c| c.counts.iter().all(|&n| n == 0))
+        {
             writeln!(
                 out,
                 "\nNo label of the compared posts carries a root-cause code."

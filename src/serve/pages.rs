@@ -426,7 +426,10 @@ fn check_codes<'a>(
 }
 
 /// The thread of a post, rendered.
-fn thread_html(store: &crate::store::Store, post: &crate::store::PostView) -> Result<String, PageError> {
+fn thread_html(
+    store: &crate::store::Store,
+    post: &crate::store::PostView,
+) -> Result<String, PageError> {
     let t = super::thread::build(store, post)?;
     t.render()
         .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))

@@ -62,7 +62,10 @@ pub struct Thread {
 /// "Name" for a row that carries a display name, "user N" for one with a
 /// user Id only, nothing for neither.
 pub fn author(display_name: Option<&str>, user_id: Option<i64>) -> String {
-    match (display_name.map(str::trim).filter(|n| !n.is_empty()), user_id) {
+    match (
+        display_name.map(str::trim).filter(|n| !n.is_empty()),
+        user_id,
+    ) {
         (Some(n), _) => n.to_string(),
         (None, Some(id)) => format!("user {id}"),
         (None, None) => String::new(),
