@@ -1,5 +1,6 @@
-// stackmine labeling page: keys 1–9 pick the primary kind, Enter saves and
-// goes to the next post; every change is saved at once. Served as a file so
+// stackmine labeling page: keys 1–9 pick the primary kind, Shift+1–9 toggle
+// root-cause codes, Enter saves and goes to the next post; every change is
+// saved at once. Served as a file so
 // that the Content-Security-Policy can forbid inline script.
 //
 // Saves run one after another (a later change never lands before an earlier
@@ -74,6 +75,22 @@
     const typing = t && (t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' ||
       (t.tagName === 'INPUT' && t.type === 'text'));
     if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+    // Shift+1…9 toggle root-cause code n; event.code, since Shift changes
+    // event.key ('!' for Shift+1 on a US layout, other signs elsewhere).
+    const digit = /^(?:Digit|Numpad)([1-9])$/.exec(e.code || '');
+    if (e.shiftKey && digit) {
+      const box = form.querySelector(`input[name=root_causes][data-code="${digit[1]}"]`);
+      if (box) {
+        e.preventDefault();
+        box.checked = !box.checked;
+        if (hasPrimary()) {
+          save().catch(() => {});
+        } else {
+          status.textContent = 'choose a primary kind to save the root causes';
+        }
+      }
+      return;
+    }
     if (/^[1-9]$/.test(e.key)) {
       const radio = form.querySelector(`input[name=primary][data-key="${e.key}"]`);
       if (radio) {

@@ -1,7 +1,8 @@
 //! `stackmine agree --study DIR --set NAME [--json]`: the entry point for
 //! measuring agreement between a label set's annotators: percent agreement,
 //! Cohen's kappa (two annotators) or Fleiss' kappa (three or more),
-//! per-category agreement, the confusion table and the disagreements. Stores
+//! per-category and per-root-cause-code agreement, the confusion table and
+//! the disagreements. Stores
 //! the result in the study for the report. Holds the set in memory.
 
 use anyhow::Result;
@@ -18,7 +19,8 @@ pub fn run(args: AgreeArgs) -> Result<()> {
     let store = Store::open_existing(&dir.join(STORE_FILE))?;
     let posts = label::gather(&store, &args.set)?;
     let categories: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
-    let result = agree::measure(&label::agreement_items(&posts), &categories);
+    let codes: Vec<String> = study.root_causes.iter().map(|c| c.key.clone()).collect();
+    let result = agree::measure_with_codes(&label::agreement_items(&posts), &categories, &codes);
     let json = report::agree::to_json(&args.set, &result);
     store.save_result(&format!("agree:{}", args.set), &json)?;
     let out = std::io::stdout().lock();

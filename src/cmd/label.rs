@@ -32,7 +32,8 @@ fn import(args: LabelImportArgs) -> Result<()> {
         );
     }
     let categories: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
-    let imported = label::read_csv_file(&args.file, &args.set, &categories, &store)?;
+    let codes: Vec<String> = study.root_causes.iter().map(|c| c.key.clone()).collect();
+    let imported = label::read_csv_file(&args.file, &args.set, &categories, &codes, &store)?;
     let source = format!("import {}", args.file.display());
     let design = if args.random_sample {
         let frameworks: Vec<String> = study

@@ -43,6 +43,8 @@ pub struct Answer {
     pub score: Option<i64>,
     pub body_html: Option<String>,
     pub owner_user_id: Option<i64>,
+    /// `OwnerDisplayName`: set for deleted users (their Id is gone).
+    pub owner_display_name: Option<String>,
 }
 
 /// A comment on a kept question or answer.
@@ -55,6 +57,8 @@ pub struct Comment {
     pub score: Option<i64>,
     pub text: Option<String>,
     pub user_id: Option<i64>,
+    /// `UserDisplayName`: set for deleted users.
+    pub user_display_name: Option<String>,
 }
 
 /// Why a row could not be read. The row is skipped and counted.
@@ -413,6 +417,7 @@ pub fn parse_answer(row: &[u8]) -> Result<Answer, RowError> {
         created_ms,
         score: a.int("Score", NumKind::Signed)?,
         owner_user_id: a.int("OwnerUserId", NumKind::Signed)?,
+        owner_display_name: a.take("OwnerDisplayName"),
         body_html: a.take("Body"),
     })
 }
@@ -428,6 +433,7 @@ pub fn parse_comment(row: &[u8]) -> Result<Comment, RowError> {
         created_ms,
         score: a.int("Score", NumKind::Signed)?,
         user_id: a.int("UserId", NumKind::Signed)?,
+        user_display_name: a.take("UserDisplayName"),
         text: a.take("Text"),
     })
 }

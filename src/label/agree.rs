@@ -16,6 +16,9 @@ pub struct Item {
     pub labels: BTreeMap<String, String>,
     /// The adjudicated kind, when there is one.
     pub adjudicated: Option<String>,
+    /// Annotator → root-cause codes (keys); an annotator in `labels` but not
+    /// here gave none.
+    pub root_causes: BTreeMap<String, Vec<String>>,
 }
 
 /// Agreement on one category, treated as "is it this kind or not".
@@ -28,6 +31,20 @@ pub struct CategoryAgreement {
     /// Cohen's (two annotators) or Fleiss' (more) kappa on the yes/no labels.
     pub kappa: Option<f64>,
     /// How many labels of this kind each annotator gave, in `annotators` order.
+    pub counts: Vec<u64>,
+}
+
+/// Agreement on one root-cause code, treated as "does the label carry this
+/// code or not", over the posts every annotator labeled.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CodeAgreement {
+    pub code: String,
+    /// Positive specific agreement, as for a category.
+    pub agreement: Option<f64>,
+    /// Cohen's (two annotators) or Fleiss' (more) kappa on has-code or not.
+    pub kappa: Option<f64>,
+    /// How many compared posts each annotator gave this code, in
+    /// `annotators` order.
     pub counts: Vec<u64>,
 }
 
@@ -62,6 +79,9 @@ pub struct Agreement {
     pub cohen_kappa: Option<f64>,
     pub fleiss_kappa: Option<f64>,
     pub per_category: BTreeMap<String, CategoryAgreement>,
+    /// Per root-cause code of the study, in its order (see
+    /// [`measure_with_codes`]); empty without codes.
+    pub per_root_cause: Vec<CodeAgreement>,
     pub confusion: Option<Confusion>,
     pub disagreements: Vec<Disagreement>,
 }
@@ -234,9 +254,75 @@ pub fn measure(items: &[Item], categories: &[String]) -> Agreement {
         cohen_kappa: cohen,
         fleiss_kappa: fleiss,
         per_category,
+        per_root_cause: Vec::new(),
         confusion,
         disagreements,
     }
+}
+
+/// Positive specific agreement (Uebersax: Σ n_i(n_i − 1) / Σ n_i(m − 1),
+/// 2·both / (n_a + n_b) for two raters) and kappa (Cohen's for two raters,
+/// Fleiss' for more) of yes/no decisions; `yes[r][i]`: rater r said yes on
+/// item i.
+fn binary_agreement(yes: &[Vec<bool>]) -> (Option<f64>, Option<f64>, Vec<u64>) {
+    let m = yes.len();
+    let n = yes.first().map_or(0, Vec::len);
+    let counts: Vec<u64> = yes
+        .iter()
+        .map(|r| r.iter().filter(|&&y| y).count() as u64)
+        .collect();
+    let (mut num, mut den) = (0u64, 0u64);
+    for i in 0..n {
+        let ni = yes.iter().filter(|r| r[i]).count() as u64;
+        num += ni * ni.saturating_sub(1);
+        den += ni * (m as u64).saturating_sub(1);
+    }
+    let as_index = |r: &Vec<bool>| r.iter().map(|&y| usize::from(y)).collect::<Vec<_>>();
+    let kappa = match m {
+        2 => cohen_kappa(&as_index(&yes[0]), &as_index(&yes[1]), 2),
+        m if m >= 3 => fleiss_kappa(
+            &(0..n)
+                .map(|i| {
+                    let y = yes.iter().filter(|r| r[i]).count() as u64;
+                    vec![m as u64 - y, y]
+                })
+                .collect::<Vec<_>>(),
+        ),
+        _ => None,
+    };
+    ((den > 0).then(|| num as f64 / den as f64), kappa, counts)
+}
+
+/// [`measure`], plus agreement per root-cause code (`codes`: the study's
+/// keys, in its order) over the posts every annotator labeled.
+pub fn measure_with_codes(items: &[Item], categories: &[String], codes: &[String]) -> Agreement {
+    let mut a = measure(items, categories);
+    let full: Vec<&Item> = items
+        .iter()
+        .filter(|i| a.annotators.iter().all(|r| i.labels.contains_key(r)))
+        .collect();
+    a.per_root_cause = codes
+        .iter()
+        .map(|code| {
+            let yes: Vec<Vec<bool>> = a
+                .annotators
+                .iter()
+                .map(|r| {
+                    full.iter()
+                        .map(|i| i.root_causes.get(r).is_some_and(|c| c.contains(code)))
+                        .collect()
+                })
+                .collect();
+            let (agreement, kappa, counts) = binary_agreement(&yes);
+            CodeAgreement {
+                code: code.clone(),
+                agreement,
+                kappa,
+                counts,
+            }
+        })
+        .collect();
+    a
 }
 
 #[cfg(test)]
@@ -252,6 +338,7 @@ mod tests {
                 .map(|(a, l)| (a.to_string(), l.to_string()))
                 .collect(),
             adjudicated: None,
+            root_causes: BTreeMap::new(),
         }
     }
 
@@ -321,5 +408,34 @@ mod tests {
         assert_eq!(r.cohen_kappa, None);
         // statsmodels fleiss_kappa([[3,0],[1,2],[0,3]]) = 0.5499999999999998
         assert!((r.fleiss_kappa.unwrap() - 0.55).abs() < 1e-12);
+    }
+
+    #[test]
+    fn per_code_agreement_is_the_per_category_rule_on_has_code() {
+        let codes: Vec<String> = ["gpu", "api"].iter().map(|s| s.to_string()).collect();
+        let with = |id, a: &[&str], b: &[&str]| {
+            let mut i = item(id, &[("a", "crash"), ("b", "crash")]);
+            i.root_causes
+                .insert("a".into(), a.iter().map(|s| s.to_string()).collect());
+            i.root_causes
+                .insert("b".into(), b.iter().map(|s| s.to_string()).collect());
+            i
+        };
+        let items = vec![
+            with(1, &["gpu"], &["gpu"]),
+            with(2, &["gpu", "api"], &["api"]),
+            with(3, &[], &["gpu"]),
+            with(4, &[], &[]),
+        ];
+        let r = measure_with_codes(&items, &["crash".to_string()], &codes);
+        let gpu = &r.per_root_cause[0];
+        assert_eq!(gpu.code, "gpu");
+        assert_eq!(gpu.counts, [2, 2]);
+        // 2·1 / (2 + 2); sklearn cohen_kappa_score([1,1,0,0],[1,0,1,0]) = 0.0
+        assert!((gpu.agreement.unwrap() - 0.5).abs() < 1e-12);
+        assert!(gpu.kappa.unwrap().abs() < 1e-12);
+        // api: [0,1,0,0] vs [0,1,0,0]: perfect.
+        assert_eq!(r.per_root_cause[1].agreement, Some(1.0));
+        assert_eq!(r.per_root_cause[1].kappa, Some(1.0));
     }
 }

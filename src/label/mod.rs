@@ -129,6 +129,7 @@ pub fn read_csv_file(
     path: &Path,
     set: &str,
     categories: &[String],
+    codes: &[String],
     store: &Store,
 ) -> Result<Imported, LabelError> {
     let open_err = |err| LabelError::Open {
@@ -143,7 +144,7 @@ pub fn read_csv_file(
             message: crate::limits::too_large(CSV_WHAT, MAX_CSV_BYTES).to_string(),
         });
     }
-    read_csv(path, file, set, categories, store)
+    read_csv_coded(path, file, set, categories, codes, store)
 }
 
 /// Reads a label CSV with the columns of the shared `dl-questions.csv`:
@@ -153,12 +154,29 @@ pub fn read_csv_file(
 /// Kinds must be categories of the study; posts must be in the study.
 /// Memory stays bounded whatever the input: it is read at most
 /// [`crate::limits::MAX_LABEL_CSV_BYTES`] in all and
-/// [`crate::limits::MAX_LABEL_RECORD_BYTES`] a row.
+/// [`crate::limits::MAX_LABEL_RECORD_BYTES`] a row. A study without
+/// root-cause codes: see [`read_csv_coded`].
 pub fn read_csv<R: Read>(
     path: &Path,
     input: R,
     set: &str,
     categories: &[String],
+    store: &Store,
+) -> Result<Imported, LabelError> {
+    read_csv_coded(path, input, set, categories, &[], store)
+}
+
+/// [`read_csv`] with the study's root-cause codes (keys, in the study's
+/// order): an optional `root_causes` column gives the final label's codes and
+/// `root_causes_NAME` annotator NAME's (`;`-separated keys, each a key of
+/// `codes`, stored once each in the study's order). Without these columns
+/// labels carry no codes.
+pub fn read_csv_coded<R: Read>(
+    path: &Path,
+    input: R,
+    set: &str,
+    categories: &[String],
+    codes: &[String],
     store: &Store,
 ) -> Result<Imported, LabelError> {
     let csv_err = |message: String| LabelError::Csv {
@@ -226,11 +244,26 @@ pub fn read_csv<R: Read>(
     let primary_col = col("primary");
     let secondary_col = col("secondary");
     let site_col = col("site").or_else(|| col("dump"));
+    let codes_col = col("root_causes");
     let mut annotator_cols: Vec<(usize, String)> = Vec::new();
     for (i, h) in names.iter().enumerate() {
         if let Some(n) = h.strip_prefix("annotator_") {
             check_name("annotator", n).map_err(|m| csv_err(format!("column {}: {m}", i + 1)))?;
             annotator_cols.push((i, n.to_string()));
+        }
+    }
+    // root_causes_NAME: annotator NAME's codes, beside their annotator_NAME.
+    let mut annotator_codes: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, h) in names.iter().enumerate() {
+        if let Some(n) = h.strip_prefix("root_causes_") {
+            check_name("annotator", n).map_err(|m| csv_err(format!("column {}: {m}", i + 1)))?;
+            if !annotator_cols.iter().any(|(_, a)| a == n) {
+                return Err(csv_err(format!(
+                    "column {} ({h}) has no annotator_{n} column beside it",
+                    i + 1
+                )));
+            }
+            annotator_codes.insert(n.to_string(), i);
         }
     }
     if primary_col.is_none() && annotator_cols.is_empty() {
@@ -289,6 +322,30 @@ pub fn read_csv<R: Read>(
                 format!("post_id {} is not a number", shown(id_text))
             })
         })?;
+        // A `;`-separated list of root-cause codes, checked and put in the
+        // study's order.
+        let code_list = |column: &str, text: &str| -> Result<Vec<String>, LabelError> {
+            let given = crate::store::split_kinds(text);
+            if let Some(bad) = given.iter().find(|k| !codes.contains(k)) {
+                return Err(row_err(if codes.is_empty() {
+                    format!(
+                        "{column}: unknown root-cause code {} (the study has no [[root_causes]])",
+                        shown(bad)
+                    )
+                } else {
+                    format!(
+                        "{column}: unknown root-cause code {} (the study's codes: {})",
+                        shown(bad),
+                        codes.join(", ")
+                    )
+                }));
+            }
+            Ok(codes
+                .iter()
+                .filter(|c| given.contains(c))
+                .cloned()
+                .collect())
+        };
         let kind = |k: &str| -> Result<String, LabelError> {
             if categories.iter().any(|c| c == k) {
                 Ok(k.to_string())
@@ -336,6 +393,7 @@ pub fn read_csv<R: Read>(
             .map(|k| kind(k))
             .collect::<Result<Vec<_>, _>>()?;
         let primary = field(primary_col);
+        let final_codes = code_list("root_causes", field(codes_col))?;
         if !primary.is_empty() {
             out.finals.push(FinalLabel {
                 site: site.clone(),
@@ -344,11 +402,25 @@ pub fn read_csv<R: Read>(
                 secondary,
                 decided_by: "import".into(),
                 note: String::new(),
+                root_causes: final_codes,
+                root_cause: String::new(),
             });
+        } else if !final_codes.is_empty() {
+            return Err(row_err(
+                "root_causes are given without a primary kind (they belong to the final label)"
+                    .into(),
+            ));
         }
         for (c, name) in &annotator_cols {
             let value = field(Some(*c));
+            let column = format!("root_causes_{name}");
+            let codes = code_list(&column, field(annotator_codes.get(name).copied()))?;
             if value.is_empty() {
+                if !codes.is_empty() {
+                    return Err(row_err(format!(
+                        "{column} is given but annotator_{name} is empty"
+                    )));
+                }
                 continue;
             }
             out.labels.push(LabelRow {
@@ -360,6 +432,7 @@ pub fn read_csv<R: Read>(
                 secondary: Vec::new(),
                 note: String::new(),
                 root_cause: String::new(),
+                root_causes: codes,
             });
         }
     }
@@ -412,6 +485,36 @@ impl PostLabels {
     }
 }
 
+impl PostLabels {
+    /// The post's root-cause codes: the final label's, else the ones every
+    /// annotator gave alike (empty while they differ).
+    pub fn resolved_codes(&self) -> Vec<String> {
+        if let Some(f) = &self.final_label {
+            return f.root_causes.clone();
+        }
+        let mut labels = self.by_annotator.values();
+        let Some(first) = labels.next() else {
+            return Vec::new();
+        };
+        if labels.all(|l| l.root_causes == first.root_causes) {
+            first.root_causes.clone()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Whether any label of the post carries root-cause codes.
+    fn has_codes(&self) -> bool {
+        self.final_label
+            .as_ref()
+            .is_some_and(|f| !f.root_causes.is_empty())
+            || self
+                .by_annotator
+                .values()
+                .any(|l| !l.root_causes.is_empty())
+    }
+}
+
 /// The labels of a set, by (site, post Id).
 pub fn gather(store: &Store, set: &str) -> Result<BTreeMap<(String, i64), PostLabels>, LabelError> {
     if !store.label_set_exists(set)? {
@@ -435,7 +538,11 @@ pub fn gather(store: &Store, set: &str) -> Result<BTreeMap<(String, i64), PostLa
 /// Writes a set as CSV: `site,post_id,primary,secondary,annotator_NAME…`,
 /// rows by site and post Id. `primary` is the resolved label (empty while
 /// annotators disagree unadjudicated); `secondary` the final label's, else
-/// the union of the annotators'. Reading it back gives the same set.
+/// the union of the annotators'. When some label of the set carries
+/// root-cause codes, the columns `root_causes` (the final label's, else the
+/// annotators' common ones) and `root_causes_NAME` (each annotator's) follow,
+/// at the end, so readers of the older layout keep working. Reading it back
+/// gives the same set.
 pub fn write_csv<W: Write>(
     posts: &BTreeMap<(String, i64), PostLabels>,
     out: W,
@@ -450,6 +557,11 @@ pub fn write_csv<W: Write>(
         "secondary".into(),
     ];
     header.extend(annotators.iter().map(|a| format!("annotator_{a}")));
+    let coded = posts.values().any(PostLabels::has_codes);
+    if coded {
+        header.push("root_causes".into());
+        header.extend(annotators.iter().map(|a| format!("root_causes_{a}")));
+    }
     w.write_record(&header)?;
     for ((site, id), p) in posts {
         let (primary, secondary) = match p.resolved() {
@@ -466,6 +578,7 @@ pub fn write_csv<W: Write>(
                 (String::new(), union)
             }
         };
+        let resolved = !primary.is_empty();
         let mut record = vec![site.clone(), id.to_string(), primary, secondary.join(";")];
         record.extend(annotators.iter().map(|a| {
             p.by_annotator
@@ -473,6 +586,20 @@ pub fn write_csv<W: Write>(
                 .map(|l| l.primary.clone())
                 .unwrap_or_default()
         }));
+        if coded {
+            // Codes of the final label go with its primary kind only.
+            record.push(if resolved {
+                p.resolved_codes().join(";")
+            } else {
+                String::new()
+            });
+            record.extend(annotators.iter().map(|a| {
+                p.by_annotator
+                    .get(*a)
+                    .map(|l| l.root_causes.join(";"))
+                    .unwrap_or_default()
+            }));
+        }
         w.write_record(&record)?;
     }
     w.flush()?;
@@ -493,6 +620,11 @@ pub fn agreement_items(posts: &BTreeMap<(String, i64), PostLabels>) -> Vec<agree
                 .map(|(a, l)| (a.clone(), l.primary.clone()))
                 .collect(),
             adjudicated: p.final_label.as_ref().map(|f| f.primary.clone()),
+            root_causes: p
+                .by_annotator
+                .iter()
+                .map(|(a, l)| (a.clone(), l.root_causes.clone()))
+                .collect(),
         })
         .collect()
 }

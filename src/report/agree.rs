@@ -69,6 +69,45 @@ pub fn render_markdown<W: Write>(set: &str, a: &Agreement, mut out: W) -> io::Re
         out,
         "\nAgreement per category is positive specific agreement; kappa per category is on \"this kind or not\"."
     )?;
+    if !a.per_root_cause.is_empty() {
+        if a.per_root_cause
+            .iter()
+            .all(|c| c.counts.iter().all(|&n| n == 0))
+        {
+            writeln!(
+                out,
+                "\nNo label of the compared posts carries a root-cause code."
+            )?;
+        } else {
+            write!(out, "\n| root-cause code | agreement | kappa |")?;
+            for name in &a.annotators {
+                write!(out, " {} |", md(name))?;
+            }
+            write!(out, "\n|---|--:|--:|")?;
+            for _ in &a.annotators {
+                write!(out, "--:|")?;
+            }
+            writeln!(out)?;
+            for c in &a.per_root_cause {
+                write!(
+                    out,
+                    "| {} | {} | {} |",
+                    md(&c.code),
+                    num(c.agreement, 3),
+                    num(c.kappa, 3)
+                )?;
+                for n in &c.counts {
+                    write!(out, " {} |", int(*n))?;
+                }
+                writeln!(out)?;
+            }
+            writeln!(
+                out,
+                "\nPer root-cause code, over the {} compared posts: positive specific agreement and kappa on \"has this code or not\"; the counts are the posts each annotator gave the code.",
+                int(a.items)
+            )?;
+        }
+    }
     if let Some(c) = &a.confusion {
         writeln!(
             out,

@@ -17,6 +17,7 @@
 mod conn;
 mod hosts;
 mod pages;
+mod thread;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};

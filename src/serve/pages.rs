@@ -365,6 +365,76 @@ pub async fn start(State(app): State<Shared>, RawQuery(raw): RawQuery) -> Respon
     .await
 }
 
+/// A root-cause code as the pages offer it (a checkbox, Shift+number).
+struct CodeView {
+    key: String,
+    name: String,
+    description: String,
+    number: usize,
+    checked: bool,
+}
+
+fn code_views(app: &Shared, checked: &[String]) -> Vec<CodeView> {
+    app.study
+        .root_causes
+        .iter()
+        .enumerate()
+        .map(|(n, c)| CodeView {
+            key: c.key.clone(),
+            name: c.name.clone(),
+            description: c.description.clone(),
+            number: n + 1,
+            checked: checked.contains(&c.key),
+        })
+        .collect()
+}
+
+/// Root-cause codes from a form: each a key of the study's
+/// `[[root_causes]]`; returned once each, in the study's order.
+fn check_codes<'a>(
+    app: &Shared,
+    values: impl Iterator<Item = &'a str>,
+) -> Result<Vec<String>, PageError> {
+    let codes = &app.study.root_causes;
+    let mut picked = vec![false; codes.len()];
+    for v in values.filter(|v| !v.is_empty()) {
+        match codes.iter().position(|c| c.key == v) {
+            Some(i) => picked[i] = true,
+            None => {
+                let keys: Vec<&str> = codes.iter().map(|c| c.key.as_str()).collect();
+                return Err(PageError::bad(if keys.is_empty() {
+                    format!(
+                        "unknown root-cause code {}: the study has no [[root_causes]]",
+                        shown(v)
+                    )
+                } else {
+                    format!(
+                        "unknown root-cause code {}: the study's are {}",
+                        shown(v),
+                        keys.join(", ")
+                    )
+                }));
+            }
+        }
+    }
+    Ok(codes
+        .iter()
+        .zip(picked)
+        .filter(|(_, p)| *p)
+        .map(|(c, _)| c.key.clone())
+        .collect())
+}
+
+/// The thread of a post, rendered.
+fn thread_html(
+    store: &crate::store::Store,
+    post: &crate::store::PostView,
+) -> Result<String, PageError> {
+    let t = super::thread::build(store, post)?;
+    t.render()
+        .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
 struct CategoryView {
     key: String,
     name: String,
@@ -393,10 +463,13 @@ struct LabelPage {
     created: String,
     score: String,
     views: String,
+    asker: String,
     categories: Vec<CategoryView>,
+    codes: Vec<CodeView>,
     note: String,
     root_cause: String,
     labeled: bool,
+    thread: String,
 }
 
 pub async fn label_page(
@@ -433,6 +506,11 @@ pub async fn label_page(
                 secondary: mine.as_ref().is_some_and(|l| l.secondary.contains(&c.key)),
             })
             .collect();
+        let codes = code_views(
+            &app,
+            mine.as_ref().map_or(&[][..], |l| l.root_causes.as_slice()),
+        );
+        let thread = thread_html(&store, &post)?;
         render(&LabelPage {
             batch: batch.clone(),
             annotator: annotator.clone(),
@@ -450,13 +528,16 @@ pub async fn label_page(
             created: post.created.get(..10).unwrap_or(&post.created).to_string(),
             score: opt_int(post.score),
             views: opt_int(post.view_count),
+            asker: super::thread::author(post.owner_display_name.as_deref(), post.owner_user_id),
             categories,
+            codes,
             note: mine.as_ref().map(|l| l.note.clone()).unwrap_or_default(),
             root_cause: mine
                 .as_ref()
                 .map(|l| l.root_cause.clone())
                 .unwrap_or_default(),
             labeled: mine.is_some(),
+            thread,
         })
     })
     .await
@@ -539,6 +620,7 @@ pub async fn save_label(
         }
         let note = f.text("note", MAX_NOTE, "the note")?;
         let root_cause = f.text("root_cause", MAX_ROOT_CAUSE, "the root cause")?;
+        let root_causes = check_codes(&app, f.all("root_causes"))?;
         let posts = app.store().batch_posts(&batch)?;
         if posts.is_empty() {
             return Err(PageError::missing(format!("no batch named {batch}")));
@@ -560,6 +642,7 @@ pub async fn save_label(
             secondary,
             note,
             root_cause,
+            root_causes,
         };
         app.write(|store| store.save_label(&row))?;
         if wants_json(&headers) {
@@ -589,6 +672,7 @@ struct SideLabel {
     secondary: String,
     note: String,
     root_cause: String,
+    root_causes: String,
 }
 
 struct Option_ {
@@ -606,6 +690,9 @@ struct AdjItem {
     options: Vec<Option_>,
     secondary: String,
     decided: Option<String>,
+    codes: Vec<CodeView>,
+    root_cause: String,
+    thread: String,
 }
 
 #[derive(Template)]
@@ -647,15 +734,38 @@ pub async fn adjudicate_page(
         annotators.dedup();
         let mut items = Vec::new();
         for ((site, id), p) in &posts {
-            let mut primaries = p.by_annotator.values().map(|l| &l.primary);
-            let Some(first) = primaries.next() else {
+            let labels: Vec<&LabelRow> = p.by_annotator.values().collect();
+            let Some(first) = labels.first() else {
                 continue;
             };
-            if p.by_annotator.len() < 2 || primaries.all(|x| x == first) {
+            // A post is shown while its annotators differ on the kind or on
+            // the root-cause codes; what they all gave alike is prefilled.
+            let same_primary = labels.iter().all(|l| l.primary == first.primary);
+            let same_codes = labels.iter().all(|l| l.root_causes == first.root_causes);
+            let same_text = labels.iter().all(|l| l.root_cause == first.root_cause);
+            if labels.len() < 2 || (same_primary && same_codes) {
                 continue;
             }
             let view = store.post_view(site, *id)?;
-            let decided = p.final_label.as_ref().map(|f| f.primary.clone());
+            let thread = match &view {
+                Some(v) => thread_html(&store, v)?,
+                None => String::new(),
+            };
+            let fin = p.final_label.as_ref();
+            let decided = fin.map(|f| f.primary.clone());
+            let chosen = decided
+                .clone()
+                .or_else(|| same_primary.then(|| first.primary.clone()));
+            let codes = match fin {
+                Some(f) => f.root_causes.clone(),
+                None if same_codes => first.root_causes.clone(),
+                None => Vec::new(),
+            };
+            let root_cause = match fin {
+                Some(f) => f.root_cause.clone(),
+                None if same_text => first.root_cause.clone(),
+                None => String::new(),
+            };
             items.push(AdjItem {
                 site: site.clone(),
                 post_id: *id,
@@ -672,6 +782,7 @@ pub async fn adjudicate_page(
                         secondary: l.secondary.join(", "),
                         note: l.note.clone(),
                         root_cause: l.root_cause.clone(),
+                        root_causes: l.root_causes.join(", "),
                     })
                     .collect(),
                 options: app
@@ -681,7 +792,7 @@ pub async fn adjudicate_page(
                     .map(|c| Option_ {
                         key: c.key.clone(),
                         name: c.name.clone(),
-                        selected: decided.as_deref() == Some(c.key.as_str()),
+                        selected: chosen.as_deref() == Some(c.key.as_str()),
                     })
                     .collect(),
                 secondary: p
@@ -690,6 +801,9 @@ pub async fn adjudicate_page(
                     .map(|f| f.secondary.join(";"))
                     .unwrap_or_default(),
                 decided,
+                codes: code_views(&app, &codes),
+                root_cause,
+                thread,
             });
         }
         let decided = items.iter().filter(|i| i.decided.is_some()).count();
@@ -739,6 +853,8 @@ pub async fn save_final(
                 secondary.push(check_kind(&app, &k)?);
             }
         }
+        let root_causes = check_codes(&app, f.all("root_causes"))?;
+        let root_cause = f.text("root_cause", MAX_ROOT_CAUSE, "the root cause")?;
         let posts = gather(&app.store(), &set)?;
         if !posts.contains_key(&(site.clone(), post_id)) {
             return Err(PageError::bad(format!(
@@ -752,6 +868,8 @@ pub async fn save_final(
             secondary,
             decided_by: adjudicator.clone(),
             note: String::new(),
+            root_causes,
+            root_cause,
         };
         app.write(|store| store.save_final(&set, &decision))?;
         if wants_json(&headers) {

@@ -28,6 +28,8 @@ pub struct LabelRow {
     pub secondary: Vec<String>,
     pub note: String,
     pub root_cause: String,
+    /// Root-cause codes (keys of the study's `[[root_causes]]`, in its order).
+    pub root_causes: Vec<String>,
 }
 
 /// The final (adjudicated or imported) label of a post in a set.
@@ -39,6 +41,9 @@ pub struct FinalLabel {
     pub secondary: Vec<String>,
     pub decided_by: String,
     pub note: String,
+    /// The final label's own root-cause codes and free text.
+    pub root_causes: Vec<String>,
+    pub root_cause: String,
 }
 
 /// A label set: how many posts, who labeled.
@@ -64,6 +69,41 @@ pub struct PostView {
     pub view_count: Option<i64>,
     pub answer_count: Option<i64>,
     pub site_url: Option<String>,
+    pub accepted_answer_id: Option<i64>,
+    pub owner_user_id: Option<i64>,
+    pub owner_display_name: Option<String>,
+}
+
+/// An answer as the labeling page shows it.
+#[derive(Debug, Clone)]
+pub struct AnswerView {
+    pub id: i64,
+    pub created: String,
+    pub created_ms: i64,
+    pub score: Option<i64>,
+    pub body_html: String,
+    pub owner_user_id: Option<i64>,
+    pub owner_display_name: Option<String>,
+}
+
+/// A comment as the labeling page shows it (plain text, as the dump has it).
+#[derive(Debug, Clone)]
+pub struct CommentView {
+    pub id: i64,
+    pub post_id: i64,
+    pub created: String,
+    pub score: Option<i64>,
+    pub text: String,
+    pub user_id: Option<i64>,
+    pub user_display_name: Option<String>,
+}
+
+/// An answer the asker endorsed, with the comment that supports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endorsement {
+    pub answer_id: i64,
+    pub comment_id: i64,
+    pub phrase: String,
 }
 
 fn join(kinds: &[String]) -> String {
@@ -192,7 +232,8 @@ impl Store {
             .conn
             .query_row(
                 "SELECT q.title, q.tags, q.body_html, q.created, q.score, q.view_count,
-                            q.answer_count, s.url
+                            q.answer_count, s.url, q.accepted_answer_id, q.owner_user_id,
+                            q.owner_display_name
                      FROM questions q LEFT JOIN sites s ON s.site = q.site
                      WHERE q.site = ?1 AND q.id = ?2",
                 params![site, id],
@@ -209,10 +250,93 @@ impl Store {
                         view_count: r.get(5)?,
                         answer_count: r.get(6)?,
                         site_url: r.get(7)?,
+                        accepted_answer_id: r.get(8)?,
+                        owner_user_id: r.get(9)?,
+                        owner_display_name: r.get(10)?,
                     })
                 },
             )
             .optional())
+    }
+
+    /// A question's answers in the store, by Id.
+    pub fn answers_of(&self, site: &str, question: i64) -> Result<Vec<AnswerView>, StoreError> {
+        let mut stmt = self.q(self.conn.prepare_cached(
+            "SELECT id, created, created_ms, score, body_html, owner_user_id, owner_display_name
+             FROM answers WHERE site = ?1 AND parent_id = ?2 ORDER BY id",
+        ))?;
+        let rows = self.q(stmt.query_map(params![site, question], |r| {
+            Ok(AnswerView {
+                id: r.get(0)?,
+                created: r.get(1)?,
+                created_ms: r.get(2)?,
+                score: r.get(3)?,
+                body_html: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                owner_user_id: r.get(5)?,
+                owner_display_name: r.get(6)?,
+            })
+        }))?;
+        self.q(rows.collect())
+    }
+
+    /// The comments under a question and under its answers, oldest first
+    /// (ties by Id).
+    pub fn thread_comments(
+        &self,
+        site: &str,
+        question: i64,
+    ) -> Result<Vec<CommentView>, StoreError> {
+        let mut stmt = self.q(self.conn.prepare_cached(
+            "SELECT id, post_id, created, score, text, user_id, user_display_name
+             FROM comments
+             WHERE site = ?1 AND (post_id = ?2
+                OR post_id IN (SELECT id FROM answers WHERE site = ?1 AND parent_id = ?2))
+             ORDER BY created_ms, id",
+        ))?;
+        let rows = self.q(stmt.query_map(params![site, question], |r| {
+            Ok(CommentView {
+                id: r.get(0)?,
+                post_id: r.get(1)?,
+                created: r.get(2)?,
+                score: r.get(3)?,
+                text: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                user_id: r.get(5)?,
+                user_display_name: r.get(6)?,
+            })
+        }))?;
+        self.q(rows.collect())
+    }
+
+    /// Whether the store holds any comment of the site: its latest ingest
+    /// read a Comments.xml that had comments on kept posts. False: no
+    /// comments were ingested for it (no Comments.xml, or none on its posts).
+    pub fn site_has_comments(&self, site: &str) -> Result<bool, StoreError> {
+        self.q(self.conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM comments WHERE site = ?1)",
+            [site],
+            |r| r.get(0),
+        ))
+    }
+
+    /// The endorsements recorded for a question's answers (the `endorsements`
+    /// table), by answer and comment Id.
+    pub fn endorsements_of(
+        &self,
+        site: &str,
+        question: i64,
+    ) -> Result<Vec<Endorsement>, StoreError> {
+        let mut stmt = self.q(self.conn.prepare_cached(
+            "SELECT answer_id, comment_id, phrase FROM endorsements
+             WHERE site = ?1 AND question_id = ?2 ORDER BY answer_id, comment_id",
+        ))?;
+        let rows = self.q(stmt.query_map(params![site, question], |r| {
+            Ok(Endorsement {
+                answer_id: r.get(0)?,
+                comment_id: r.get(1)?,
+                phrase: r.get(2)?,
+            })
+        }))?;
+        self.q(rows.collect())
     }
 
     /// The sites that have a question with this Id.
@@ -313,7 +437,8 @@ impl Store {
     /// Every annotator label of a set, by site, post and annotator.
     pub fn labels(&self, set: &str) -> Result<Vec<LabelRow>, StoreError> {
         let mut stmt = self.q(self.conn.prepare(
-            "SELECT site, post_id, annotator, primary_kind, secondary, note, root_cause
+            "SELECT site, post_id, annotator, primary_kind, secondary, note, root_cause,
+                    root_causes
              FROM labels WHERE set_name = ?1 ORDER BY site, post_id, annotator",
         ))?;
         let rows = self.q(stmt.query_map([set], |r| {
@@ -326,6 +451,7 @@ impl Store {
                 secondary: split_kinds(&r.get::<_, String>(4)?),
                 note: r.get(5)?,
                 root_cause: r.get(6)?,
+                root_causes: split_kinds(&r.get::<_, String>(7)?),
             })
         }))?;
         self.q(rows.collect())
@@ -342,7 +468,7 @@ impl Store {
         self.q(self
             .conn
             .query_row(
-                "SELECT primary_kind, secondary, note, root_cause FROM labels
+                "SELECT primary_kind, secondary, note, root_cause, root_causes FROM labels
                      WHERE set_name = ?1 AND site = ?2 AND post_id = ?3 AND annotator = ?4",
                 params![set, site, post_id, annotator],
                 |r| {
@@ -355,6 +481,7 @@ impl Store {
                         secondary: split_kinds(&r.get::<_, String>(1)?),
                         note: r.get(2)?,
                         root_cause: r.get(3)?,
+                        root_causes: split_kinds(&r.get::<_, String>(4)?),
                     })
                 },
             )
@@ -364,7 +491,8 @@ impl Store {
     /// The final labels of a set.
     pub fn final_labels(&self, set: &str) -> Result<Vec<FinalLabel>, StoreError> {
         let mut stmt = self.q(self.conn.prepare(
-            "SELECT site, post_id, primary_kind, secondary, decided_by, note
+            "SELECT site, post_id, primary_kind, secondary, decided_by, note, root_causes,
+                    root_cause
              FROM final_labels WHERE set_name = ?1 ORDER BY site, post_id",
         ))?;
         let rows = self.q(stmt.query_map([set], |r| {
@@ -375,6 +503,8 @@ impl Store {
                 secondary: split_kinds(&r.get::<_, String>(3)?),
                 decided_by: r.get(4)?,
                 note: r.get(5)?,
+                root_causes: split_kinds(&r.get::<_, String>(6)?),
+                root_cause: r.get(7)?,
             })
         }))?;
         self.q(rows.collect())
@@ -436,14 +566,15 @@ impl Store {
 
 fn write_label(tx: &rusqlite::Transaction, l: &LabelRow, now: &str) -> rusqlite::Result<()> {
     let secondary = join(&l.secondary);
+    let codes = join(&l.root_causes);
     tx.execute(
         "INSERT INTO labels (set_name, site, post_id, annotator, primary_kind, secondary, note,
-            root_cause, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            root_cause, updated_at, root_causes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (set_name, site, post_id, annotator) DO UPDATE SET
             primary_kind = excluded.primary_kind, secondary = excluded.secondary,
             note = excluded.note, root_cause = excluded.root_cause,
-            updated_at = excluded.updated_at",
+            updated_at = excluded.updated_at, root_causes = excluded.root_causes",
         params![
             l.set_name,
             l.site,
@@ -453,13 +584,14 @@ fn write_label(tx: &rusqlite::Transaction, l: &LabelRow, now: &str) -> rusqlite:
             secondary,
             l.note,
             l.root_cause,
-            now
+            now,
+            codes
         ],
     )?;
     tx.execute(
         "INSERT INTO label_history (set_name, site, post_id, who, what, primary_kind, secondary,
-            note, root_cause, at)
-         VALUES (?1, ?2, ?3, ?4, 'label', ?5, ?6, ?7, ?8, ?9)",
+            note, root_cause, at, root_causes)
+         VALUES (?1, ?2, ?3, ?4, 'label', ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             l.set_name,
             l.site,
@@ -469,7 +601,8 @@ fn write_label(tx: &rusqlite::Transaction, l: &LabelRow, now: &str) -> rusqlite:
             secondary,
             l.note,
             l.root_cause,
-            now
+            now,
+            codes
         ],
     )?;
     Ok(())
@@ -482,14 +615,16 @@ fn write_final(
     now: &str,
 ) -> rusqlite::Result<()> {
     let secondary = join(&f.secondary);
+    let codes = join(&f.root_causes);
     tx.execute(
         "INSERT INTO final_labels (set_name, site, post_id, primary_kind, secondary, decided_by,
-            note, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            note, updated_at, root_causes, root_cause)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (set_name, site, post_id) DO UPDATE SET
             primary_kind = excluded.primary_kind, secondary = excluded.secondary,
             decided_by = excluded.decided_by, note = excluded.note,
-            updated_at = excluded.updated_at",
+            updated_at = excluded.updated_at, root_causes = excluded.root_causes,
+            root_cause = excluded.root_cause",
         params![
             set,
             f.site,
@@ -498,13 +633,15 @@ fn write_final(
             secondary,
             f.decided_by,
             f.note,
-            now
+            now,
+            codes,
+            f.root_cause
         ],
     )?;
     tx.execute(
         "INSERT INTO label_history (set_name, site, post_id, who, what, primary_kind, secondary,
-            note, root_cause, at)
-         VALUES (?1, ?2, ?3, ?4, 'final', ?5, ?6, ?7, '', ?8)",
+            note, root_cause, at, root_causes)
+         VALUES (?1, ?2, ?3, ?4, 'final', ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             set,
             f.site,
@@ -513,7 +650,9 @@ fn write_final(
             f.primary,
             secondary,
             f.note,
-            now
+            f.root_cause,
+            now,
+            codes
         ],
     )?;
     Ok(())

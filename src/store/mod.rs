@@ -26,7 +26,10 @@ mod classify;
 mod estimates;
 mod labels;
 pub use estimates::Member;
-pub use labels::{BatchSummary, FinalLabel, LabelRow, LabelSetSummary, PostView, split_kinds};
+pub use labels::{
+    AnswerView, BatchSummary, CommentView, Endorsement, FinalLabel, LabelRow, LabelSetSummary,
+    PostView, split_kinds,
+};
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`, for logs and history.
 pub fn utc_now() -> String {
@@ -1044,8 +1047,8 @@ impl<'a> Writer<'a> {
             .conn
             .prepare_cached(
                 "INSERT INTO staging.answers (site, id, parent_id, created, created_ms, score, body_html,
-                    owner_user_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                    owner_user_id, owner_display_name)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
             )
             .map_err(self.err())?
             .execute(params![
@@ -1056,7 +1059,8 @@ impl<'a> Writer<'a> {
                 a.created_ms,
                 a.score,
                 a.body_html,
-                a.owner_user_id
+                a.owner_user_id,
+                a.owner_display_name
             ])
             .map_err(self.err())?;
         Ok(n > 0)
@@ -1067,8 +1071,9 @@ impl<'a> Writer<'a> {
         let n = self
             .conn
             .prepare_cached(
-                "INSERT INTO staging.comments (site, id, post_id, created, created_ms, score, text, user_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                "INSERT INTO staging.comments (site, id, post_id, created, created_ms, score, text, user_id,
+                    user_display_name)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
             )
             .map_err(self.err())?
             .execute(params![
@@ -1079,7 +1084,8 @@ impl<'a> Writer<'a> {
                 c.created_ms,
                 c.score,
                 c.text,
-                c.user_id
+                c.user_id,
+                c.user_display_name
             ])
             .map_err(self.err())?;
         Ok(n > 0)
