@@ -2,6 +2,7 @@
 //! computes statistics or touches the store.
 
 pub mod agree;
+pub mod endorse;
 pub mod eval;
 pub mod fmt;
 pub mod info;
