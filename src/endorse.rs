@@ -192,18 +192,29 @@ fn stale(store: &Store, study: &Study) -> Result<Option<String>, StoreError> {
 /// table when it is up to date; otherwise rebuilt and stored, or, on a
 /// store opened read-only, computed in memory without writing.
 pub fn current(store: &mut Store, study: &Study) -> Result<(Vec<Endorsement>, Source), StoreError> {
-    let Some(why) = stale(store, study)? else {
-        return Ok((store.endorsements()?, Source::Stored));
-    };
     if store.is_read_only()? {
-        let found = find(
-            &store.asker_comments()?,
-            &Matcher::new(&study.endorsements),
-        );
-        return Ok((found, Source::InMemory(why)));
+        return read(store, study);
+    }
+    if stale(store, study)?.is_none() {
+        return Ok((store.endorsements()?, Source::Stored));
     }
     rebuild(store, study)?;
     Ok((store.endorsements()?, Source::Rebuilt))
+}
+
+/// The endorsements for a reader that never writes (the report): the
+/// stored table when it is up to date, else computed in memory.
+pub fn read(store: &Store, study: &Study) -> Result<(Vec<Endorsement>, Source), StoreError> {
+    match stale(store, study)? {
+        None => Ok((store.endorsements()?, Source::Stored)),
+        Some(why) => {
+            let found = find(
+                &store.asker_comments()?,
+                &Matcher::new(&study.endorsements),
+            );
+            Ok((found, Source::InMemory(why)))
+        }
+    }
 }
 
 /// Errors reading a hand-checked endorsement file.

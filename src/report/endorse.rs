@@ -12,7 +12,7 @@ fn source_words(source: &Source) -> String {
         Source::Stored => "stored (built from study.toml's lists after the latest ingest)".into(),
         Source::Rebuilt => "rebuilt from study.toml's lists and stored".into(),
         Source::InMemory(why) => format!(
-            "computed in memory from study.toml's lists, not stored: {why}, and the study is read-only"
+            "computed in memory from study.toml's lists, not stored: {why}, and the store was opened read-only"
         ),
     }
 }

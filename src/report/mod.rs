@@ -8,6 +8,7 @@ pub mod fmt;
 pub mod info;
 pub mod output;
 pub mod paper;
+pub mod rq;
 pub mod stats;
 pub mod study;
 pub mod svg;

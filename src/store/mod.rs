@@ -26,7 +26,7 @@ mod classify;
 mod endorsements;
 mod estimates;
 mod labels;
-pub use classify::CodeRow;
+pub use classify::{Classified, CodeRow};
 pub use endorsements::{AskerComment, Endorsement, INGEST_KEY, PHRASES_KEY};
 pub use estimates::Member;
 pub use labels::{BatchSummary, FinalLabel, LabelRow, LabelSetSummary, PostView, split_kinds};
