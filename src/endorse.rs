@@ -152,10 +152,7 @@ pub fn find(comments: &[AskerComment], m: &Matcher) -> Vec<Endorsement> {
 /// Rebuilds the `endorsements` table from the store's comments and the
 /// study's lists, as a whole in one transaction; returns how many.
 pub fn rebuild(store: &mut Store, study: &Study) -> Result<usize, StoreError> {
-    let found = find(
-        &store.asker_comments()?,
-        &Matcher::new(&study.endorsements),
-    );
+    let found = find(&store.asker_comments()?, &Matcher::new(&study.endorsements));
     let mark = store.ingest_mark()?;
     store.replace_endorsements(&found, &fingerprint(&study.endorsements), &mark)?;
     Ok(found.len())
@@ -208,10 +205,7 @@ pub fn read(store: &Store, study: &Study) -> Result<(Vec<Endorsement>, Source), 
     match stale(store, study)? {
         None => Ok((store.endorsements()?, Source::Stored)),
         Some(why) => {
-            let found = find(
-                &store.asker_comments()?,
-                &Matcher::new(&study.endorsements),
-            );
+            let found = find(&store.asker_comments()?, &Matcher::new(&study.endorsements));
             Ok((found, Source::InMemory(why)))
         }
     }
@@ -253,11 +247,12 @@ pub struct Checked {
 /// `answer_id`, `question_id`, `endorsing` (0 or 1) and optionally
 /// `reason`; other columns are ignored.
 pub fn read_check(path: &Path) -> Result<Vec<Checked>, CheckError> {
-    let text = crate::limits::read_bounded_string(path, MAX_CHECK_BYTES, "an endorsement check file")
-        .map_err(|error| CheckError::Read {
-            path: path.to_path_buf(),
-            error,
-        })?;
+    let text =
+        crate::limits::read_bounded_string(path, MAX_CHECK_BYTES, "an endorsement check file")
+            .map_err(|error| CheckError::Read {
+                path: path.to_path_buf(),
+                error,
+            })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let file_err = |message: String| CheckError::File {
         path: path.to_path_buf(),
@@ -269,7 +264,13 @@ pub fn read_check(path: &Path) -> Result<Vec<Checked>, CheckError> {
         .map_err(|e| file_err(format!("its header is not CSV ({e})")))?
         .clone();
     let col = |name: &str| headers.iter().position(|h| h.trim() == name);
-    let need = ["site", "comment_id", "answer_id", "question_id", "endorsing"];
+    let need = [
+        "site",
+        "comment_id",
+        "answer_id",
+        "question_id",
+        "endorsing",
+    ];
     let missing: Vec<&str> = need.iter().copied().filter(|n| col(n).is_none()).collect();
     if !missing.is_empty() {
         return Err(file_err(format!(
@@ -498,10 +499,7 @@ pub fn sensitivity(
         .collect();
     for q in facts {
         let key = (q.site.clone(), q.id);
-        let Some(&c) = category_of
-            .get(&key)
-            .and_then(|c| index.get(c.as_str()))
-        else {
+        let Some(&c) = category_of.get(&key).and_then(|c| index.get(c.as_str())) else {
             continue;
         };
         let acc = q.accepted_answer_id.is_some();
@@ -531,7 +529,12 @@ pub fn sensitivity(
     let mut out: Vec<Sensitivity> = categories
         .iter()
         .enumerate()
-        .map(|(i, c)| row(Some(c.clone()), counts.get(&Some(i)).copied().unwrap_or_default()))
+        .map(|(i, c)| {
+            row(
+                Some(c.clone()),
+                counts.get(&Some(i)).copied().unwrap_or_default(),
+            )
+        })
         .collect();
     out.push(row(None, counts.get(&None).copied().unwrap_or_default()));
     out
@@ -550,7 +553,10 @@ mod tests {
 
     #[test]
     fn normalizes_case_quotes_and_blanks() {
-        assert_eq!(normalize("  That  WORKED,\n thanks’ "), "that worked, thanks'");
+        assert_eq!(
+            normalize("  That  WORKED,\n thanks’ "),
+            "that worked, thanks'"
+        );
         assert_eq!(normalize(" \t "), "");
     }
 
@@ -564,14 +570,20 @@ mod tests {
         assert!(!contains_word("got +10", "+1"));
         // A match refused at one place is looked for further on.
         assert!(contains_word("thanksthanks thanks", "thanks"));
-        assert!(contains_word("that's what i'm looking for", "what i'm looking for"));
+        assert!(contains_word(
+            "that's what i'm looking for",
+            "what i'm looking for"
+        ));
         assert!(contains_word("danke, ça marche", "ça marche"));
         assert!(!contains_word("", "x"));
     }
 
     #[test]
     fn exclusions_veto_and_the_first_phrase_is_named() {
-        let m = Matcher::new(&lists(&["thank you", "thanks", "helpful"], &["but i still"]));
+        let m = Matcher::new(&lists(
+            &["thank you", "thanks", "helpful"],
+            &["but i still"],
+        ));
         assert_eq!(
             m.judge("Thanks, very helpful"),
             Verdict::Endorses("thanks".into())

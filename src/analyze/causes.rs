@@ -238,7 +238,10 @@ mod tests {
         assert_eq!(s.by_kind[2].kind, None);
         assert_eq!(s.by_kind[2].coded, 1);
         assert_eq!(s.unknown, [("bogus".to_string(), 1)]);
-        assert_eq!(s.examples[0].1, [("s".to_string(), 2), ("s".to_string(), 4)]);
+        assert_eq!(
+            s.examples[0].1,
+            [("s".to_string(), 2), ("s".to_string(), 4)]
+        );
         assert_eq!(s.overall[0].share, Some(0.5));
     }
 }

@@ -11,9 +11,9 @@ use anyhow::{Context, Result};
 use stackmine::analyze::causes::{self, CauseSummary};
 use stackmine::analyze::findings;
 use stackmine::endorse;
-use stackmine::report::rq::EndorsedRates;
 use stackmine::estimate;
 use stackmine::report::output::Output;
+use stackmine::report::rq::EndorsedRates;
 use stackmine::report::study::{ReportInput, build};
 
 use stackmine::classify::model::Model;
@@ -209,7 +209,12 @@ fn root_cause_summary(data: &StudyData, kinds: &[String]) -> Result<Option<Cause
             codes: r.codes,
         })
         .collect();
-    let keys: Vec<String> = data.study.root_causes.iter().map(|c| c.key.clone()).collect();
+    let keys: Vec<String> = data
+        .study
+        .root_causes
+        .iter()
+        .map(|c| c.key.clone())
+        .collect();
     let summary = causes::summarize(&rows, &keys, kinds);
     Ok((summary.coded > 0).then_some(summary))
 }

@@ -20,10 +20,7 @@ fn source_words(source: &Source) -> String {
 /// A rate for people: `0.9178 (67/73) [0.8317, 0.9618]`.
 pub fn rate_text(r: &Rate) -> String {
     match (r.value, r.interval) {
-        (Some(v), Some(i)) => format!(
-            "{v:.4} ({}/{}) [{:.4}, {:.4}]",
-            r.k, r.n, i.lo, i.hi
-        ),
+        (Some(v), Some(i)) => format!("{v:.4} ({}/{}) [{:.4}, {:.4}]", r.k, r.n, i.lo, i.hi),
         _ => format!("— ({}/{})", r.k, r.n),
     }
 }
@@ -108,7 +105,11 @@ pub fn text<W: Write>(
             "not scored: {} listed comments are not an asker's comment under that answer in the study ({}{})",
             c.not_in_study.len(),
             shown.join(", "),
-            if c.not_in_study.len() > 10 { ", …" } else { "" }
+            if c.not_in_study.len() > 10 {
+                ", …"
+            } else {
+                ""
+            }
         )?;
     }
     if c.unlisted > 0 {
@@ -126,7 +127,11 @@ pub fn text<W: Write>(
             d.site,
             d.comment_id,
             d.answer_id,
-            if d.endorsing { "endorsing" } else { "not endorsing" },
+            if d.endorsing {
+                "endorsing"
+            } else {
+                "not endorsing"
+            },
             d.detector,
             if d.reason.is_empty() {
                 String::new()

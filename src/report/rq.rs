@@ -47,7 +47,10 @@ fn points(x: Option<f64>) -> String {
 
 impl ReportInput {
     fn group_name(&self, key: Option<&str>) -> String {
-        key.map_or_else(|| "All classified questions".into(), |k| self.category_name(k))
+        key.map_or_else(
+            || "All classified questions".into(),
+            |k| self.category_name(k),
+        )
     }
 
     fn cause_name(&self, key: &str) -> String {
@@ -121,10 +124,7 @@ pub(super) fn endorsed_sentence(r: &ReportInput, e: &EndorsedRates) -> String {
         .filter(|s| s.moves_points.is_some())
         .collect();
     let range = match (
-        kinds
-            .iter()
-            .filter_map(|s| s.moves_points)
-            .reduce(f64::min),
+        kinds.iter().filter_map(|s| s.moves_points).reduce(f64::min),
         kinds.iter().max_by(|a, b| {
             a.moves_points
                 .partial_cmp(&b.moves_points)
@@ -246,11 +246,7 @@ pub(super) fn cause_tables(r: &ReportInput, s: &CauseSummary) -> Vec<Table> {
     let mut cols: Vec<String> = vec!["kind".into(), "coded posts".into()];
     cols.extend(s.overall.iter().map(|c| r.cause_name(&c.cause)));
     let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
-    let mut cross = Table::new(
-        "root_causes_by_kind",
-        "Root causes per kind (posts)",
-        &refs,
-    );
+    let mut cross = Table::new("root_causes_by_kind", "Root causes per kind (posts)", &refs);
     let mut long = Table::new(
         "root_cause_shares_by_kind",
         "Root causes per kind: shares",
@@ -264,10 +260,10 @@ pub(super) fn cause_tables(r: &ReportInput, s: &CauseSummary) -> Vec<Table> {
         ],
     );
     for k in &s.by_kind {
-        let name = k
-            .kind
-            .as_deref()
-            .map_or_else(|| "kinds differ, not adjudicated".into(), |c| r.category_name(c));
+        let name = k.kind.as_deref().map_or_else(
+            || "kinds differ, not adjudicated".into(),
+            |c| r.category_name(c),
+        );
         let mut row = vec![Cell::text(name.clone()), Cell::Int(Some(k.coded as i64))];
         row.extend(k.causes.iter().map(|c| Cell::Int(Some(c.posts as i64))));
         cross.rows.push(row);
@@ -277,7 +273,8 @@ pub(super) fn cause_tables(r: &ReportInput, s: &CauseSummary) -> Vec<Table> {
             long.rows.push(row);
         }
     }
-    let cross = cross.note("Coded posts per kind and root cause; a post with several codes counts under each.");
+    let cross = cross
+        .note("Coded posts per kind and root cause; a post with several codes counts under each.");
     let long = long.note(
         "Share of the kind's coded posts with the root cause, with a 95% Wilson score interval.",
     );
