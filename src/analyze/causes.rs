@@ -66,6 +66,9 @@ pub struct CauseSummary {
     pub from_final: u64,
 }
 
+/// A post resolved: (site, Id), its kind, its codes.
+type Resolved<'a> = ((&'a str, i64), Option<&'a str>, BTreeSet<&'a str>);
+
 fn split(codes: &str) -> impl Iterator<Item = &str> {
     codes.split(';').map(str::trim).filter(|c| !c.is_empty())
 }
@@ -100,7 +103,7 @@ pub fn summarize(labels: &[LabelCodes], causes: &[String], kinds: &[String]) -> 
     }
     let known: BTreeSet<&str> = causes.iter().map(String::as_str).collect();
     let mut unknown: BTreeMap<String, u64> = BTreeMap::new();
-    let mut resolved: Vec<((&str, i64), Option<&str>, BTreeSet<&str>)> = Vec::new();
+    let mut resolved: Vec<Resolved> = Vec::new();
     let mut from_final = 0;
     for (key, p) in &posts {
         let (kind, codes) = match p.final_label {
@@ -140,8 +143,7 @@ pub fn summarize(labels: &[LabelCodes], causes: &[String], kinds: &[String]) -> 
             })
             .collect()
     };
-    let coded: Vec<&((&str, i64), Option<&str>, BTreeSet<&str>)> =
-        resolved.iter().filter(|(_, _, c)| !c.is_empty()).collect();
+    let coded: Vec<&Resolved> = resolved.iter().filter(|(_, _, c)| !c.is_empty()).collect();
     let all: Vec<&BTreeSet<&str>> = coded.iter().map(|(_, _, c)| c).collect();
     let mut by_kind = Vec::new();
     let groups = kinds.iter().map(|k| Some(k.as_str())).chain([None]);

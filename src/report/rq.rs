@@ -284,7 +284,7 @@ pub(super) fn cause_tables(r: &ReportInput, s: &CauseSummary) -> Vec<Table> {
 /// The sentence of RQ3: the most frequent causes overall.
 pub(super) fn cause_sentence(r: &ReportInput, s: &CauseSummary) -> String {
     let mut top: Vec<&CauseCount> = s.overall.iter().filter(|c| c.posts > 0).collect();
-    top.sort_by(|a, b| b.posts.cmp(&a.posts));
+    top.sort_by_key(|c| std::cmp::Reverse(c.posts));
     let parts: Vec<String> = top
         .iter()
         .take(3)
