@@ -698,3 +698,45 @@ fn the_report_shows_root_causes_per_kind() {
         first
     );
 }
+
+/// A check file that is not one is refused with its line and reason, exit 2.
+#[test]
+fn bad_check_files_are_refused_in_words() {
+    let d = Dir::new();
+    let s = ai_study(&d, &[]);
+    for (body, want) in [
+        (
+            "site,comment_id\nx,1\n",
+            "missing the columns answer_id, question_id, endorsing",
+        ),
+        (
+            "site,comment_id,answer_id,question_id,endorsing\nai,1,2,3,yes\n",
+            "line 2: endorsing \"yes\" is not 0 or 1",
+        ),
+        (
+            "site,comment_id,answer_id,question_id,endorsing\nai,-1,2,3,1\n",
+            "line 2: comment_id \"-1\" is not a positive whole number",
+        ),
+        (
+            "site,comment_id,answer_id,question_id,endorsing\nai,1,2,3,1\nai,1,2,3,0\n",
+            "line 3: comment 1 of ai is listed twice",
+        ),
+        (
+            "site,comment_id,answer_id,question_id,endorsing\n",
+            "it lists no comments",
+        ),
+    ] {
+        let file = d.write("check.csv", body.as_bytes());
+        let err = d.fails(&["endorsements", "--study", &s, "--check", &file]);
+        assert!(err.contains(want), "{want}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    // A comment the study does not hold is counted, not scored.
+    let file = d.write(
+        "check.csv",
+        format!("site,comment_id,answer_id,question_id,endorsing\n{AI},999999,2,3,1\n{AI},3423,2959,2959,1\n").as_bytes(),
+    );
+    let out = d.ok(&["endorsements", "--study", &s, "--check", &file]);
+    assert!(out.contains("not scored: 2 listed comments"), "{out}");
+    assert!(out.contains("not covered: 244 askers' comments"), "{out}");
+}
