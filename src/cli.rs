@@ -45,6 +45,9 @@ pub enum Command {
     Estimate(EstimateArgs),
     /// Write the study's report: index.html with charts, and every table as CSV, JSON, Markdown.
     Report(ReportArgs),
+    /// Answers the asker endorsed in a comment; with --check, the detector's
+    /// precision and recall on a hand-checked set.
+    Endorsements(EndorsementsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +118,20 @@ pub struct StatsArgs {
     /// question). Default: each site's latest CreationDate, recorded by ingest.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EndorsementsArgs {
+    #[command(flatten)]
+    pub study: StudyArg,
+    /// A hand-checked CSV (site, comment_id, answer_id, question_id,
+    /// endorsing 0/1, reason): prints precision and recall with 95% Wilson
+    /// intervals, and every disagreement.
+    #[arg(long, value_name = "FILE.csv")]
+    pub check: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@
 pub mod analyze;
 pub mod classify;
 pub mod dump;
+pub mod endorse;
 pub mod estimate;
 pub mod ingest;
 pub mod label;

@@ -135,6 +135,38 @@ pub struct RootCause {
     pub description: String,
 }
 
+/// The `[endorsements]` table: which comments of a question's owner under an
+/// answer endorse it (see [`crate::endorse`]). A study file without the
+/// table gets the default study's lists.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Endorsements {
+    /// A comment endorses when it contains one of these (case-insensitive,
+    /// on word boundaries)...
+    pub phrases: Vec<String>,
+    /// ...and none of these.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+/// At most this many phrases in each `[endorsements]` list, and characters
+/// in one phrase.
+pub const MAX_ENDORSEMENT_PHRASES: usize = 1000;
+pub const MAX_ENDORSEMENT_PHRASE_CHARS: usize = 200;
+
+impl Default for Endorsements {
+    /// The default study's lists (assets/study.toml).
+    fn default() -> Endorsements {
+        #[derive(Deserialize)]
+        struct Only {
+            endorsements: Endorsements,
+        }
+        toml::from_str::<Only>(DEFAULT_STUDY_TOML)
+            .expect("the built-in study file has [endorsements]")
+            .endorsements
+    }
+}
+
 /// The `[study]` table.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -222,6 +254,10 @@ pub struct Study {
     /// Root-cause codes; none when the file has no `[[root_causes]]`.
     #[serde(default)]
     pub root_causes: Vec<RootCause>,
+    /// The endorsement phrase lists; the default study's when the file has
+    /// no `[endorsements]`.
+    #[serde(default)]
+    pub endorsements: Endorsements,
     /// Published figures to compare with, if any.
     pub published: Option<Published>,
 }
@@ -305,6 +341,30 @@ impl Study {
                 "a study has at most {MAX_ROOT_CAUSES} root-cause codes, this one has {}",
                 self.root_causes.len()
             )));
+        }
+        for (list, phrases) in [
+            ("phrases", &self.endorsements.phrases),
+            ("exclude", &self.endorsements.exclude),
+        ] {
+            if phrases.len() > MAX_ENDORSEMENT_PHRASES {
+                return Err(invalid(format!(
+                    "[endorsements] {list} has {} phrases, at most {MAX_ENDORSEMENT_PHRASES} are allowed",
+                    phrases.len()
+                )));
+            }
+            for p in phrases {
+                if crate::endorse::normalize(p).is_empty() {
+                    return Err(invalid(format!(
+                        "[endorsements] {list} holds an empty phrase: give words, or remove it"
+                    )));
+                }
+                if p.chars().count() > MAX_ENDORSEMENT_PHRASE_CHARS {
+                    return Err(invalid(format!(
+                        "[endorsements] {list} holds the phrase {} of over {MAX_ENDORSEMENT_PHRASE_CHARS} characters",
+                        shown_key(p)
+                    )));
+                }
+            }
         }
         if self.categories.len() < 2 {
             return Err(invalid(format!(

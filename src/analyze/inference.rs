@@ -240,6 +240,24 @@ mod tests {
         assert_eq!(wilson(0, 0, 0.95), None);
     }
 
+    /// Every case of tests/data/reference/wilson.json (made by
+    /// make_wilson_reference.py beside it: statsmodels' proportion_confint
+    /// with method='wilson').
+    #[test]
+    fn wilson_matches_the_statsmodels_reference() {
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/data/reference/wilson.json")).unwrap();
+        let cases = v["cases"].as_array().unwrap();
+        assert!(cases.len() >= 10);
+        for c in cases {
+            let (k, n) = (c["k"].as_u64().unwrap(), c["n"].as_u64().unwrap());
+            let w = wilson(k, n, c["confidence"].as_f64().unwrap()).unwrap();
+            // normal_quantile is accurate to about 1e-9.
+            close(w.lo, c["low"].as_f64().unwrap(), 1e-8);
+            close(w.hi, c["high"].as_f64().unwrap(), 1e-8);
+        }
+    }
+
     #[test]
     fn tests_match_scipy() {
         // scipy.special.erfc(0.5) = 0.4795001221869535, erfc(2) = 0.004677734981047266

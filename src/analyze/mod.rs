@@ -1,5 +1,6 @@
 //! Pure statistics over plain structs: no I/O, no printing.
 
+pub mod causes;
 pub mod findings;
 pub mod inference;
 pub mod ppi;

@@ -46,6 +46,11 @@ pub fn ingest_into(
     let started = std::time::Instant::now();
     let done = ingest::ingest(&mut store, &study, dumps, &options, &Bar::new(quiet))
         .with_context(|| format!("ingest into {} failed", db.display()))?;
+    // The endorsed answers follow the comments just swapped in: rebuilt as a
+    // whole (one transaction). Were this cut short, readers notice by the
+    // ingest mark and rebuild or recompute.
+    stackmine::endorse::rebuild(&mut store, &study)
+        .with_context(|| format!("cannot store the endorsed answers in {}", db.display()))?;
     let secs = started.elapsed().as_secs_f64();
     let total: u64 = done.logs.iter().map(|l| l.dump_bytes).sum();
     eprintln!(

@@ -8,9 +8,12 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use stackmine::analyze::causes::{self, CauseSummary};
 use stackmine::analyze::findings;
+use stackmine::endorse;
 use stackmine::estimate;
 use stackmine::report::output::Output;
+use stackmine::report::rq::EndorsedRates;
 use stackmine::report::study::{ReportInput, build};
 
 use stackmine::classify::model::Model;
@@ -105,6 +108,11 @@ pub fn write_report(data: &StudyData, dir: &Path, out: &Path) -> Result<PathBuf>
         None => None,
     };
     let sample_size = stackmine::sample::cochran_size(stats.all.questions, 0.95, 0.05)?;
+    let endorsed = match &findings {
+        Some(_) => endorsed_rates(data, &categories_of, &keys)?,
+        None => None,
+    };
+    let causes = root_cause_summary(data, &keys)?;
     let input = ReportInput {
         study_name: study.study.name.clone(),
         frameworks,
@@ -121,6 +129,9 @@ pub fn write_report(data: &StudyData, dir: &Path, out: &Path) -> Result<PathBuf>
         root_causes: store.root_causes()?,
         estimate,
         sample_size,
+        endorsed,
+        causes,
+        root_cause_defs: study.root_causes.clone(),
     };
     let report = build(&input);
     // Every table, then index.html, all or nothing (see report::output).
@@ -147,6 +158,65 @@ pub fn write_report(data: &StudyData, dir: &Path, out: &Path) -> Result<PathBuf>
     files.add(&index, report.html.into_bytes());
     files.commit()?;
     Ok(index)
+}
+
+/// RQ2's sensitivity: the accepted-or-endorsed rates over the classified
+/// questions; `None` when no site has comments ingested. The report never
+/// writes: stale stored endorsements are recomputed in memory (with a note).
+fn endorsed_rates(
+    data: &StudyData,
+    categories_of: &stackmine::store::Classified,
+    keys: &[String],
+) -> Result<Option<EndorsedRates>> {
+    let counts = data.store.comment_counts()?;
+    if counts.iter().all(|(_, n)| *n == 0) {
+        return Ok(None);
+    }
+    let (found, source) = endorse::read(&data.store, &data.study)?;
+    if let endorse::Source::InMemory(why) = &source {
+        eprintln!(
+            "note: the stored endorsed answers are stale ({why}); the report computes them from study.toml's lists (stackmine endorsements stores them)"
+        );
+    }
+    let endorsed: HashSet<(String, i64)> = found
+        .iter()
+        .map(|e| (e.site.clone(), e.question_id))
+        .collect();
+    Ok(Some(EndorsedRates {
+        rows: endorse::sensitivity(&data.facts, categories_of, keys, &endorsed),
+        endorsing_comments: found.len() as u64,
+        sites_without_comments: counts
+            .into_iter()
+            .filter(|(_, n)| *n == 0)
+            .map(|(s, _)| s)
+            .collect(),
+    }))
+}
+
+/// RQ3: the root-cause codes of the labeled posts; `None` when none carries
+/// a code of the study.
+fn root_cause_summary(data: &StudyData, kinds: &[String]) -> Result<Option<CauseSummary>> {
+    let rows: Vec<causes::LabelCodes> = data
+        .store
+        .root_cause_codes()?
+        .into_iter()
+        .map(|r| causes::LabelCodes {
+            set: r.set,
+            site: r.site,
+            post_id: r.post_id,
+            is_final: r.is_final,
+            kind: r.kind,
+            codes: r.codes,
+        })
+        .collect();
+    let keys: Vec<String> = data
+        .study
+        .root_causes
+        .iter()
+        .map(|c| c.key.clone())
+        .collect();
+    let summary = causes::summarize(&rows, &keys, kinds);
+    Ok((summary.coded > 0).then_some(summary))
 }
 
 /// The confusion matrix the adjusted shares correct for: the latest stored

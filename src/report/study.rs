@@ -41,6 +41,14 @@ pub struct ReportInput {
     /// The sample size `sample --confidence 0.95 --margin 0.05` draws
     /// (Cochran's, with finite population correction).
     pub sample_size: u64,
+    /// RQ2's sensitivity to endorsed answers; `None` when no site has
+    /// comments ingested (or no question is classified).
+    pub endorsed: Option<super::rq::EndorsedRates>,
+    /// RQ3: the root-cause codes of the labeled posts; `None` when no
+    /// labeled post carries one.
+    pub causes: Option<crate::analyze::causes::CauseSummary>,
+    /// The study's root-cause codes (`[[root_causes]]`).
+    pub root_cause_defs: Vec<crate::study::RootCause>,
 }
 
 /// The rendered report.
@@ -56,7 +64,7 @@ fn file_name(path: &str) -> String {
 }
 
 impl ReportInput {
-    fn category_name(&self, key: &str) -> String {
+    pub(super) fn category_name(&self, key: &str) -> String {
         self.categories
             .iter()
             .find(|c| c.key == key)
@@ -1126,6 +1134,12 @@ pub fn build(r: &ReportInput) -> Report {
     if let Some(f) = &r.findings {
         tables.extend(category_tables(r, f));
         tables.extend(difficulty_tables(r, f));
+        if let Some(e) = &r.endorsed {
+            tables.push(super::rq::endorsed_table(r, e));
+        }
+    }
+    if let Some(c) = &r.causes {
+        tables.extend(super::rq::cause_tables(r, c));
     }
     tables.extend(quality_tables(r));
     let html = page(r, &tables);
@@ -1151,12 +1165,17 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
     let _ = write!(
         h,
         "<header><p class=\"muted\">stackmine report</p><h1>{}</h1><p class=\"key\">{} questions from {} site{}, {} classified.</p>\
-         <nav><a href=\"#data\">Data</a><a href=\"#table1\">Table I</a><a href=\"#kinds\">Kinds</a><a href=\"#difficulty\">Difficulty</a><a href=\"#quality\">Quality</a><a href=\"#published\">Published figures</a><a href=\"#license\">License</a></nav></header><main>",
+         <nav><a href=\"#data\">Data</a><a href=\"#table1\">Table I</a><a href=\"#kinds\">Kinds</a><a href=\"#difficulty\">Difficulty</a>{}<a href=\"#quality\">Quality</a><a href=\"#published\">Published figures</a><a href=\"#license\">License</a></nav></header><main>",
         esc(&r.study_name),
         int(questions),
         int(r.sites.len() as u64),
         if r.sites.len() == 1 { "" } else { "s" },
-        int(r.findings.as_ref().map_or(0, |f| f.classified))
+        int(r.findings.as_ref().map_or(0, |f| f.classified)),
+        if r.causes.is_some() || !r.root_cause_defs.is_empty() {
+            "<a href=\"#causes\">Root causes</a>"
+        } else {
+            ""
+        }
     );
     let _ = write!(
         h,
@@ -1356,6 +1375,19 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
             ),
             table_html(tables, "difficulty")
         );
+        match &r.endorsed {
+            Some(e) => {
+                let _ = write!(
+                    h,
+                    "<h3>Accepted or endorsed</h3><p class=\"finding\">{}</p>{}",
+                    esc(&super::rq::endorsed_sentence(r, e)),
+                    table_html(tables, "accepted_or_endorsed")
+                );
+            }
+            None => {
+                let _ = write!(h, "<p>{}</p>", esc(super::rq::NO_COMMENTS));
+            }
+        }
         let curves: Vec<svg::Curve> = f
             .curves
             .iter()
@@ -1461,6 +1493,27 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
             h,
             "<h2 id=\"kinds\">Kinds of questions</h2><p>No question is classified yet: run <code>stackmine classify</code>.</p><h2 id=\"difficulty\">Difficulty</h2><p>Needs classified questions.</p>"
         );
+    }
+    match &r.causes {
+        Some(c) => {
+            let _ = write!(
+                h,
+                "<h2 id=\"causes\">Root causes</h2><p class=\"finding\">{}</p>{}{}{}{}",
+                esc(&super::rq::cause_sentence(r, c)),
+                table_html(tables, "root_cause_codes"),
+                super::rq::examples_html(r, c),
+                table_html(tables, "root_causes_by_kind"),
+                table_html(tables, "root_cause_shares_by_kind")
+            );
+        }
+        None if !r.root_cause_defs.is_empty() => {
+            let _ = write!(
+                h,
+                "<h2 id=\"causes\">Root causes</h2><p>{}</p>",
+                esc(super::rq::NO_CODES)
+            );
+        }
+        None => {}
     }
     let _ = write!(
         h,

@@ -18,6 +18,20 @@ fn doc_of(r: &rusqlite::Row, from: usize) -> rusqlite::Result<Doc> {
     })
 }
 
+/// One label's kind and root-cause codes (`;`-separated keys).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeRow {
+    pub set: String,
+    pub site: String,
+    pub post_id: i64,
+    /// A final (adjudicated or imported) label, not an annotator's.
+    pub is_final: bool,
+    /// The annotator; empty for a final label.
+    pub annotator: String,
+    pub kind: String,
+    pub codes: String,
+}
+
 impl Store {
     /// The text of the given questions (those still in the study).
     pub fn docs(&self, keys: &[(String, i64)]) -> Result<HashMap<(String, i64), Doc>, StoreError> {
@@ -152,6 +166,36 @@ impl Store {
             .map_err(&err)?;
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(&err)?;
+        rows.collect::<Result<_, _>>().map_err(&err)
+    }
+
+    /// The root-cause codes of every label that carries any: the final
+    /// labels' (`who` = `final`) and each annotator's (`who` = the
+    /// annotator), by set, site, post and who.
+    pub fn root_cause_codes(&self) -> Result<Vec<CodeRow>, StoreError> {
+        let err = sql_err(self.path.clone());
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT set_name, site, post_id, 1, '', primary_kind, root_causes FROM final_labels
+                 UNION ALL
+                 SELECT set_name, site, post_id, 0, annotator, primary_kind, root_causes FROM labels
+                 ORDER BY 1, 2, 3, 4 DESC, 5",
+            )
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(CodeRow {
+                    set: r.get(0)?,
+                    site: r.get(1)?,
+                    post_id: r.get(2)?,
+                    is_final: r.get(3)?,
+                    annotator: r.get(4)?,
+                    kind: r.get(5)?,
+                    codes: r.get(6)?,
+                })
+            })
             .map_err(&err)?;
         rows.collect::<Result<_, _>>().map_err(&err)
     }

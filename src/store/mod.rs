@@ -23,8 +23,11 @@ const SCHEMA_V5: &str = include_str!("schema_v5.sql");
 const SCHEMA_V6: &str = include_str!("schema_v6.sql");
 
 mod classify;
+mod endorsements;
 mod estimates;
 mod labels;
+pub use classify::{Classified, CodeRow};
+pub use endorsements::{AskerComment, Endorsement, INGEST_KEY, PHRASES_KEY};
 pub use estimates::Member;
 pub use labels::{
     AnswerView, BatchSummary, CommentView, Endorsement, FinalLabel, LabelRow, LabelSetSummary,
