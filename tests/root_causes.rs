@@ -640,3 +640,45 @@ fn a_schema_5_study_keeps_its_labels_at_version_6() {
         "site,post_id,primary,secondary,annotator_a,annotator_b\nold,1,crash,,crash,training\nold,2,crash,,crash,crash\n"
     );
 }
+
+/// End to end: ingest finds the asker's endorsements (no row written by
+/// hand), and the page of each endorsed post marks the answer and the
+/// comment that supports it.
+#[test]
+fn the_page_marks_what_the_detector_found() {
+    let d = Dir::new();
+    let s = thread_study(&d);
+    let found: Vec<(i64, i64, i64)> = {
+        let db = d.db(&s);
+        let mut st = db
+            .prepare(
+                "SELECT question_id, answer_id, comment_id FROM endorsements
+                 WHERE site = ?1 ORDER BY question_id, answer_id, comment_id",
+            )
+            .unwrap();
+        st.query_map([AI], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert!(found.len() > 20, "{found:?}");
+    let server = Server::start(&d, &s);
+    // Three endorsed posts, spread over the list.
+    for &(q, a, c) in [found[0], found[found.len() / 2], found[found.len() - 1]].iter() {
+        let p = page(&server, &d, &s, AI, q, "alice");
+        assert!(
+            element(&p, "section", &format!("answer-{a}"))
+                .contains(r#"<span class="endorsed">endorsed by the asker</span>"#),
+            "question {q}, answer {a}"
+        );
+        assert!(element(&p, "li", &format!("comment-{c}")).contains(r#"class="endorsed""#));
+        let marked = found.iter().filter(|f| f.0 == q).count();
+        let answers: std::collections::BTreeSet<i64> =
+            found.iter().filter(|f| f.0 == q).map(|f| f.1).collect();
+        assert_eq!(
+            p.matches(r#"class="endorsed""#).count(),
+            marked + answers.len(),
+            "question {q}"
+        );
+    }
+}

@@ -38,6 +38,35 @@ pub struct Endorsement {
 }
 
 impl Store {
+    /// The endorsements recorded for one question's answers, by answer and
+    /// comment Id.
+    pub fn endorsements_of(
+        &self,
+        site: &str,
+        question: i64,
+    ) -> Result<Vec<Endorsement>, StoreError> {
+        let err = sql_err(self.path.clone());
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT site, question_id, answer_id, comment_id, phrase FROM endorsements
+                 WHERE site = ?1 AND question_id = ?2 ORDER BY answer_id, comment_id",
+            )
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map(rusqlite::params![site, question], |r| {
+                Ok(Endorsement {
+                    site: r.get(0)?,
+                    question_id: r.get(1)?,
+                    answer_id: r.get(2)?,
+                    comment_id: r.get(3)?,
+                    phrase: r.get(4)?,
+                })
+            })
+            .map_err(&err)?;
+        rows.collect::<Result<_, _>>().map_err(&err)
+    }
+
     /// Every comment written by a question's owner (both user ids known and
     /// equal) under an answer to that question, by site and comment Id.
     pub fn asker_comments(&self) -> Result<Vec<AskerComment>, StoreError> {

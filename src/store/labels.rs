@@ -98,14 +98,6 @@ pub struct CommentView {
     pub user_display_name: Option<String>,
 }
 
-/// An answer the asker endorsed, with the comment that supports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endorsement {
-    pub answer_id: i64,
-    pub comment_id: i64,
-    pub phrase: String,
-}
-
 fn join(kinds: &[String]) -> String {
     kinds.join(";")
 }
@@ -316,27 +308,6 @@ impl Store {
             [site],
             |r| r.get(0),
         ))
-    }
-
-    /// The endorsements recorded for a question's answers (the `endorsements`
-    /// table), by answer and comment Id.
-    pub fn endorsements_of(
-        &self,
-        site: &str,
-        question: i64,
-    ) -> Result<Vec<Endorsement>, StoreError> {
-        let mut stmt = self.q(self.conn.prepare_cached(
-            "SELECT answer_id, comment_id, phrase FROM endorsements
-             WHERE site = ?1 AND question_id = ?2 ORDER BY answer_id, comment_id",
-        ))?;
-        let rows = self.q(stmt.query_map(params![site, question], |r| {
-            Ok(Endorsement {
-                answer_id: r.get(0)?,
-                comment_id: r.get(1)?,
-                phrase: r.get(2)?,
-            })
-        }))?;
-        self.q(rows.collect())
     }
 
     /// The sites that have a question with this Id.

@@ -30,8 +30,8 @@ pub use classify::{Classified, CodeRow};
 pub use endorsements::{AskerComment, Endorsement, INGEST_KEY, PHRASES_KEY};
 pub use estimates::Member;
 pub use labels::{
-    AnswerView, BatchSummary, CommentView, Endorsement, FinalLabel, LabelRow, LabelSetSummary,
-    PostView, split_kinds,
+    AnswerView, BatchSummary, CommentView, FinalLabel, LabelRow, LabelSetSummary, PostView,
+    split_kinds,
 };
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`, for logs and history.
