@@ -1084,13 +1084,14 @@ fn headline_sentences(html: &str) -> Vec<String> {
 /// Each headline sentence gives an interval or a p-value and names its
 /// method; the one exception says that it has none and why.
 fn check_headlines(sentences: &[String]) {
-    const METHODS: [&str; 6] = [
+    const METHODS: [&str; 7] = [
         "prediction-powered",
         "Kaplan–Meier",
         "Cochran–Armitage",
         "Pearson χ²",
         "Mann–Whitney",
         "log-rank",
+        "Wilson",
     ];
     for x in sentences {
         // The uncorrected shares say no random sample backs them (so no
