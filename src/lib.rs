@@ -9,6 +9,7 @@ pub mod analyze;
 pub mod classify;
 pub mod dump;
 pub mod estimate;
+pub mod export;
 pub mod ingest;
 pub mod label;
 pub mod limits;

@@ -4,6 +4,7 @@ mod agree;
 mod classify;
 mod estimate;
 mod eval;
+mod export;
 mod info;
 mod ingest;
 mod init;
@@ -35,6 +36,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::run(args, cli.quiet),
         Command::Eval(args) => eval::run(args, cli.quiet),
         Command::Classify(args) => classify::run(args, cli.quiet),
+        Command::Export(args) => export::run(args),
+        Command::ImportClassifications(args) => export::import(args),
         Command::Estimate(args) => estimate::run(args, cli.quiet),
         Command::Report(args) => report::run(args),
     }

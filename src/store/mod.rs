@@ -24,7 +24,9 @@ const SCHEMA_V6: &str = include_str!("schema_v6.sql");
 
 mod classify;
 mod estimates;
+mod export;
 mod labels;
+pub use classify::stored_doc;
 pub use estimates::Member;
 pub use labels::{BatchSummary, FinalLabel, LabelRow, LabelSetSummary, PostView, split_kinds};
 
