@@ -30,6 +30,11 @@ CLASSIFICATIONS_SCHEMA = "site string, post_id long, category string, confidence
 QUESTION_COLUMNS = ["site", "id", "title", "body_text", "code_text", "tags"]
 
 
+def _ship_self(spark):
+    """Ships this module, which the tasks' functions live in, to the executors."""
+    spark.sparkContext.addPyFile(os.path.abspath(__file__))
+
+
 def _ship(spark, path, recursive=False):
     """Ships a local file (or folder) to every executor; returns its name there."""
     spark.sparkContext.addFile(os.path.abspath(path), recursive=recursive)
@@ -102,6 +107,7 @@ def classify(spark, questions, out, binary, model_file, encoder=None, embeddings
     binary on every partition; writes classifications Parquet to `out`
     (columns site, post_id, category, confidence, model)."""
     model = json.load(open(model_file))
+    _ship_self(spark)
     bin_name = _ship(spark, binary)
     model_name = _ship(spark, model_file)
     enc_name = _ship(spark, encoder, recursive=True) if encoder else None
@@ -252,6 +258,7 @@ def ingest(spark, archives, out, binary, study_toml, all_questions=False):
     Parquet dataset per table under `out`, partitioned by site and dump."""
     import pyarrow as pa
 
+    _ship_self(spark)
     bin_name = _ship(spark, binary)
     toml_name = _ship(spark, study_toml)
     specs = []

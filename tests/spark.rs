@@ -112,7 +112,6 @@ fn spark_classify_stats_and_ingest_give_what_stackmine_gives() {
     d.ok(&[
         "ingest",
         &path("stackoverflow-pytorch-labeled/Posts.xml"),
-        &path("ai.stackexchange.com-2017"),
         "--all-questions",
         "--study",
         &s,
