@@ -19,6 +19,17 @@ use util::{Dir, path};
 
 type Row = (String, i64, String, f64, String);
 
+/// site, id, title, body_text, code_text, tags, view_count.
+type QuestionRow = (
+    String,
+    i64,
+    Option<String>,
+    String,
+    String,
+    String,
+    Option<i64>,
+);
+
 /// A study of the 630 PyTorch questions and ai.stackexchange.com 2017.
 fn study(d: &Dir) -> String {
     let s = d.study("s");
@@ -256,15 +267,7 @@ fn export_writes_every_table_deterministically_with_sqlite_rows() {
     let mut stmt = db
         .prepare("SELECT site, id, title, body_text, code_text, tags, view_count FROM questions ORDER BY site, id")
         .unwrap();
-    let want: Vec<(
-        String,
-        i64,
-        Option<String>,
-        String,
-        String,
-        String,
-        Option<i64>,
-    )> = stmt
+    let want: Vec<QuestionRow> = stmt
         .query_map([], |r| {
             Ok((
                 r.get(0)?,

@@ -184,13 +184,17 @@ fn required<T>(
         .collect()
 }
 
-/// The questions of one input batch, with their usable embeddings.
+/// Questions as (site, Id, text).
+type Posts = Vec<(String, i64, Doc)>;
+
+/// The questions of one input batch, with their usable embeddings (and
+/// which rows have one).
 fn read_batch(
     batch: &RecordBatch,
     first_row: u64,
     model: &Model,
     encoder: Option<&Encoder>,
-) -> Result<(Vec<(String, i64, Doc)>, Vec<bool>), StreamError> {
+) -> Result<(Posts, Vec<bool>), StreamError> {
     let site = required(strings(column(batch, "site")?, "site")?, "site", first_row)?;
     let id = required(ints(column(batch, "id")?, "id")?, "id", first_row)?;
     let title = strings(column(batch, "title")?, "title")?;
