@@ -40,6 +40,10 @@ pub enum Command {
     Eval(EvalArgs),
     /// Give every question of the study a category.
     Classify(ClassifyArgs),
+    /// Write the study's tables as Parquet files (for Spark, DuckDB, pandas).
+    Export(ExportArgs),
+    /// Bring classifications made elsewhere (Spark) into the study.
+    ImportClassifications(ImportClassificationsArgs),
     /// Category shares from a random labeled sample plus the classifier
     /// (prediction-powered inference), with intervals.
     Estimate(EstimateArgs),
@@ -388,6 +392,46 @@ pub struct ClassifyArgs {
     pub model: Option<String>,
     /// A model file, anywhere (instead of --model).
     #[arg(long, conflicts_with = "model")]
+    pub model_file: Option<PathBuf>,
+    /// Read an Arrow IPC stream of questions on stdin (the exported
+    /// questions table) and write one of site, post_id, category,
+    /// confidence, model on stdout; no study folder is read. Needs
+    /// --model-file, or --model naming a built-in model.
+    #[arg(long)]
+    pub stdin: bool,
+    /// The sentence encoder's folder, for a hybrid model with --stdin
+    /// (default: $STACKMINE_ENCODER, else ~/.cache/stackmine/all-MiniLM-L6-v2).
+    #[arg(long, requires = "stdin")]
+    pub encoder: Option<PathBuf>,
+}
+
+/// `export`: the store as Parquet.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub study: StudyArg,
+    /// The output folder (created when missing): OUT/<table>.parquet and
+    /// OUT/schema.json.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The tables to export, comma-separated (default: all): sites,
+    /// questions, question_tags, question_frameworks, answers, comments,
+    /// label_sets, labels, final_labels, classifications, embeddings.
+    #[arg(long, value_delimiter = ',')]
+    pub tables: Vec<String>,
+}
+
+/// `import-classifications`: categories made elsewhere, into the study.
+#[derive(Debug, Args)]
+pub struct ImportClassificationsArgs {
+    /// A Parquet file, or a folder of them (Spark's output), with columns
+    /// site, post_id, category, confidence, model.
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub study: StudyArg,
+    /// The model file the classifications came from, when it is neither in
+    /// STUDY/models nor built in (its name must be the rows' model).
+    #[arg(long)]
     pub model_file: Option<PathBuf>,
 }
 

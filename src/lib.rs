@@ -10,6 +10,7 @@ pub mod classify;
 pub mod dump;
 pub mod endorse;
 pub mod estimate;
+pub mod export;
 pub mod ingest;
 pub mod label;
 pub mod limits;

@@ -8,7 +8,6 @@
 //! stopped run resumes where it was.
 
 use anyhow::Result;
-use rayon::prelude::*;
 use stackmine::classify::features::Doc;
 use stackmine::classify::tokenize::StopWords;
 use stackmine::report::fmt::{int, num};
@@ -18,6 +17,9 @@ use super::model::{Choice, embedding_bar, load_model};
 use crate::cli::ClassifyArgs;
 
 pub fn run(args: ClassifyArgs, quiet: bool) -> Result<()> {
+    if args.stdin {
+        return super::export::classify_stdin(&args);
+    }
     let dir = &args.study.study;
     let study = stackmine::study::Study::load(dir)?;
     let keys: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
@@ -40,14 +42,7 @@ pub fn run(args: ClassifyArgs, quiet: bool) -> Result<()> {
             .map(|(site, id, doc)| (site.as_str(), *id, doc))
             .collect();
         embedded += loaded.attach(&store, &mut posts, &done)?;
-        let predicted: Vec<(String, i64, String, f64)> = batch
-            .into_par_iter()
-            .map(|(site, id, doc)| {
-                let p = model.predict(&doc, &stop);
-                (site, id, model.categories[p.category].clone(), p.confidence)
-            })
-            .collect();
-        rows.extend(predicted);
+        rows.extend(stackmine::classify::classify_batch(model, batch, &stop));
         Ok(())
     })?;
     bar.finish_and_clear();

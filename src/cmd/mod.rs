@@ -5,6 +5,7 @@ mod classify;
 mod endorsements;
 mod estimate;
 mod eval;
+mod export;
 mod info;
 mod ingest;
 mod init;
@@ -36,6 +37,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::run(args, cli.quiet),
         Command::Eval(args) => eval::run(args, cli.quiet),
         Command::Classify(args) => classify::run(args, cli.quiet),
+        Command::Export(args) => export::run(args),
+        Command::ImportClassifications(args) => export::import(args),
         Command::Estimate(args) => estimate::run(args, cli.quiet),
         Command::Report(args) => report::run(args),
         Command::Endorsements(args) => endorsements::run(args),

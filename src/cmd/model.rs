@@ -130,8 +130,12 @@ fn built_in(categories: &[String]) -> Result<Loaded> {
 /// `spec` names (when `spec` comes from a trained model: its fingerprint and
 /// embedding size).
 pub fn encoder_for(spec: &EncoderSpec) -> Result<Encoder> {
-    let dir = encoder::default_dir();
-    let enc = Encoder::load(&dir).map_err(|e| match e {
+    encoder_at(spec, &encoder::default_dir())
+}
+
+/// Loads the encoder in `dir` and checks it as [`encoder_for`] does.
+pub fn encoder_at(spec: &EncoderSpec, dir: &Path) -> Result<Encoder> {
+    let enc = Encoder::load(dir).map_err(|e| match e {
         EncoderError::Missing { .. } => anyhow::anyhow!("{e}"),
         other => anyhow::Error::new(other).context("cannot load the sentence encoder"),
     })?;

@@ -37,6 +37,8 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
             },
             model: None,
             model_file: None,
+            stdin: false,
+            encoder: None,
         },
         quiet,
     )?;

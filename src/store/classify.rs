@@ -9,13 +9,25 @@ use crate::classify::features::Doc;
 
 fn doc_of(r: &rusqlite::Row, from: usize) -> rusqlite::Result<Doc> {
     let tags: String = r.get(from + 3)?;
-    Ok(Doc {
-        title: r.get::<_, Option<String>>(from)?.unwrap_or_default(),
-        body: r.get(from + 1)?,
-        code: r.get(from + 2)?,
-        tags: serde_json::from_str(&tags).unwrap_or_default(),
+    Ok(stored_doc(
+        r.get::<_, Option<String>>(from)?,
+        r.get(from + 1)?,
+        r.get(from + 2)?,
+        &tags,
+    ))
+}
+
+/// A question's classifier text from its stored columns (title, body_text,
+/// code_text, tags as a JSON array), as the store and `classify --stdin`
+/// read it.
+pub fn stored_doc(title: Option<String>, body: String, code: String, tags: &str) -> Doc {
+    Doc {
+        title: title.unwrap_or_default(),
+        body,
+        code,
+        tags: serde_json::from_str(tags).unwrap_or_default(),
         embedding: Vec::new(),
-    })
+    }
 }
 
 /// One label's kind and root-cause codes (`;`-separated keys).

@@ -25,8 +25,9 @@ const SCHEMA_V6: &str = include_str!("schema_v6.sql");
 mod classify;
 mod endorsements;
 mod estimates;
+mod export;
 mod labels;
-pub use classify::{Classified, CodeRow};
+pub use classify::{Classified, CodeRow, stored_doc};
 pub use endorsements::{AskerComment, Endorsement, INGEST_KEY, PHRASES_KEY};
 pub use estimates::Member;
 pub use labels::{
