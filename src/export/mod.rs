@@ -219,6 +219,17 @@ pub const TABLES: &[Table] = &[
         key: &["set_name", "site", "post_id"],
     },
     Table {
+        name: "endorsements",
+        columns: &[
+            c("site", Text),
+            c("question_id", Int),
+            c("answer_id", Int),
+            c("comment_id", Int),
+            c("phrase", Text),
+        ],
+        key: &["site", "answer_id", "comment_id"],
+    },
+    Table {
         name: "classifications",
         columns: &[
             c("site", Text),
