@@ -404,7 +404,6 @@ pub fn attach_embeddings(
     posts: &mut [(&str, i64, &mut features::Doc)],
     done: &(dyn Fn(u64) + Sync),
 ) -> Result<usize, crate::store::StoreError> {
-    use rayon::prelude::*;
     let texts: Vec<String> = posts.iter().map(|(_, _, d)| encoder::doc_text(d)).collect();
     let hashes: Vec<String> = texts.iter().map(|t| fnv1a_hex(&[t.as_bytes()])).collect();
     let keys: Vec<(&str, i64, &str)> = posts
@@ -423,14 +422,8 @@ pub fn attach_embeddings(
     let mut computed: Vec<Vec<f32>> = Vec::with_capacity(missing.len());
     // In slices, so the cache keeps what was done if a long run is stopped.
     for chunk in missing.chunks(256) {
-        let part: Vec<Vec<f32>> = chunk
-            .par_iter()
-            .map(|&i| {
-                let e = encoder.embed(&texts[i], max_tokens);
-                done(1);
-                e
-            })
-            .collect();
+        let chunk_texts: Vec<&str> = chunk.iter().map(|&i| texts[i].as_str()).collect();
+        let part = encoder.embed_many(&chunk_texts, max_tokens, done);
         let rows: Vec<(&str, i64, &str, &[f32])> = chunk
             .iter()
             .zip(&part)

@@ -172,10 +172,62 @@ impl Encoder {
         self.bert.embed(&self.tokens(text, max_tokens))
     }
 
+    /// The embeddings of many texts (as [`Encoder::embed`] gives them, bit
+    /// for bit), on all of rayon's threads: consecutive texts are packed
+    /// into batches of at most [`BATCH_TOKENS`] tokens, one batch per task.
+    /// `done(k)` is called as k more texts are embedded.
+    pub fn embed_many(
+        &self,
+        texts: &[&str],
+        max_tokens: usize,
+        done: &(dyn Fn(u64) + Sync),
+    ) -> Vec<Vec<f32>> {
+        use rayon::prelude::*;
+        let ids: Vec<Vec<u32>> = texts
+            .par_iter()
+            .map(|t| self.tokens(t, max_tokens))
+            .collect();
+        let batches = batches(ids.iter().map(Vec::len), BATCH_TOKENS);
+        let parts: Vec<Vec<Vec<f32>>> = batches
+            .par_iter()
+            .map(|r| {
+                let seqs: Vec<&[u32]> = ids[r.clone()].iter().map(Vec::as_slice).collect();
+                let e = self.bert.embed_batch(&seqs);
+                done(r.len() as u64);
+                e
+            })
+            .collect();
+        parts.into_iter().flatten().collect()
+    }
+
     /// The embedding's length.
     pub fn dim(&self) -> usize {
         self.bert.config.hidden_size
     }
+}
+
+/// Tokens per batch in [`Encoder::embed_many`]: large enough that the
+/// matrix products' cost dwarfs packing the weights, small enough that a
+/// batch's activations (about 4 × 1536 bytes a token) stay in a few MB.
+pub const BATCH_TOKENS: usize = 2048;
+
+/// Cuts items of the given lengths, in order, into ranges whose lengths sum
+/// to at most `limit` (a single longer item is a range of its own).
+pub fn batches(lens: impl Iterator<Item = usize>, limit: usize) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut sum, mut i) = (0, 0, 0);
+    for len in lens {
+        if i > start && sum + len > limit {
+            out.push(start..i);
+            (start, sum) = (i, 0);
+        }
+        sum += len;
+        i += 1;
+    }
+    if i > start {
+        out.push(start..i);
+    }
+    out
 }
 
 /// Little-endian f32 values (safetensors data, cached embeddings); a
@@ -185,6 +237,16 @@ pub fn f32s_from_le(bytes: &[u8]) -> Vec<f32> {
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn batches_hold_at_most_the_limit() {
+        let b = super::batches([3, 4, 2, 9, 1, 1].into_iter(), 6);
+        assert_eq!(b, [0..1, 1..3, 3..4, 4..6]);
+        assert!(super::batches(std::iter::empty(), 6).is_empty());
+    }
 }
 
 #[derive(serde::Deserialize)]
