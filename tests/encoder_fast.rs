@@ -94,3 +94,53 @@ fn batched_embeddings_equal_unbatched_and_the_reference() {
         assert_eq!(*e, encoder.embed(t, 128), "{t:?}");
     }
 }
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(*x) * f64::from(*y))
+        .sum();
+    let na: f64 = a.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    dot / (na * nb)
+}
+
+/// int8 dense layers stay close to fp32 over every fixture text
+/// (tests/data/encoder/reference.json and fast_reference.json): mean cosine
+/// at least 0.995, none below 0.98; and batched int8 equals one at a time.
+#[test]
+fn int8_embeddings_are_close_to_fp32_and_deterministic() {
+    let Some(dir) = util::encoder_dir() else {
+        return;
+    };
+    let fp32 = Encoder::load(&dir).unwrap();
+    let mut int8 = fp32.clone();
+    int8.set_precision(stackmine::classify::encoder::Precision::Int8);
+    assert_ne!(int8.cache_key(), fp32.cache_key());
+    let r = reference();
+    let old: Vec<Item> = serde_json::from_str(
+        &std::fs::read_to_string(util::data("encoder/reference.json")).unwrap(),
+    )
+    .unwrap();
+    let texts: Vec<&str> = r
+        .questions
+        .iter()
+        .chain(&r.made_up)
+        .chain(&old)
+        .map(|q| q.text.as_str())
+        .collect();
+    let a = fp32.embed_many(&texts, 128, &|_| {});
+    let b = int8.embed_many(&texts, 128, &|_| {});
+    let cos: Vec<f64> = a.iter().zip(&b).map(|(x, y)| cosine(x, y)).collect();
+    let mean = cos.iter().sum::<f64>() / cos.len() as f64;
+    let min = cos.iter().copied().fold(1.0, f64::min);
+    eprintln!(
+        "int8 vs fp32 over {} texts: mean cosine {mean:.5}, min {min:.5}",
+        cos.len()
+    );
+    assert!(mean >= 0.995 && min >= 0.98, "mean {mean}, min {min}");
+    for (e, t) in b.iter().zip(&texts).step_by(7) {
+        assert_eq!(*e, int8.embed(t, 128), "{t:?}");
+    }
+}

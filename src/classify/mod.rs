@@ -210,6 +210,7 @@ impl Default for TrainParams {
                 max_tokens: HYBRID_MAX_TOKENS,
                 weight: HYBRID_WEIGHT,
                 dim: 384,
+                precision: encoder::Precision::Fp32,
             },
             stem: false,
         }
@@ -411,7 +412,7 @@ pub fn attach_embeddings(
         .zip(&hashes)
         .map(|((site, id, _), h)| (*site, *id, h.as_str()))
         .collect();
-    let mut cached = store.cached_embeddings(&encoder.fingerprint, max_tokens, &keys)?;
+    let mut cached = store.cached_embeddings(&encoder.cache_key(), max_tokens, &keys)?;
     for c in cached.iter_mut() {
         if c.as_ref().is_some_and(|e| e.len() != encoder.dim()) {
             *c = None;
@@ -429,7 +430,7 @@ pub fn attach_embeddings(
             .zip(&part)
             .map(|(&i, e)| (keys[i].0, keys[i].1, keys[i].2, e.as_slice()))
             .collect();
-        store.save_embeddings(&encoder.fingerprint, max_tokens, &rows)?;
+        store.save_embeddings(&encoder.cache_key(), max_tokens, &rows)?;
         computed.extend(part);
     }
     let mut computed = computed.into_iter();

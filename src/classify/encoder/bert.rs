@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use super::int8::{QDense, QScratch};
+
 /// The sizes and settings read from `config.json`.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct Config {
@@ -177,10 +179,23 @@ pub struct Layer {
     pub output_norm: Norm,
 }
 
+/// A layer's dense weights quantized to int8 ([`Bert::quantize`]).
+#[derive(Debug, Clone)]
+pub struct QLayer {
+    pub query: QDense,
+    pub key: QDense,
+    pub value: QDense,
+    pub attention_out: QDense,
+    pub intermediate: QDense,
+    pub output: QDense,
+}
+
 /// The weights of a BERT model.
 #[derive(Debug, Clone)]
 pub struct Bert {
     pub config: Config,
+    /// With [`Bert::quantize`]: the dense layers run in int8.
+    pub int8: Option<Vec<QLayer>>,
     pub word: Vec<f32>,
     pub position: Vec<f32>,
     pub token_type: Vec<f32>,
@@ -263,12 +278,33 @@ impl Bert {
         }
         Ok(Bert {
             config,
+            int8: None,
             word,
             position,
             token_type,
             embedding_norm,
             layers,
         })
+    }
+
+    /// From now on, the dense layers (not attention's products) run in int8
+    /// ([`super::int8`]): weights quantized per output channel, activations
+    /// per row at run time.
+    pub fn quantize(&mut self) {
+        let q = |d: &Dense| QDense::new(&d.weight, &d.bias, d.inputs, d.outputs);
+        self.int8 = Some(
+            self.layers
+                .iter()
+                .map(|l| QLayer {
+                    query: q(&l.query),
+                    key: q(&l.key),
+                    value: q(&l.value),
+                    attention_out: q(&l.attention_out),
+                    intermediate: q(&l.intermediate),
+                    output: q(&l.output),
+                })
+                .collect(),
+        );
     }
 
     /// The L2-normalized mean of the last layer's token states. `ids` must be
@@ -310,8 +346,10 @@ impl Bert {
         layer_norm(&mut x, &self.embedding_norm, h, self.config.layer_norm_eps);
         let longest = spans.iter().map(|s| s.1).max().unwrap_or(0);
         let mut s = Scratch::new(total, longest, h, self.config.intermediate_size);
-        for layer in &self.layers {
-            self.layer(layer, &mut x, &mut s, total, &spans);
+        let mut qs = QScratch::default();
+        for (i, layer) in self.layers.iter().enumerate() {
+            let q = self.int8.as_ref().and_then(|q| q.get(i));
+            self.layer(layer, q, &mut x, &mut s, &mut qs, total, &spans);
         }
         spans
             .iter()
@@ -329,20 +367,27 @@ impl Bert {
             .collect()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn layer(
         &self,
         l: &Layer,
+        q: Option<&QLayer>,
         x: &mut [f32],
         s: &mut Scratch,
+        qs: &mut QScratch,
         rows: usize,
         spans: &[(usize, usize)],
     ) {
         let h = self.config.hidden_size;
         let heads = self.config.num_attention_heads;
         let d = h / heads;
-        dense(&l.query, x, &mut s.q, rows);
-        dense(&l.key, x, &mut s.k, rows);
-        dense(&l.value, x, &mut s.v, rows);
+        let mut lin = |fp: &Dense, q8: Option<&QDense>, x: &[f32], out: &mut [f32]| match q8 {
+            Some(q8) => q8.forward(x, out, rows, qs),
+            None => dense(fp, x, out, rows),
+        };
+        lin(&l.query, q.map(|q| &q.query), x, &mut s.q);
+        lin(&l.key, q.map(|q| &q.key), x, &mut s.k);
+        lin(&l.value, q.map(|q| &q.value), x, &mut s.v);
         let scale = 1.0 / (d as f32).sqrt();
         for &(start, n) in spans.iter().filter(|s| s.1 > 0) {
             let base = start * h;
@@ -396,13 +441,18 @@ impl Bert {
                 }
             }
         }
-        dense(&l.attention_out, &s.context, &mut s.q, rows);
+        lin(
+            &l.attention_out,
+            q.map(|q| &q.attention_out),
+            &s.context,
+            &mut s.q,
+        );
         add_norm(x, &s.q, &l.attention_norm, h, self.config.layer_norm_eps);
-        dense(&l.intermediate, x, &mut s.inter, rows);
+        lin(&l.intermediate, q.map(|q| &q.intermediate), x, &mut s.inter);
         for v in s.inter.iter_mut() {
             *v = gelu(*v);
         }
-        dense(&l.output, &s.inter, &mut s.q, rows);
+        lin(&l.output, q.map(|q| &q.output), &s.inter, &mut s.q);
         add_norm(x, &s.q, &l.output_norm, h, self.config.layer_norm_eps);
     }
 }

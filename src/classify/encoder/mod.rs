@@ -6,6 +6,7 @@
 //! `text → wordpiece ids → BERT → mean pooling → unit vector`.
 
 pub mod bert;
+pub mod int8;
 pub mod wordpiece;
 
 use std::path::{Path, PathBuf};
@@ -92,6 +93,39 @@ pub fn doc_text(doc: &Doc) -> String {
     format!("{}. {}", doc.title.trim(), doc.body.trim())
 }
 
+/// The arithmetic of the encoder's dense layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// f32 throughout (the numpy reference within 2e-5).
+    #[default]
+    Fp32,
+    /// int8 dense layers ([`int8`]): cosine ≥ 0.995 to fp32 on average.
+    Int8,
+}
+
+impl Precision {
+    /// int8 where the CPU has AVX-512 VNNI (the fast kernel), else fp32.
+    pub fn for_this_cpu() -> Precision {
+        if int8::has_vnni() {
+            Precision::Int8
+        } else {
+            Precision::Fp32
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::Fp32 => "fp32",
+            Precision::Int8 => "int8",
+        }
+    }
+
+    pub fn is_fp32(&self) -> bool {
+        *self == Precision::Fp32
+    }
+}
+
 /// A loaded encoder.
 #[derive(Debug, Clone)]
 pub struct Encoder {
@@ -99,6 +133,7 @@ pub struct Encoder {
     /// FNV-1a 64 of `model.safetensors` and `vocab.txt`, in hex: models and
     /// cached embeddings name the exact weights they came from.
     pub fingerprint: String,
+    pub precision: Precision,
     vocab: Vocab,
     bert: Bert,
 }
@@ -156,9 +191,30 @@ impl Encoder {
         Ok(Encoder {
             dir: dir.to_path_buf(),
             fingerprint,
+            precision: Precision::Fp32,
             vocab,
             bert,
         })
+    }
+
+    /// Runs the dense layers in `precision` from now on.
+    pub fn set_precision(&mut self, precision: Precision) {
+        match precision {
+            Precision::Int8 if self.bert.int8.is_none() => self.bert.quantize(),
+            Precision::Fp32 => self.bert.int8 = None,
+            Precision::Int8 => {}
+        }
+        self.precision = precision;
+    }
+
+    /// The key of this encoder's embeddings in the store's cache: the
+    /// weights' fingerprint, plus `-int8` for int8 embeddings (fp32 keeps
+    /// the bare fingerprint, so caches made before int8 stay valid).
+    pub fn cache_key(&self) -> String {
+        match self.precision {
+            Precision::Fp32 => self.fingerprint.clone(),
+            p => format!("{}-{}", self.fingerprint, p.name()),
+        }
     }
 
     /// Token ids of a text, at most `max_tokens` with `[CLS]` and `[SEP]`.
