@@ -417,7 +417,10 @@ impl Bert {
                     );
                 }
                 for row in s.scores[..n * n].chunks_mut(n) {
-                    softmax(row);
+                    match q {
+                        Some(_) => super::fastmath::softmax(row),
+                        None => softmax(row),
+                    }
                 }
                 // context_h = scores · v_h, written into columns of head h.
                 // SAFETY: as above.
@@ -449,8 +452,14 @@ impl Bert {
         );
         add_norm(x, &s.q, &l.attention_norm, h, self.config.layer_norm_eps);
         lin(&l.intermediate, q.map(|q| &q.intermediate), x, &mut s.inter);
-        for v in s.inter.iter_mut() {
-            *v = gelu(*v);
+        match q {
+            // int8: a vectorized exp (fp32 keeps libm's, bit for bit as before).
+            Some(_) => super::fastmath::gelu_slice(&mut s.inter[..rows * l.intermediate.outputs]),
+            None => {
+                for v in s.inter.iter_mut() {
+                    *v = gelu(*v);
+                }
+            }
         }
         lin(&l.output, q.map(|q| &q.output), &s.inter, &mut s.q);
         add_norm(x, &s.q, &l.output_norm, h, self.config.layer_norm_eps);

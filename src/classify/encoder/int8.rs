@@ -48,7 +48,7 @@ impl QDense {
             let s = if max > 0.0 { max / 127.0 } else { 1.0 };
             scale[o] = s;
             for (k, &w) in row.iter().enumerate() {
-                let q = (w / s).round().clamp(-127.0, 127.0) as i8;
+                let q = round_half_away((w / s).clamp(-127.0, 127.0)) as i8;
                 packed[packed_index(kp, o, k)] = q;
                 colsum[o] += i32::from(q);
             }
@@ -117,11 +117,21 @@ pub fn quantize_row(x: &[f32], q: &mut [u8]) -> (f32, i32) {
         .iter()
         .fold((0f32, 0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
     let scale = if hi > lo { (hi - lo) / 255.0 } else { 1.0 };
-    let zero = (-lo / scale).round().clamp(0.0, 255.0);
+    let zero = round_half_away((-lo / scale).clamp(0.0, 255.0)) as f32;
+    let inv = 1.0 / scale;
     for (q, &v) in q.iter_mut().zip(x) {
-        *q = (v / scale + zero).round().clamp(0.0, 255.0) as u8;
+        // Non-negative after the clamp: adding ½ and truncating rounds it
+        // (without a call to libm's roundf per value).
+        *q = ((v * inv + zero).clamp(0.0, 255.0) + 0.5) as u8;
     }
     (scale, zero as i32)
+}
+
+/// `x.round()` (halves away from zero) for |x| well inside i32, without a
+/// libm call.
+fn round_half_away(x: f32) -> i32 {
+    let r = (x.abs() + 0.5) as i32;
+    if x < 0.0 { -r } else { r }
 }
 
 /// Which integer kernel runs.
@@ -190,6 +200,9 @@ fn matmul_portable(a: &[u8], rp: usize, w: &QDense, acc: &mut [i32]) {
 /// # Safety
 /// The CPU must have AVX-512 F, BW and VNNI; `a` holds `rp × w.kp` bytes
 /// and `acc` `rp × w.np` values, `rp` a multiple of MR.
+// The AVX-512 intrinsics are stable since Rust 1.89, above the crate's
+// declared rust-version 1.85 (raising it turns on newer lints elsewhere).
+#[allow(clippy::incompatible_msrv)]
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
 unsafe fn matmul_vnni(a: &[u8], rp: usize, w: &QDense, acc: &mut [i32]) {

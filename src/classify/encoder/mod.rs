@@ -6,6 +6,7 @@
 //! `text → wordpiece ids → BERT → mean pooling → unit vector`.
 
 pub mod bert;
+pub mod fastmath;
 pub mod int8;
 pub mod wordpiece;
 
