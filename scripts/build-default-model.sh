@@ -29,5 +29,5 @@ trap 'rm -rf "$work"' EXIT
   tests/data/ai.stackexchange.com-2017 >/dev/null
 "$bin" label import tests/data/labels/dl-questions.csv --set dl-questions --study "$work/study" >/dev/null
 "$bin" train --study "$work/study" --labels dl-questions --kind linear --c 10 --validate --name default --out models/default.json
-"$bin" -q train --study "$work/study" --labels dl-questions --kind hybrid --c 10 --max-tokens 128 --embedding-weight 3 --stem --validate --name default-hybrid --out models/default-hybrid.json
+"$bin" -q train --study "$work/study" --labels dl-questions --kind hybrid --precision fp32 --c 10 --max-tokens 128 --embedding-weight 3 --stem --validate --name default-hybrid --out models/default-hybrid.json
 cargo build --release -q

@@ -210,6 +210,7 @@ impl Default for TrainParams {
                 max_tokens: HYBRID_MAX_TOKENS,
                 weight: HYBRID_WEIGHT,
                 dim: 384,
+                precision: encoder::Precision::Fp32,
             },
             stem: false,
         }
@@ -422,7 +423,6 @@ pub fn attach_embeddings(
     posts: &mut [(&str, i64, &mut features::Doc)],
     done: &(dyn Fn(u64) + Sync),
 ) -> Result<usize, crate::store::StoreError> {
-    use rayon::prelude::*;
     let texts: Vec<String> = posts.iter().map(|(_, _, d)| encoder::doc_text(d)).collect();
     let hashes: Vec<String> = texts.iter().map(|t| fnv1a_hex(&[t.as_bytes()])).collect();
     let keys: Vec<(&str, i64, &str)> = posts
@@ -430,7 +430,7 @@ pub fn attach_embeddings(
         .zip(&hashes)
         .map(|((site, id, _), h)| (*site, *id, h.as_str()))
         .collect();
-    let mut cached = store.cached_embeddings(&encoder.fingerprint, max_tokens, &keys)?;
+    let mut cached = store.cached_embeddings(&encoder.cache_key(), max_tokens, &keys)?;
     for c in cached.iter_mut() {
         if c.as_ref().is_some_and(|e| e.len() != encoder.dim()) {
             *c = None;
@@ -441,20 +441,14 @@ pub fn attach_embeddings(
     let mut computed: Vec<Vec<f32>> = Vec::with_capacity(missing.len());
     // In slices, so the cache keeps what was done if a long run is stopped.
     for chunk in missing.chunks(256) {
-        let part: Vec<Vec<f32>> = chunk
-            .par_iter()
-            .map(|&i| {
-                let e = encoder.embed(&texts[i], max_tokens);
-                done(1);
-                e
-            })
-            .collect();
+        let chunk_texts: Vec<&str> = chunk.iter().map(|&i| texts[i].as_str()).collect();
+        let part = encoder.embed_many(&chunk_texts, max_tokens, done);
         let rows: Vec<(&str, i64, &str, &[f32])> = chunk
             .iter()
             .zip(&part)
             .map(|(&i, e)| (keys[i].0, keys[i].1, keys[i].2, e.as_slice()))
             .collect();
-        store.save_embeddings(&encoder.fingerprint, max_tokens, &rows)?;
+        store.save_embeddings(&encoder.cache_key(), max_tokens, &rows)?;
         computed.extend(part);
     }
     let mut computed = computed.into_iter();

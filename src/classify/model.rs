@@ -121,6 +121,10 @@ pub struct EncoderSpec {
     /// The embedding block's weight beside the TF-IDF blocks.
     pub weight: f32,
     pub dim: usize,
+    /// The encoder's precision the model was trained with (fp32 is not
+    /// written, so fp32 models read and write as before int8 existed).
+    #[serde(default, skip_serializing_if = "super::encoder::Precision::is_fp32")]
+    pub precision: super::encoder::Precision,
 }
 
 /// How well the model's kind did in cross-validation on its training labels,

@@ -20,11 +20,17 @@ mod stats;
 mod train;
 
 use anyhow::Result;
+use stackmine::classify::encoder;
 
 use crate::cli::{Cli, Command};
 
 /// Runs the command the arguments name.
 pub fn run(cli: Cli) -> Result<()> {
+    model::set_precision(match cli.precision {
+        Some(crate::cli::PrecisionArg::Fp32) => encoder::Precision::Fp32,
+        Some(crate::cli::PrecisionArg::Int8) => encoder::Precision::Int8,
+        None => encoder::Precision::for_this_cpu(),
+    });
     match cli.command {
         Command::Init(args) => init::run(args),
         Command::Ingest(args) => ingest::run(args, cli.quiet),

@@ -126,7 +126,20 @@ fn built_in(categories: &[String]) -> Result<Loaded> {
     }
 }
 
-/// Loads the encoder at `encoder::default_dir()` and checks it is the one
+/// The encoder's precision for this process (`--precision`, set once by
+/// `cmd::run` before any command runs).
+static PRECISION: std::sync::OnceLock<encoder::Precision> = std::sync::OnceLock::new();
+
+pub fn set_precision(p: encoder::Precision) {
+    let _ = PRECISION.set(p);
+}
+
+fn precision() -> encoder::Precision {
+    PRECISION.get().copied().unwrap_or_default()
+}
+
+/// Loads the encoder at `encoder::default_dir()` (in the process's
+/// precision, see [`set_precision`]) and checks it is the one
 /// `spec` names (when `spec` comes from a trained model: its fingerprint and
 /// embedding size).
 pub fn encoder_for(spec: &EncoderSpec) -> Result<Encoder> {
@@ -135,10 +148,11 @@ pub fn encoder_for(spec: &EncoderSpec) -> Result<Encoder> {
 
 /// Loads the encoder in `dir` and checks it as [`encoder_for`] does.
 pub fn encoder_at(spec: &EncoderSpec, dir: &Path) -> Result<Encoder> {
-    let enc = Encoder::load(dir).map_err(|e| match e {
+    let mut enc = Encoder::load(dir).map_err(|e| match e {
         EncoderError::Missing { .. } => anyhow::anyhow!("{e}"),
         other => anyhow::Error::new(other).context("cannot load the sentence encoder"),
     })?;
+    enc.set_precision(precision());
     if !spec.fingerprint.is_empty() && enc.fingerprint != spec.fingerprint {
         bail!(
             "the encoder at {} has fingerprint {}, the model was trained with {} {}",
@@ -207,6 +221,7 @@ pub fn prepare_training(
     let enc = encoder_for(&p.encoder).context("a hybrid model needs the sentence encoder")?;
     p.encoder.fingerprint = enc.fingerprint.clone();
     p.encoder.dim = enc.dim();
+    p.encoder.precision = enc.precision;
     embed_examples(store, &enc, p.encoder.max_tokens, examples, quiet).map(Some)
 }
 

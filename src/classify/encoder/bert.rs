@@ -1,10 +1,13 @@
 //! A BERT encoder's forward pass on the CPU (the architecture of
 //! all-MiniLM-L6-v2: post-LayerNorm, GELU, absolute positions), mean pooling
 //! over the tokens and L2 normalization, as sentence-transformers computes a
-//! sentence embedding. Matrix products use `matrixmultiply`'s sgemm; one text
-//! runs on one thread, so callers parallelize over texts.
+//! sentence embedding. Matrix products use `matrixmultiply`'s sgemm; texts
+//! are packed into batches ([`Bert::embed_batch`]) and one batch runs on one
+//! thread, so callers parallelize over batches.
 
 use std::collections::HashMap;
+
+use super::int8::{QDense, QScratch};
 
 /// The sizes and settings read from `config.json`.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -176,10 +179,23 @@ pub struct Layer {
     pub output_norm: Norm,
 }
 
+/// A layer's dense weights quantized to int8 ([`Bert::quantize`]).
+#[derive(Debug, Clone)]
+pub struct QLayer {
+    pub query: QDense,
+    pub key: QDense,
+    pub value: QDense,
+    pub attention_out: QDense,
+    pub intermediate: QDense,
+    pub output: QDense,
+}
+
 /// The weights of a BERT model.
 #[derive(Debug, Clone)]
 pub struct Bert {
     pub config: Config,
+    /// With [`Bert::quantize`]: the dense layers run in int8.
+    pub int8: Option<Vec<QLayer>>,
     pub word: Vec<f32>,
     pub position: Vec<f32>,
     pub token_type: Vec<f32>,
@@ -262,6 +278,7 @@ impl Bert {
         }
         Ok(Bert {
             config,
+            int8: None,
             word,
             position,
             token_type,
@@ -270,107 +287,195 @@ impl Bert {
         })
     }
 
+    /// From now on, the dense layers (not attention's products) run in int8
+    /// ([`super::int8`]): weights quantized per output channel, activations
+    /// per row at run time.
+    pub fn quantize(&mut self) {
+        let q = |d: &Dense| QDense::new(&d.weight, &d.bias, d.inputs, d.outputs);
+        self.int8 = Some(
+            self.layers
+                .iter()
+                .map(|l| QLayer {
+                    query: q(&l.query),
+                    key: q(&l.key),
+                    value: q(&l.value),
+                    attention_out: q(&l.attention_out),
+                    intermediate: q(&l.intermediate),
+                    output: q(&l.output),
+                })
+                .collect(),
+        );
+    }
+
     /// The L2-normalized mean of the last layer's token states. `ids` must be
     /// non-empty, within the vocabulary and no longer than the positions.
     pub fn embed(&self, ids: &[u32]) -> Vec<f32> {
+        self.embed_batch(&[ids]).pop().unwrap_or_default()
+    }
+
+    /// [`Bert::embed`] of several texts in one pass: their tokens are packed
+    /// one after the other (no padding) into one `[tokens, hidden]` matrix,
+    /// so the dense layers run as a few large matrix products, while
+    /// attention runs per text over its own tokens. Every row of a matrix
+    /// product is computed the same way whatever else is in the batch, so
+    /// each embedding is bit for bit the one [`Bert::embed`] gives.
+    pub fn embed_batch(&self, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
         let h = self.config.hidden_size;
-        let n = ids.len().min(self.config.max_position_embeddings);
-        let mut x = vec![0f32; n * h];
-        for (t, &id) in ids[..n].iter().enumerate() {
-            let id = (id as usize).min(self.config.vocab_size - 1);
-            let row = &mut x[t * h..(t + 1) * h];
-            let (w, p) = (&self.word[id * h..], &self.position[t * h..]);
-            for j in 0..h {
-                row[j] = w[j] + p[j] + self.token_type[j];
+        let max = self.config.max_position_embeddings;
+        let spans: Vec<(usize, usize)> = seqs
+            .iter()
+            .scan(0, |start, s| {
+                let n = s.len().min(max);
+                let span = (*start, n);
+                *start += n;
+                Some(span)
+            })
+            .collect();
+        let total: usize = spans.iter().map(|s| s.1).sum();
+        let mut x = vec![0f32; total * h];
+        for (ids, &(start, n)) in seqs.iter().zip(&spans) {
+            for (t, &id) in ids[..n].iter().enumerate() {
+                let id = (id as usize).min(self.config.vocab_size - 1);
+                let row = &mut x[(start + t) * h..(start + t + 1) * h];
+                let (w, p) = (&self.word[id * h..], &self.position[t * h..]);
+                for j in 0..h {
+                    row[j] = w[j] + p[j] + self.token_type[j];
+                }
             }
         }
         layer_norm(&mut x, &self.embedding_norm, h, self.config.layer_norm_eps);
-        let mut s = Scratch::new(n, h, self.config.intermediate_size);
-        for layer in &self.layers {
-            self.layer(layer, &mut x, &mut s, n);
+        let longest = spans.iter().map(|s| s.1).max().unwrap_or(0);
+        let mut s = Scratch::new(total, longest, h, self.config.intermediate_size);
+        let mut qs = QScratch::default();
+        for (i, layer) in self.layers.iter().enumerate() {
+            let q = self.int8.as_ref().and_then(|q| q.get(i));
+            self.layer(layer, q, &mut x, &mut s, &mut qs, total, &spans);
         }
-        let mut pooled = vec![0f32; h];
-        for t in 0..n {
-            for (p, v) in pooled.iter_mut().zip(&x[t * h..(t + 1) * h]) {
-                *p += v;
-            }
-        }
-        // The mean's direction is the sum's: normalizing the sum is enough.
-        let norm = pooled.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
-        pooled.iter().map(|v| v / norm).collect()
+        spans
+            .iter()
+            .map(|&(start, n)| {
+                let mut pooled = vec![0f32; h];
+                for t in start..start + n {
+                    for (p, v) in pooled.iter_mut().zip(&x[t * h..(t + 1) * h]) {
+                        *p += v;
+                    }
+                }
+                // The mean's direction is the sum's: normalizing the sum is enough.
+                let norm = pooled.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+                pooled.iter().map(|v| v / norm).collect()
+            })
+            .collect()
     }
 
-    fn layer(&self, l: &Layer, x: &mut [f32], s: &mut Scratch, n: usize) {
+    #[allow(clippy::too_many_arguments)]
+    fn layer(
+        &self,
+        l: &Layer,
+        q: Option<&QLayer>,
+        x: &mut [f32],
+        s: &mut Scratch,
+        qs: &mut QScratch,
+        rows: usize,
+        spans: &[(usize, usize)],
+    ) {
         let h = self.config.hidden_size;
         let heads = self.config.num_attention_heads;
         let d = h / heads;
-        dense(&l.query, x, &mut s.q, n);
-        dense(&l.key, x, &mut s.k, n);
-        dense(&l.value, x, &mut s.v, n);
+        let mut lin = |fp: &Dense, q8: Option<&QDense>, x: &[f32], out: &mut [f32]| match q8 {
+            Some(q8) => q8.forward(x, out, rows, qs),
+            None => dense(fp, x, out, rows),
+        };
+        lin(&l.query, q.map(|q| &q.query), x, &mut s.q);
+        lin(&l.key, q.map(|q| &q.key), x, &mut s.k);
+        lin(&l.value, q.map(|q| &q.value), x, &mut s.v);
         let scale = 1.0 / (d as f32).sqrt();
-        for head in 0..heads {
-            let off = head * d;
-            // scores = q_h · k_hᵀ / √d, [n, n]
-            // SAFETY: the pointers and strides describe in-bounds views of
-            // `q`, `k` ([n, h] row-major, columns off..off+d) and `scores`.
-            unsafe {
-                matrixmultiply::sgemm(
-                    n,
-                    d,
-                    n,
-                    scale,
-                    s.q.as_ptr().add(off),
-                    h as isize,
-                    1,
-                    s.k.as_ptr().add(off),
-                    1,
-                    h as isize,
-                    0.0,
-                    s.scores.as_mut_ptr(),
-                    n as isize,
-                    1,
-                );
-            }
-            for row in s.scores.chunks_mut(n) {
-                let max = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-                let mut sum = 0.0;
-                for v in row.iter_mut() {
-                    *v = (*v - max).exp();
-                    sum += *v;
+        for &(start, n) in spans.iter().filter(|s| s.1 > 0) {
+            let base = start * h;
+            for head in 0..heads {
+                let off = base + head * d;
+                assert!(off + (n - 1) * h + d <= s.q.len() && n * n <= s.scores.len());
+                // scores = q_h · k_hᵀ / √d, [n, n]
+                // SAFETY: the assert bounds the views: rows start..start+n of
+                // `q`, `k` and `context` ([rows, h] row-major, columns
+                // head*d..head*d+d) and the first n*n values of `scores`.
+                unsafe {
+                    matrixmultiply::sgemm(
+                        n,
+                        d,
+                        n,
+                        scale,
+                        s.q.as_ptr().add(off),
+                        h as isize,
+                        1,
+                        s.k.as_ptr().add(off),
+                        1,
+                        h as isize,
+                        0.0,
+                        s.scores.as_mut_ptr(),
+                        n as isize,
+                        1,
+                    );
                 }
-                for v in row.iter_mut() {
-                    *v /= sum;
+                for row in s.scores[..n * n].chunks_mut(n) {
+                    match q {
+                        Some(_) => super::fastmath::softmax(row),
+                        None => softmax(row),
+                    }
                 }
-            }
-            // context_h = scores · v_h, written into columns off..off+d.
-            // SAFETY: as above; `context` is [n, h] row-major.
-            unsafe {
-                matrixmultiply::sgemm(
-                    n,
-                    n,
-                    d,
-                    1.0,
-                    s.scores.as_ptr(),
-                    n as isize,
-                    1,
-                    s.v.as_ptr().add(off),
-                    h as isize,
-                    1,
-                    0.0,
-                    s.context.as_mut_ptr().add(off),
-                    h as isize,
-                    1,
-                );
+                // context_h = scores · v_h, written into columns of head h.
+                // SAFETY: as above.
+                unsafe {
+                    matrixmultiply::sgemm(
+                        n,
+                        n,
+                        d,
+                        1.0,
+                        s.scores.as_ptr(),
+                        n as isize,
+                        1,
+                        s.v.as_ptr().add(off),
+                        h as isize,
+                        1,
+                        0.0,
+                        s.context.as_mut_ptr().add(off),
+                        h as isize,
+                        1,
+                    );
+                }
             }
         }
-        dense(&l.attention_out, &s.context, &mut s.q, n);
+        lin(
+            &l.attention_out,
+            q.map(|q| &q.attention_out),
+            &s.context,
+            &mut s.q,
+        );
         add_norm(x, &s.q, &l.attention_norm, h, self.config.layer_norm_eps);
-        dense(&l.intermediate, x, &mut s.inter, n);
-        for v in s.inter.iter_mut() {
-            *v = gelu(*v);
+        lin(&l.intermediate, q.map(|q| &q.intermediate), x, &mut s.inter);
+        match q {
+            // int8: a vectorized exp (fp32 keeps libm's, bit for bit as before).
+            Some(_) => super::fastmath::gelu_slice(&mut s.inter[..rows * l.intermediate.outputs]),
+            None => {
+                for v in s.inter.iter_mut() {
+                    *v = gelu(*v);
+                }
+            }
         }
-        dense(&l.output, &s.inter, &mut s.q, n);
+        lin(&l.output, q.map(|q| &q.output), &s.inter, &mut s.q);
         add_norm(x, &s.q, &l.output_norm, h, self.config.layer_norm_eps);
+    }
+}
+
+/// A row of attention scores to probabilities: exp(v - max) / Σ.
+fn softmax(row: &mut [f32]) {
+    let max = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    let mut sum = 0.0;
+    for v in row.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    for v in row.iter_mut() {
+        *v /= sum;
     }
 }
 
@@ -385,13 +490,13 @@ struct Scratch {
 }
 
 impl Scratch {
-    fn new(n: usize, h: usize, i: usize) -> Scratch {
+    fn new(n: usize, longest: usize, h: usize, i: usize) -> Scratch {
         Scratch {
             q: vec![0.0; n * h],
             k: vec![0.0; n * h],
             v: vec![0.0; n * h],
             context: vec![0.0; n * h],
-            scores: vec![0.0; n * n],
+            scores: vec![0.0; longest * longest],
             inter: vec![0.0; n * i],
         }
     }

@@ -6,6 +6,8 @@
 //! `text → wordpiece ids → BERT → mean pooling → unit vector`.
 
 pub mod bert;
+pub mod fastmath;
+pub mod int8;
 pub mod wordpiece;
 
 use std::path::{Path, PathBuf};
@@ -92,6 +94,39 @@ pub fn doc_text(doc: &Doc) -> String {
     format!("{}. {}", doc.title.trim(), doc.body.trim())
 }
 
+/// The arithmetic of the encoder's dense layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// f32 throughout (the numpy reference within 2e-5).
+    #[default]
+    Fp32,
+    /// int8 dense layers ([`int8`]): cosine ≥ 0.995 to fp32 on average.
+    Int8,
+}
+
+impl Precision {
+    /// int8 where the CPU has AVX-512 VNNI (the fast kernel), else fp32.
+    pub fn for_this_cpu() -> Precision {
+        if int8::has_vnni() {
+            Precision::Int8
+        } else {
+            Precision::Fp32
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::Fp32 => "fp32",
+            Precision::Int8 => "int8",
+        }
+    }
+
+    pub fn is_fp32(&self) -> bool {
+        *self == Precision::Fp32
+    }
+}
+
 /// A loaded encoder.
 #[derive(Debug, Clone)]
 pub struct Encoder {
@@ -99,6 +134,7 @@ pub struct Encoder {
     /// FNV-1a 64 of `model.safetensors` and `vocab.txt`, in hex: models and
     /// cached embeddings name the exact weights they came from.
     pub fingerprint: String,
+    pub precision: Precision,
     vocab: Vocab,
     bert: Bert,
 }
@@ -156,9 +192,30 @@ impl Encoder {
         Ok(Encoder {
             dir: dir.to_path_buf(),
             fingerprint,
+            precision: Precision::Fp32,
             vocab,
             bert,
         })
+    }
+
+    /// Runs the dense layers in `precision` from now on.
+    pub fn set_precision(&mut self, precision: Precision) {
+        match precision {
+            Precision::Int8 if self.bert.int8.is_none() => self.bert.quantize(),
+            Precision::Fp32 => self.bert.int8 = None,
+            Precision::Int8 => {}
+        }
+        self.precision = precision;
+    }
+
+    /// The key of this encoder's embeddings in the store's cache: the
+    /// weights' fingerprint, plus `-int8` for int8 embeddings (fp32 keeps
+    /// the bare fingerprint, so caches made before int8 stay valid).
+    pub fn cache_key(&self) -> String {
+        match self.precision {
+            Precision::Fp32 => self.fingerprint.clone(),
+            p => format!("{}-{}", self.fingerprint, p.name()),
+        }
     }
 
     /// Token ids of a text, at most `max_tokens` with `[CLS]` and `[SEP]`.
@@ -172,10 +229,62 @@ impl Encoder {
         self.bert.embed(&self.tokens(text, max_tokens))
     }
 
+    /// The embeddings of many texts (as [`Encoder::embed`] gives them, bit
+    /// for bit), on all of rayon's threads: consecutive texts are packed
+    /// into batches of at most [`BATCH_TOKENS`] tokens, one batch per task.
+    /// `done(k)` is called as k more texts are embedded.
+    pub fn embed_many(
+        &self,
+        texts: &[&str],
+        max_tokens: usize,
+        done: &(dyn Fn(u64) + Sync),
+    ) -> Vec<Vec<f32>> {
+        use rayon::prelude::*;
+        let ids: Vec<Vec<u32>> = texts
+            .par_iter()
+            .map(|t| self.tokens(t, max_tokens))
+            .collect();
+        let batches = batches(ids.iter().map(Vec::len), BATCH_TOKENS);
+        let parts: Vec<Vec<Vec<f32>>> = batches
+            .par_iter()
+            .map(|r| {
+                let seqs: Vec<&[u32]> = ids[r.clone()].iter().map(Vec::as_slice).collect();
+                let e = self.bert.embed_batch(&seqs);
+                done(r.len() as u64);
+                e
+            })
+            .collect();
+        parts.into_iter().flatten().collect()
+    }
+
     /// The embedding's length.
     pub fn dim(&self) -> usize {
         self.bert.config.hidden_size
     }
+}
+
+/// Tokens per batch in [`Encoder::embed_many`]: large enough that the
+/// matrix products' cost dwarfs packing the weights, small enough that a
+/// batch's activations (about 4 × 1536 bytes a token) stay in a few MB.
+pub const BATCH_TOKENS: usize = 2048;
+
+/// Cuts items of the given lengths, in order, into ranges whose lengths sum
+/// to at most `limit` (a single longer item is a range of its own).
+pub fn batches(lens: impl Iterator<Item = usize>, limit: usize) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut sum, mut i) = (0, 0, 0);
+    for len in lens {
+        if i > start && sum + len > limit {
+            out.push(start..i);
+            (start, sum) = (i, 0);
+        }
+        sum += len;
+        i += 1;
+    }
+    if i > start {
+        out.push(start..i);
+    }
+    out
 }
 
 /// Little-endian f32 values (safetensors data, cached embeddings); a
@@ -185,6 +294,16 @@ pub fn f32s_from_le(bytes: &[u8]) -> Vec<f32> {
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn batches_hold_at_most_the_limit() {
+        let b = super::batches([3, 4, 2, 9, 1, 1].into_iter(), 6);
+        assert_eq!(b, [0..1, 1..3, 3..4, 4..6]);
+        assert!(super::batches(std::iter::empty(), 6).is_empty());
+    }
 }
 
 #[derive(serde::Deserialize)]

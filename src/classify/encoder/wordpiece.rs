@@ -1,7 +1,11 @@
 //! BERT's uncased WordPiece tokenizer, as Hugging Face `tokenizers` runs it
 //! for all-MiniLM-L6-v2 (`BertNormalizer` with lowercase and accent
 //! stripping, `BertPreTokenizer`, `WordPiece` with `##` continuations and at
-//! most 100 characters per word, then `[CLS] … [SEP]`).
+//! most 100 characters per word, then `[CLS] … [SEP]`). As there, the
+//! special tokens (`[PAD]`, `[UNK]`, `[CLS]`, `[SEP]`, `[MASK]`) written
+//! literally in the text are read as those tokens: they are matched on the
+//! raw text, case-sensitively, before normalization (`tokenizer.json`'s
+//! added tokens with `normalized: false`).
 //!
 //! Each step is its own function: [`normalize`] → [`pre_tokenize`] →
 //! [`Vocab::word_pieces`] → [`Vocab::encode`].
@@ -11,6 +15,9 @@ use std::collections::HashMap;
 use unicode_categories::UnicodeCategories;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
+
+/// BERT's special tokens, matched in raw text when the vocabulary has them.
+pub const SPECIAL_TOKENS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 
 /// Words longer than this (in chars) become `[UNK]`.
 const MAX_WORD_CHARS: usize = 100;
@@ -110,6 +117,8 @@ pub struct Vocab {
     pub cls: u32,
     pub sep: u32,
     pub len: usize,
+    /// The [`SPECIAL_TOKENS`] the vocabulary has, with their ids.
+    specials: Vec<(&'static str, u32)>,
 }
 
 impl Vocab {
@@ -138,7 +147,12 @@ impl Vocab {
             ids.entry(line.to_string()).or_insert(id);
         }
         let get = |t: &'static str| ids.get(t).copied().ok_or(VocabError::MissingToken(t));
+        let specials = SPECIAL_TOKENS
+            .iter()
+            .filter_map(|&t| ids.get(t).map(|&id| (t, id)))
+            .collect();
         Ok(Vocab {
+            specials,
             unk: get("[UNK]")?,
             cls: get("[CLS]")?,
             sep: get("[SEP]")?,
@@ -183,13 +197,47 @@ impl Vocab {
         }
     }
 
+    /// The text split at literal special tokens: text parts (`Err`) and
+    /// special tokens' ids (`Ok`), in order. The earliest match wins; no two
+    /// of BERT's special tokens start alike, so it is also the longest.
+    pub fn split_specials<'t>(&self, text: &'t str) -> Vec<Result<u32, &'t str>> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while !rest.is_empty() {
+            let next = self
+                .specials
+                .iter()
+                .filter_map(|&(t, id)| rest.find(t).map(|at| (at, t.len(), id)))
+                .min_by_key(|&(at, len, _)| (at, std::cmp::Reverse(len)));
+            let Some((at, len, id)) = next else {
+                out.push(Err(rest));
+                break;
+            };
+            if at > 0 {
+                out.push(Err(&rest[..at]));
+            }
+            out.push(Ok(id));
+            rest = &rest[at + len..];
+        }
+        out
+    }
+
     /// Token ids of a text: `[CLS]`, its first `max_len - 2` pieces, `[SEP]`.
     pub fn encode(&self, text: &str, max_len: usize) -> Vec<u32> {
-        let normalized = normalize(text);
         let mut ids = vec![self.cls];
         let limit = max_len.max(2) - 1;
-        for word in pre_tokenize(&normalized) {
-            self.word_pieces(word, &mut ids);
+        'parts: for part in self.split_specials(text) {
+            match part {
+                Ok(id) => ids.push(id),
+                Err(text) => {
+                    for word in pre_tokenize(&normalize(text)) {
+                        self.word_pieces(word, &mut ids);
+                        if ids.len() >= limit {
+                            break 'parts;
+                        }
+                    }
+                }
+            }
             if ids.len() >= limit {
                 break;
             }
@@ -234,5 +282,18 @@ mod tests {
         assert_eq!(v.encode("unxyz", 64), [2, 1, 3]);
         // Truncation keeps [CLS] and [SEP].
         assert_eq!(v.encode("unaffable running", 4), [2, 4, 5, 3]);
+    }
+
+    #[test]
+    fn literal_special_tokens_are_special() {
+        let v = vocab();
+        // Matched in the raw text, case-sensitively, even inside a word.
+        assert_eq!(
+            v.encode("[CLS] run[SEP]un [cls]", 64),
+            [2, 2, 7, 3, 4, 1, 1, 1, 3]
+        );
+        assert_eq!(v.encode("[PAD][UNK]", 64), [2, 0, 1, 3]);
+        // [MASK] is not in this vocabulary: plain text.
+        assert_eq!(v.encode("[MASK]", 64), [2, 1, 1, 1, 3]);
     }
 }
