@@ -5,7 +5,9 @@
 //! string columns `site`, `title`, `body_text`, `code_text`, `tags` (a JSON
 //! array) and an integer `id`; other columns are ignored). A hybrid model
 //! uses a row's `embedding` (list of float32) when the row's `encoder`
-//! column names the loaded encoder's fingerprint, and, when the columns are
+//! column names the loaded encoder's cache key (its fingerprint, with
+//! `-int8` for int8 embeddings: one precision never reads the other's),
+//! and, when the columns are
 //! there, its `max_tokens` is the model's and its `text_hash` the hash of
 //! the text (as the store's cache checks them); other rows are embedded.
 //! Each input batch gives one output batch of `site, post_id, category,
@@ -228,6 +230,7 @@ fn read_batch(
             batch.column_by_name("encoder"),
         )
     {
+        let key = enc.cache_key();
         let emb = vectors(emb)?;
         let fp = strings(fp, "encoder")?;
         let max_tokens = match batch.column_by_name("max_tokens") {
@@ -247,7 +250,7 @@ fn read_batch(
                     == Some(fnv1a_hex(&[encoder::doc_text(&posts[i].2).as_bytes()]).as_str())
             });
             if let (Some(e), Some(f)) = (e, f)
-                && f == enc.fingerprint
+                && f == key
                 && e.len() == enc.dim()
                 && fits_tokens
                 && fits_text
