@@ -45,6 +45,44 @@ pub enum Command {
     Estimate(EstimateArgs),
     /// Write the study's report: index.html with charts, and every table as CSV, JSON, Markdown.
     Report(ReportArgs),
+    /// The sentence encoder's derived files: the static embedding table.
+    Encoder(EncoderArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EncoderArgs {
+    #[command(subcommand)]
+    pub command: EncoderCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EncoderCommand {
+    /// Distill the static embedding table (model2vec's method) from the
+    /// encoder's files, deterministically: what `--model default-static` reads.
+    Distill(DistillArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DistillArgs {
+    /// The encoder's folder (default: $STACKMINE_ENCODER, else
+    /// ~/.cache/stackmine/all-MiniLM-L6-v2).
+    #[arg(long)]
+    pub encoder: Option<PathBuf>,
+    /// Where to write the table (default: $STACKMINE_STATIC_TABLE, else
+    /// static-table.bin in the encoder's folder).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Dimensions PCA keeps: 1 to the encoder's size (384); default 256.
+    #[arg(long, default_value_t = stackmine::classify::encoder::static_table::DEFAULT_DIMS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=8192))]
+    pub dims: usize,
+    /// How rows are weighted: zipf over vocabulary rank, or corpus
+    /// frequencies counted on the questions of --corpus.
+    #[arg(long, value_enum, default_value = "zipf")]
+    pub weighting: stackmine::classify::encoder::static_table::Weighting,
+    /// The study whose questions are counted for --weighting corpus.
+    #[arg(long)]
+    pub corpus: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -274,7 +312,8 @@ pub struct TrainArgs {
     pub labels: String,
     /// keyword: the study's model; linear: TF-IDF fields + logistic
     /// regression; hybrid: linear plus a sentence embedding (needs the
-    /// encoder: scripts/fetch-encoder.sh).
+    /// encoder: scripts/fetch-encoder.sh); static: linear plus the static
+    /// table's embedding (needs the table: stackmine encoder distill).
     #[arg(long, value_enum, default_value = "linear")]
     pub kind: stackmine::classify::Kind,
     /// The model's name (saved as STUDY/models/NAME.json; default: the kind):

@@ -2,6 +2,7 @@
 
 mod agree;
 mod classify;
+mod encoder;
 mod estimate;
 mod eval;
 mod info;
@@ -37,5 +38,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Classify(args) => classify::run(args, cli.quiet),
         Command::Estimate(args) => estimate::run(args, cli.quiet),
         Command::Report(args) => report::run(args),
+        Command::Encoder(args) => encoder::run(args, cli.quiet),
     }
 }

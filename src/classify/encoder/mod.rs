@@ -6,6 +6,7 @@
 //! `text → wordpiece ids → BERT → mean pooling → unit vector`.
 
 pub mod bert;
+pub mod static_table;
 pub mod wordpiece;
 
 use std::path::{Path, PathBuf};
@@ -175,6 +176,17 @@ impl Encoder {
     /// The embedding's length.
     pub fn dim(&self) -> usize {
         self.bert.config.hidden_size
+    }
+
+    /// The unit-length embedding of token ids as given (`[CLS]` and `[SEP]`
+    /// included by the caller): the static table's distillation reads it.
+    pub fn embed_ids(&self, ids: &[u32]) -> Vec<f32> {
+        self.bert.embed(ids)
+    }
+
+    /// The WordPiece vocabulary.
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
     }
 }
 
