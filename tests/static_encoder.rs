@@ -145,10 +145,12 @@ fn the_table_is_distilled_byte_for_byte() {
         out.contains(&format!("fingerprint {fp}")),
         "the distilled table is not the one models/default-static.json was trained with: {out} (run scripts/build-default-model.sh)"
     );
-    assert!(
-        out.contains("30522 tokens × 256 dimensions (zipf weighting"),
-        "{out}"
-    );
+    if !out.starts_with("present") {
+        assert!(
+            out.contains("30522 tokens × 256 dimensions (zipf weighting"),
+            "{out}"
+        );
+    }
     let t = StaticTable::load(path).unwrap();
     assert_eq!(t.fingerprint, fp);
     assert_eq!((t.dim(), t.header.vocab_size), (256, 30522));
