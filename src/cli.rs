@@ -381,7 +381,7 @@ pub struct EvalArgs {
     #[arg(long)]
     pub labels: String,
     /// A trained model to apply, by name: one in STUDY/models, or a built-in
-    /// one (default, default-linear, default-hybrid); default: the built-in model.
+    /// one (default, default-linear, default-hybrid, default-static); default: the built-in model.
     #[arg(long, conflicts_with = "protocol", value_parser = model_name)]
     pub model: Option<String>,
     /// A model file to apply, anywhere (instead of --model).
@@ -405,7 +405,7 @@ pub struct ClassifyArgs {
     #[command(flatten)]
     pub study: StudyArg,
     /// The model, by name: one in STUDY/models, or a built-in one (default,
-    /// default-linear, default-hybrid); default: the built-in model.
+    /// default-linear, default-hybrid, default-static); default: the built-in model.
     #[arg(long, value_parser = model_name)]
     pub model: Option<String>,
     /// A model file, anywhere (instead of --model).
