@@ -63,6 +63,44 @@ pub enum Command {
     /// Answers the asker endorsed in a comment; with --check, the detector's
     /// precision and recall on a hand-checked set.
     Endorsements(EndorsementsArgs),
+    /// The sentence encoder's derived files: the static embedding table.
+    Encoder(EncoderArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EncoderArgs {
+    #[command(subcommand)]
+    pub command: EncoderCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EncoderCommand {
+    /// Distill the static embedding table (model2vec's method) from the
+    /// encoder's files, deterministically: what `--model default-static` reads.
+    Distill(DistillArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DistillArgs {
+    /// The encoder's folder (default: $STACKMINE_ENCODER, else
+    /// ~/.cache/stackmine/all-MiniLM-L6-v2).
+    #[arg(long)]
+    pub encoder: Option<PathBuf>,
+    /// Where to write the table (default: $STACKMINE_STATIC_TABLE, else
+    /// static-table.bin in the encoder's folder).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Dimensions PCA keeps: 1 to the encoder's size (384); default 256.
+    #[arg(long, default_value_t = stackmine::classify::encoder::static_table::DEFAULT_DIMS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=8192))]
+    pub dims: usize,
+    /// How rows are weighted: zipf over vocabulary rank, or corpus
+    /// frequencies counted on the questions of --corpus.
+    #[arg(long, value_enum, default_value = "zipf")]
+    pub weighting: stackmine::classify::encoder::static_table::Weighting,
+    /// The study whose questions are counted for --weighting corpus.
+    #[arg(long)]
+    pub corpus: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -306,7 +344,8 @@ pub struct TrainArgs {
     pub labels: String,
     /// keyword: the study's model; linear: TF-IDF fields + logistic
     /// regression; hybrid: linear plus a sentence embedding (needs the
-    /// encoder: scripts/fetch-encoder.sh).
+    /// encoder: scripts/fetch-encoder.sh); static: linear plus the static
+    /// table's embedding (needs the table: stackmine encoder distill).
     #[arg(long, value_enum, default_value = "linear")]
     pub kind: stackmine::classify::Kind,
     /// The model's name (saved as STUDY/models/NAME.json; default: the kind):
@@ -374,7 +413,7 @@ pub struct EvalArgs {
     #[arg(long)]
     pub labels: String,
     /// A trained model to apply, by name: one in STUDY/models, or a built-in
-    /// one (default, default-linear, default-hybrid); default: the built-in model.
+    /// one (default, default-linear, default-hybrid, default-static); default: the built-in model.
     #[arg(long, conflicts_with = "protocol", value_parser = model_name)]
     pub model: Option<String>,
     /// A model file to apply, anywhere (instead of --model).
@@ -398,7 +437,7 @@ pub struct ClassifyArgs {
     #[command(flatten)]
     pub study: StudyArg,
     /// The model, by name: one in STUDY/models, or a built-in one (default,
-    /// default-linear, default-hybrid); default: the built-in model.
+    /// default-linear, default-hybrid, default-static); default: the built-in model.
     #[arg(long, value_parser = model_name)]
     pub model: Option<String>,
     /// A model file, anywhere (instead of --model).

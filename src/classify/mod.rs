@@ -32,6 +32,17 @@ pub enum Kind {
     /// The linear model's TF-IDF fields plus a sentence embedding of the
     /// title and prose (all-MiniLM-L6-v2, run from local files).
     Hybrid,
+    /// The linear model's TF-IDF fields plus the title and prose embedded
+    /// with the static table distilled from all-MiniLM-L6-v2 (no
+    /// transformer at run time: for huge studies).
+    Static,
+}
+
+impl Kind {
+    /// Whether the kind's examples carry embeddings (hybrid and static).
+    pub fn embeds(self) -> bool {
+        matches!(self, Kind::Hybrid | Kind::Static)
+    }
 }
 
 /// Settings of `train`.
@@ -47,6 +58,9 @@ pub struct TrainParams {
     pub encoder: EncoderSpec,
     /// Stem the words of the TF-IDF fields (linear and hybrid models).
     pub stem: bool,
+    /// The static table a static model reads (`None`: Zipf weighting, no
+    /// fingerprint).
+    pub table: Option<model::StaticSpec>,
 }
 
 /// Tokens a hybrid model embeds per post by default: the median labeled
@@ -160,7 +174,7 @@ impl TrainParams {
                     return Err(param("top", 0, "at least 1".into()));
                 }
             }
-            Kind::Linear | Kind::Hybrid => {
+            Kind::Linear | Kind::Hybrid | Kind::Static => {
                 let l = &self.linear;
                 check_float("C", l.c, MIN_C, false, MAX_C)?;
                 check_float("tol", l.tol, 0.0, true, 1.0)?;
@@ -169,7 +183,7 @@ impl TrainParams {
                 }
             }
         }
-        if self.kind == Kind::Hybrid {
+        if self.kind.embeds() {
             let e = &self.encoder;
             if !(MIN_MAX_TOKENS..=MAX_MAX_TOKENS).contains(&e.max_tokens) {
                 return Err(param(
@@ -213,6 +227,7 @@ impl Default for TrainParams {
                 precision: encoder::Precision::Fp32,
             },
             stem: false,
+            table: None,
         }
     }
 }
@@ -277,8 +292,8 @@ pub fn train(
     label_set: &str,
 ) -> Result<Model, TrainError> {
     params.validate()?;
-    let hybrid = params.kind == Kind::Hybrid;
-    check_examples(examples, categories, hybrid.then_some(params.encoder.dim))?;
+    let embeds = params.kind.embeds();
+    check_examples(examples, categories, embeds.then_some(params.encoder.dim))?;
     match primaries(examples.iter()).as_slice() {
         [] => return Err(TrainError::NoExamples),
         [one] => {
@@ -323,7 +338,7 @@ fn fit(
                 keyword: Keyword::fit(examples, &classes, &manual, params.alpha, params.top),
             }
         }
-        Kind::Linear | Kind::Hybrid => {
+        Kind::Linear | Kind::Hybrid | Kind::Static => {
             let mut features = Features::default_fields();
             if params.stem {
                 features = features.stemmed();
@@ -334,7 +349,7 @@ fn fit(
                 .iter()
                 .map(|e| classes.iter().position(|c| c == &e.primary).unwrap_or(0))
                 .collect();
-            let spec = (params.kind == Kind::Hybrid).then_some(&params.encoder);
+            let spec = params.kind.embeds().then_some(&params.encoder);
             let xs: Vec<features::Sparse> = docs
                 .iter()
                 .map(|d| match spec {
@@ -345,6 +360,15 @@ fn fit(
             let dim = features.dim() + spec.map_or(0, |s| s.dim);
             let linear = Linear::fit(&xs, &labels, &classes, dim, params.linear);
             match spec {
+                Some(spec) if params.kind == Kind::Static => Classifier::Static {
+                    features,
+                    encoder: spec.clone(),
+                    table: params.table.clone().unwrap_or_else(|| model::StaticSpec {
+                        weighting: "zipf".into(),
+                        fingerprint: String::new(),
+                    }),
+                    linear,
+                },
                 Some(spec) => Classifier::Hybrid {
                     features,
                     encoder: spec.clone(),

@@ -25,6 +25,11 @@ pub const DEFAULT_MODEL_JSON: &str = include_str!("../../models/default.json");
 /// encoder's files are present (see `classify::encoder`).
 pub const DEFAULT_HYBRID_JSON: &str = include_str!("../../models/default-hybrid.json");
 
+/// The shipped static model (models/default-static.json): the same labels,
+/// TF-IDF plus embeddings from the static table distilled from
+/// all-MiniLM-L6-v2 (see `classify::encoder::static_table`).
+pub const DEFAULT_STATIC_JSON: &str = include_str!("../../models/default-static.json");
+
 /// Errors loading or saving a model. Each message says which file and what
 /// is wrong, once (the inner error is part of the message, not a source).
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +112,24 @@ pub enum Classifier {
         encoder: EncoderSpec,
         linear: Linear,
     },
+    /// TF-IDF features followed by a static-table embedding (the hybrid
+    /// model's layout; `encoder` names the table's source encoder and the
+    /// table's size as `dim`).
+    Static {
+        features: Features,
+        encoder: EncoderSpec,
+        table: StaticSpec,
+        linear: Linear,
+    },
+}
+
+/// The static table a static model reads.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StaticSpec {
+    /// How its rows are weighted (`zipf` or `corpus`).
+    pub weighting: String,
+    /// `StaticTable::fingerprint` of the table the model was trained with.
+    pub fingerprint: String,
 }
 
 /// The sentence encoder a hybrid model reads, and how.
@@ -229,8 +252,9 @@ impl Model {
                 found: u64::from(m.format),
             });
         }
-        if let Classifier::Linear { features, .. } | Classifier::Hybrid { features, .. } =
-            &mut m.classifier
+        if let Classifier::Linear { features, .. }
+        | Classifier::Hybrid { features, .. }
+        | Classifier::Static { features, .. } = &mut m.classifier
         {
             features.reindex();
         }
@@ -310,6 +334,12 @@ impl Model {
                 features,
                 encoder,
                 linear,
+            }
+            | Classifier::Static {
+                features,
+                encoder,
+                linear,
+                ..
             } => {
                 classes_ok(&linear.classes)?;
                 check_features(features)?;
@@ -414,11 +444,27 @@ impl Model {
         Model::from_json(DEFAULT_HYBRID_JSON, Path::new("<built-in hybrid model>"))
     }
 
+    /// The shipped static model.
+    pub fn default_static() -> Result<Model, ModelError> {
+        Model::from_json(DEFAULT_STATIC_JSON, Path::new("<built-in static model>"))
+    }
+
+    /// The static table the model reads, if it reads one (its posts' embeddings
+    /// come from the table, not the encoder).
+    pub fn static_table(&self) -> Option<&StaticSpec> {
+        match &self.classifier {
+            Classifier::Static { table, .. } => Some(table),
+            _ => None,
+        }
+    }
+
     /// The encoder the model reads, if it reads one: its posts need their
     /// `Doc::embedding` (of `max_tokens` tokens) before [`Model::predict`].
     pub fn encoder(&self) -> Option<&EncoderSpec> {
         match &self.classifier {
-            Classifier::Hybrid { encoder, .. } => Some(encoder),
+            Classifier::Hybrid { encoder, .. } | Classifier::Static { encoder, .. } => {
+                Some(encoder)
+            }
             _ => None,
         }
     }
@@ -436,6 +482,12 @@ impl Model {
                 features,
                 encoder,
                 linear,
+            }
+            | Classifier::Static {
+                features,
+                encoder,
+                linear,
+                ..
             } => {
                 let x = if doc.embedding.len() == encoder.dim {
                     features.transform_with_embedding(doc, encoder.weight)
@@ -467,6 +519,12 @@ impl Model {
                     features,
                     encoder,
                     linear,
+                }
+                | Classifier::Static {
+                    features,
+                    encoder,
+                    linear,
+                    ..
                 } => Some((features, linear, Some(encoder.weight))),
                 Classifier::Keyword { .. } => None,
             })
@@ -515,6 +573,7 @@ impl Model {
             Classifier::Linear { .. } => "linear",
             Classifier::Keyword { .. } => "keyword",
             Classifier::Hybrid { .. } => "hybrid",
+            Classifier::Static { .. } => "static",
         }
     }
 }

@@ -21,7 +21,7 @@ use stackmine::report::fmt::int;
 use stackmine::store::{STORE_FILE, Store};
 use stackmine::study::Study;
 
-use super::model::{Choice, encoder_for, load_model, prepare_training};
+use super::model::{Choice, attach_static, encoder_for, load_model, prepare_training, table_for};
 use super::train::params;
 use crate::cli::EstimateArgs;
 
@@ -148,8 +148,15 @@ pub fn run(args: EstimateArgs, quiet: bool) -> Result<()> {
         Kind::Hybrid => Some(encoder_for(&p.encoder)?),
         _ => None,
     };
+    let table = match kind {
+        Kind::Static => Some(table_for(&p.encoder)?),
+        _ => None,
+    };
     let mut predicted =
         estimate::predict_questions(&store, &unlabeled, &refs, &categories, &mut |posts| {
+            if let Some(t) = &table {
+                attach_static(t, p.encoder.max_tokens, posts, &|_| {});
+            }
             if let Some(enc) = &encoder {
                 classify::attach_embeddings(&store, enc, p.encoder.max_tokens, posts, &|_| {})?;
             }
@@ -194,6 +201,7 @@ fn kind_of(model: &Model) -> Kind {
     match model.kind() {
         "keyword" => Kind::Keyword,
         "hybrid" => Kind::Hybrid,
+        "static" => Kind::Static,
         _ => Kind::Linear,
     }
 }

@@ -3,6 +3,7 @@
 mod agree;
 mod classify;
 mod endorsements;
+mod encoder;
 mod estimate;
 mod eval;
 mod export;
@@ -20,16 +21,16 @@ mod stats;
 mod train;
 
 use anyhow::Result;
-use stackmine::classify::encoder;
+use stackmine::classify::encoder::Precision;
 
 use crate::cli::{Cli, Command};
 
 /// Runs the command the arguments name.
 pub fn run(cli: Cli) -> Result<()> {
     model::set_precision(match cli.precision {
-        Some(crate::cli::PrecisionArg::Fp32) => encoder::Precision::Fp32,
-        Some(crate::cli::PrecisionArg::Int8) => encoder::Precision::Int8,
-        None => encoder::Precision::for_this_cpu(),
+        Some(crate::cli::PrecisionArg::Fp32) => Precision::Fp32,
+        Some(crate::cli::PrecisionArg::Int8) => Precision::Int8,
+        None => Precision::for_this_cpu(),
     });
     match cli.command {
         Command::Init(args) => init::run(args),
@@ -48,5 +49,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Estimate(args) => estimate::run(args, cli.quiet),
         Command::Report(args) => report::run(args),
         Command::Endorsements(args) => endorsements::run(args),
+        Command::Encoder(args) => encoder::run(args, cli.quiet),
     }
 }

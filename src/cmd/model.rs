@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use stackmine::classify::encoder::static_table::{self, StaticTable};
 use stackmine::classify::encoder::{self, Encoder, EncoderError};
 use stackmine::classify::eval::Example;
 use stackmine::classify::model::{EncoderSpec, MODEL_NAME_RULE, Model, valid_model_name};
@@ -16,6 +17,8 @@ use stackmine::store::Store;
 pub struct Loaded {
     pub model: Model,
     pub encoder: Option<Encoder>,
+    /// The static table a static model reads (then `encoder` is `None`).
+    pub table: Option<StaticTable>,
 }
 
 /// Which model a command was told to use.
@@ -54,6 +57,19 @@ pub fn load_model(dir: &Path, choice: Choice, categories: &[String]) -> Result<L
         Choice::File(path) => Model::load(path)?,
     };
     model.check_categories(categories)?;
+    if let Some(spec) = model.encoder().filter(|_| model.static_table().is_some()) {
+        let table = table_for(spec).with_context(|| {
+            format!(
+                "model {} reads embeddings from the static table",
+                model.name
+            )
+        })?;
+        return Ok(Loaded {
+            model,
+            encoder: None,
+            table: Some(table),
+        });
+    }
     let encoder = match model.encoder() {
         None => None,
         Some(spec) => Some(
@@ -61,7 +77,39 @@ pub fn load_model(dir: &Path, choice: Choice, categories: &[String]) -> Result<L
                 .with_context(|| format!("model {} reads sentence embeddings", model.name))?,
         ),
     };
-    Ok(Loaded { model, encoder })
+    Ok(Loaded {
+        model,
+        encoder,
+        table: None,
+    })
+}
+
+/// Loads the static table at `static_table::default_path()` and checks it
+/// comes from the encoder `spec` names (its fingerprint) and has its size.
+pub fn table_for(spec: &EncoderSpec) -> Result<StaticTable> {
+    let path = static_table::default_path();
+    let table = StaticTable::load(&path).map_err(|e| match e {
+        static_table::TableError::Missing { .. } => anyhow::anyhow!("{e}"),
+        other => anyhow::Error::new(other).context("cannot load the static table"),
+    })?;
+    if !spec.fingerprint.is_empty() && table.header.source != spec.fingerprint {
+        bail!(
+            "the static table at {} comes from the encoder with fingerprint {}, the model was trained with {} {} (rebuild it: stackmine encoder distill)",
+            path.display(),
+            table.header.source,
+            spec.name,
+            spec.fingerprint
+        );
+    }
+    if !spec.fingerprint.is_empty() && table.dim() != spec.dim {
+        bail!(
+            "the static table at {} gives embeddings of {} values, the model reads {}",
+            path.display(),
+            table.dim(),
+            spec.dim
+        );
+    }
+    Ok(table)
 }
 
 fn in_study(dir: &Path, name: &str) -> std::path::PathBuf {
@@ -85,6 +133,7 @@ pub fn find_model(dir: &Path, name: &str) -> Result<Model> {
     match name {
         "default" | "default-linear" => Ok(Model::default_model()?),
         "default-hybrid" => Ok(Model::default_hybrid()?),
+        "default-static" => Ok(Model::default_static()?),
         _ => {
             let hint = if name.ends_with(".json") {
                 "; a model file is given with --model-file PATH"
@@ -113,6 +162,7 @@ fn built_in(categories: &[String]) -> Result<Loaded> {
         Ok(encoder) => Ok(Loaded {
             model: hybrid,
             encoder: Some(encoder),
+            table: None,
         }),
         Err(why) => {
             eprintln!("note: using the built-in linear model: {why:#}");
@@ -121,6 +171,7 @@ fn built_in(categories: &[String]) -> Result<Loaded> {
             Ok(Loaded {
                 model,
                 encoder: None,
+                table: None,
             })
         }
     }
@@ -182,6 +233,9 @@ impl Loaded {
         examples: &mut [Example],
         quiet: bool,
     ) -> Result<usize> {
+        if let (Some(table), Some(spec)) = (&self.table, self.model.encoder()) {
+            return Ok(embed_static(table, spec.max_tokens, examples));
+        }
         match (&self.encoder, self.model.encoder()) {
             (Some(enc), Some(spec)) => embed_examples(store, enc, spec.max_tokens, examples, quiet),
             _ => Ok(0),
@@ -196,6 +250,9 @@ impl Loaded {
         posts: &mut [(&str, i64, &mut Doc)],
         done: &(dyn Fn(u64) + Sync),
     ) -> Result<usize, stackmine::store::StoreError> {
+        if let (Some(table), Some(spec)) = (&self.table, self.model.encoder()) {
+            return Ok(attach_static(table, spec.max_tokens, posts, done));
+        }
         match (&self.encoder, self.model.encoder()) {
             (Some(enc), Some(spec)) => {
                 classify::attach_embeddings(store, enc, spec.max_tokens, posts, done)
@@ -215,6 +272,11 @@ pub fn prepare_training(
     examples: &mut [Example],
     quiet: bool,
 ) -> Result<Option<usize>> {
+    if p.kind == Kind::Static {
+        let table = table_for(&p.encoder).context("a static model needs the static table")?;
+        set_static_spec(p, &table);
+        return Ok(Some(embed_static(&table, p.encoder.max_tokens, examples)));
+    }
     if p.kind != Kind::Hybrid {
         return Ok(None);
     }
@@ -260,4 +322,45 @@ fn embed_examples(
     let n = classify::attach_embeddings(store, enc, max_tokens, &mut posts, &done)?;
     bar.finish_and_clear();
     Ok(n)
+}
+
+/// Records the table a static model is trained with in its settings.
+pub fn set_static_spec(p: &mut TrainParams, table: &StaticTable) {
+    p.encoder.name = format!(
+        "{} static table ({} dimensions, {})",
+        table.header.encoder,
+        table.dim(),
+        table.header.weighting.name()
+    );
+    p.encoder.fingerprint = table.header.source.clone();
+    p.encoder.dim = table.dim();
+    p.table = Some(stackmine::classify::model::StaticSpec {
+        weighting: table.header.weighting.name().to_string(),
+        fingerprint: table.fingerprint.clone(),
+    });
+}
+
+/// Gives labeled examples their static-table embeddings (on all cores; not
+/// cached: computing one is faster than reading it). Returns how many.
+fn embed_static(table: &StaticTable, max_tokens: usize, examples: &mut [Example]) -> usize {
+    use rayon::prelude::*;
+    examples.par_iter_mut().for_each(|e| {
+        e.doc.embedding = table.embed(&encoder::doc_text(&e.doc), max_tokens);
+    });
+    examples.len()
+}
+
+/// Gives posts their static-table embeddings (on all cores; not cached).
+pub fn attach_static(
+    table: &StaticTable,
+    max_tokens: usize,
+    posts: &mut [(&str, i64, &mut Doc)],
+    done: &(dyn Fn(u64) + Sync),
+) -> usize {
+    use rayon::prelude::*;
+    posts.par_iter_mut().for_each(|(_, _, d)| {
+        d.embedding = table.embed(&encoder::doc_text(d), max_tokens);
+    });
+    done(posts.len() as u64);
+    posts.len()
 }

@@ -8,6 +8,7 @@
 pub mod bert;
 pub mod fastmath;
 pub mod int8;
+pub mod static_table;
 pub mod wordpiece;
 
 use std::path::{Path, PathBuf};
@@ -260,6 +261,17 @@ impl Encoder {
     /// The embedding's length.
     pub fn dim(&self) -> usize {
         self.bert.config.hidden_size
+    }
+
+    /// The unit-length embedding of token ids as given (`[CLS]` and `[SEP]`
+    /// included by the caller): the static table's distillation reads it.
+    pub fn embed_ids(&self, ids: &[u32]) -> Vec<f32> {
+        self.bert.embed(ids)
+    }
+
+    /// The WordPiece vocabulary.
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
     }
 }
 

@@ -27,7 +27,11 @@ fn is_whitespace(c: char) -> bool {
 }
 
 fn is_control(c: char) -> bool {
-    !matches!(c, '\t' | '\n' | '\r') && c.is_other()
+    // ASCII first: the Unicode table search is most of the static encoder's time.
+    if c.is_ascii() {
+        return c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r');
+    }
+    c.is_other()
 }
 
 fn is_chinese(c: char) -> bool {
@@ -43,7 +47,11 @@ fn is_chinese(c: char) -> bool {
 }
 
 fn is_punctuation(c: char) -> bool {
-    c.is_ascii_punctuation() || c.is_punctuation()
+    // Every ASCII character of a Unicode punctuation class is ASCII punctuation.
+    if c.is_ascii() {
+        return c.is_ascii_punctuation();
+    }
+    c.is_punctuation()
 }
 
 /// Cleans the text (drops NUL, U+FFFD and control characters, maps
