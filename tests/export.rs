@@ -6,7 +6,6 @@
 
 mod util;
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -15,7 +14,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use util::{Dir, path};
+use util::{Dir, files, path};
 
 type Row = (String, i64, String, f64, String);
 
@@ -43,27 +42,6 @@ fn study(d: &Dir) -> String {
         "-q",
     ]);
     s
-}
-
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            for (k, v) in files(&p) {
-                out.insert(
-                    format!("{}/{k}", p.file_name().unwrap().to_string_lossy()),
-                    v,
-                );
-            }
-        } else {
-            out.insert(
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            );
-        }
-    }
-    out
 }
 
 fn batches(file: &Path) -> Vec<RecordBatch> {

@@ -6,30 +6,9 @@ mod util;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use util::{Dir, labeled_study, path};
+use util::{Dir, files, labeled_study, path};
 
 const DEPLOY: &str = "stackoverflow-dl-deploy/Posts.xml";
-
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            for (k, v) in files(&p) {
-                out.insert(
-                    format!("{}/{k}", p.file_name().unwrap().to_string_lossy()),
-                    v,
-                );
-            }
-        } else {
-            out.insert(
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            );
-        }
-    }
-    out
-}
 
 #[test]
 fn run_writes_the_same_report_wherever_the_study_lives() {

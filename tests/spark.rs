@@ -11,7 +11,7 @@ mod util;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use util::{Dir, path};
+use util::{Dir, files, path};
 
 fn spark_python() -> Option<PathBuf> {
     let p = std::env::var_os("STACKMINE_SPARK_PYTHON")
@@ -187,7 +187,7 @@ fn spark_classify_stats_and_ingest_give_what_stackmine_gives() {
     assert_eq!(classifications(&d, &s), linear_local);
     d.ok(&["report", "--study", &s, "--out", "r2"]);
     assert!(
-        util_files(&d.path("r1")) == util_files(&d.path("r2")),
+        files(&d.path("r1")) == files(&d.path("r2")),
         "report after Spark's classify differs"
     );
     if let Some(local) = hybrid_local {
@@ -285,25 +285,4 @@ fn spark_classify_stats_and_ingest_give_what_stackmine_gives() {
 
 fn hybrid_local_ran(e: &Option<PathBuf>) -> bool {
     e.is_some()
-}
-
-fn util_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let mut out = std::collections::BTreeMap::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            for (k, v) in util_files(&p) {
-                out.insert(
-                    format!("{}/{k}", p.file_name().unwrap().to_string_lossy()),
-                    v,
-                );
-            }
-        } else {
-            out.insert(
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            );
-        }
-    }
-    out
 }

@@ -2,8 +2,8 @@
 
 mod agree;
 mod classify;
-mod endorsements;
 mod encoder;
+mod endorsements;
 mod estimate;
 mod eval;
 mod export;

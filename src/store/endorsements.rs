@@ -45,16 +45,27 @@ impl Store {
         site: &str,
         question: i64,
     ) -> Result<Vec<Endorsement>, StoreError> {
+        self.endorsement_rows(
+            "WHERE site = ?1 AND question_id = ?2 ORDER BY answer_id, comment_id",
+            rusqlite::params![site, question],
+        )
+    }
+
+    /// Rows of `endorsements` selected and ordered by `tail`.
+    fn endorsement_rows(
+        &self,
+        tail: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<Endorsement>, StoreError> {
         let err = sql_err(self.path.clone());
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT site, question_id, answer_id, comment_id, phrase FROM endorsements
-                 WHERE site = ?1 AND question_id = ?2 ORDER BY answer_id, comment_id",
-            )
+            .prepare_cached(&format!(
+                "SELECT site, question_id, answer_id, comment_id, phrase FROM endorsements {tail}"
+            ))
             .map_err(&err)?;
         let rows = stmt
-            .query_map(rusqlite::params![site, question], |r| {
+            .query_map(params, |r| {
                 Ok(Endorsement {
                     site: r.get(0)?,
                     question_id: r.get(1)?,
@@ -118,26 +129,7 @@ impl Store {
 
     /// The stored endorsements, by site, question, answer and comment.
     pub fn endorsements(&self) -> Result<Vec<Endorsement>, StoreError> {
-        let err = sql_err(self.path.clone());
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT site, question_id, answer_id, comment_id, phrase FROM endorsements
-                 ORDER BY site, question_id, answer_id, comment_id",
-            )
-            .map_err(&err)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(Endorsement {
-                    site: r.get(0)?,
-                    question_id: r.get(1)?,
-                    answer_id: r.get(2)?,
-                    comment_id: r.get(3)?,
-                    phrase: r.get(4)?,
-                })
-            })
-            .map_err(&err)?;
-        rows.collect::<Result<_, _>>().map_err(&err)
+        self.endorsement_rows("ORDER BY site, question_id, answer_id, comment_id", [])
     }
 
     /// What the stored endorsements were built from: the phrase lists'

@@ -380,3 +380,25 @@ pub fn check_built_in(d: &Dir, s: &str, train_args: &[&str], name: &str) {
         "{e}"
     );
 }
+
+/// Every file under `dir`, by its path below `dir`, with its bytes.
+pub fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            for (k, v) in files(&p) {
+                out.insert(
+                    format!("{}/{k}", p.file_name().unwrap().to_string_lossy()),
+                    v,
+                );
+            }
+        } else {
+            out.insert(
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            );
+        }
+    }
+    out
+}

@@ -258,6 +258,12 @@ impl Encoder {
         parts.into_iter().flatten().collect()
     }
 
+    /// [`Encoder::embed_ids`] of many id sequences at once (bit for bit the
+    /// same), packed into one batch.
+    pub fn embed_ids_batch(&self, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
+        self.bert.embed_batch(seqs)
+    }
+
     /// The embedding's length.
     pub fn dim(&self) -> usize {
         self.bert.config.hidden_size

@@ -295,11 +295,17 @@ pub fn distill(
     let (cls, sep) = (encoder.vocab().cls, encoder.vocab().sep);
     let kept: Vec<usize> = (0..tokens.len()).filter(|&i| !unused(tokens[i])).collect();
     let d = encoder.dim();
-    let embedded: Vec<Vec<f32>> = kept
-        .par_iter()
-        .map(|&i| {
-            let e = encoder.embed_ids(&[cls, i as u32, sep]);
-            progress(1);
+    // `[CLS] token [SEP]` for each kept token, packed into batches of the
+    // encoder's batch size (each embedding is bit for bit the one-at-a-time
+    // one; one at a time, repacking the weights for every matrix product
+    // cost most of the time).
+    let seqs: Vec<[u32; 3]> = kept.iter().map(|&i| [cls, i as u32, sep]).collect();
+    let embedded: Vec<Vec<f32>> = seqs
+        .par_chunks(super::BATCH_TOKENS / 3)
+        .flat_map_iter(|chunk| {
+            let ids: Vec<&[u32]> = chunk.iter().map(|s| &s[..]).collect();
+            let e = encoder.embed_ids_batch(&ids);
+            progress(chunk.len() as u64);
             e
         })
         .collect();
