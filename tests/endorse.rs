@@ -44,25 +44,21 @@ fn wilson_formula_is_statsmodels() {
         assert!((lo - c["low"].as_f64().unwrap()).abs() < 1e-9, "{c}");
         assert!((hi - c["high"].as_f64().unwrap()).abs() < 1e-9, "{c}");
     }
-    match std::env::var("STACKMINE_PYTHON") {
-        Ok(py) if !py.is_empty() => {
-            let d = Dir::new();
-            let out = Command::new(&py)
-                .arg(util::data("reference/make_wilson_reference.py"))
-                .arg(d.tmp.path())
-                .output()
-                .expect("run python");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let live: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(d.path("wilson.json")).unwrap())
-                    .unwrap();
-            assert_eq!(live["cases"], stored["cases"]);
-        }
-        _ => eprintln!("notice: STACKMINE_PYTHON is not set: wilson.json is not re-made live"),
+    if let Some(py) = util::reference_python("wilson.json is not re-made live") {
+        let d = Dir::new();
+        let out = Command::new(&py)
+            .arg(util::data("reference/make_wilson_reference.py"))
+            .arg(d.tmp.path())
+            .output()
+            .expect("run python");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let live: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.path("wilson.json")).unwrap()).unwrap();
+        assert_eq!(live["cases"], stored["cases"]);
     }
 }
 

@@ -535,24 +535,19 @@ fn agree_per_root_cause_matches_scikit_learn() {
     );
     assert!(md.contains("| static_graph | — | — | 0 | 0 |"), "{md}");
 
-    match std::env::var("STACKMINE_PYTHON") {
-        Ok(py) if !py.is_empty() => {
-            let out = d.path("remade.json");
-            let status = std::process::Command::new(py)
-                .arg(data("reference/make_root_cause_reference.py"))
-                .arg(data("labels/root-causes.csv"))
-                .arg(&out)
-                .status()
-                .unwrap();
-            assert!(status.success());
-            assert_eq!(
-                std::fs::read_to_string(out).unwrap(),
-                std::fs::read_to_string(reference).unwrap()
-            );
-        }
-        _ => eprintln!(
-            "notice: STACKMINE_PYTHON is not set: root_causes.json is not re-made with scikit-learn"
-        ),
+    if let Some(py) = util::reference_python("root_causes.json is not re-made with scikit-learn") {
+        let out = d.path("remade.json");
+        let status = std::process::Command::new(py)
+            .arg(data("reference/make_root_cause_reference.py"))
+            .arg(data("labels/root-causes.csv"))
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert_eq!(
+            std::fs::read_to_string(out).unwrap(),
+            std::fs::read_to_string(reference).unwrap()
+        );
     }
 }
 

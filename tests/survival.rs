@@ -9,15 +9,9 @@ use std::process::Command;
 /// The interpreter with lifelines, numpy, scipy and statsmodels, from
 /// `STACKMINE_PYTHON`; `None` (after a notice) when unset.
 fn python() -> Option<String> {
-    match std::env::var("STACKMINE_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ => {
-            eprintln!(
-                "notice: STACKMINE_PYTHON is not set: the reference values are not re-made with lifelines (the stored ones are still checked by the unit tests)"
-            );
-            None
-        }
-    }
+    util::reference_python(
+        "the reference values are not re-made with lifelines (the stored ones are still checked by the unit tests)",
+    )
 }
 
 /// Every number in `a` within `tol` (relative above 1) of the one at the same

@@ -402,3 +402,16 @@ pub fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     }
     out
 }
+
+/// The Python of the reference packages (scipy, statsmodels, scikit-learn,
+/// lifelines, ppi-python), from `STACKMINE_PYTHON`; `None` after a notice
+/// saying what is `skipped` when it is unset.
+pub fn reference_python(skipped: &str) -> Option<String> {
+    match std::env::var("STACKMINE_PYTHON") {
+        Ok(p) if !p.is_empty() => Some(p),
+        _ => {
+            eprintln!("notice: STACKMINE_PYTHON is not set: {skipped}");
+            None
+        }
+    }
+}
