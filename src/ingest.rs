@@ -208,6 +208,20 @@ struct Ctx<'a, 'w> {
     latest_created: BTreeMap<String, Vec<u8>>,
 }
 
+/// The Ids of the questions and answers kept so far from one site's Posts.xml.
+#[derive(Default)]
+struct Kept {
+    questions: HashSet<i64>,
+    answers: HashSet<i64>,
+}
+
+/// The table file one pass reads, and what its progress bar says.
+struct PassFile<'s> {
+    what: String,
+    source: &'s Source,
+    size: Option<u64>,
+}
+
 /// What the settled chunks of one file have told so far.
 #[derive(Default)]
 struct FileState {
@@ -488,65 +502,95 @@ impl Ctx<'_, '_> {
         Ok(new)
     }
 
-    fn ingest_one(&mut self, input: &DumpInput) -> Result<IngestLog, IngestError> {
-        let started = Instant::now();
-        let started_at = utc_now();
-        let site = input.site.as_str();
-        let mut questions: HashSet<i64> = HashSet::new();
-        let mut answers: HashSet<i64> = HashSet::new();
-        let mut st = FileState::new(&input.posts);
-
-        // Pass 1: questions, and answers whose question is known by the end of their batch.
-        self.progress
-            .begin(&format!("{site}: posts"), input.posts_size);
-        for_each_batch(&input.posts, self.opts, |batch| {
+    /// One pass over a table file: each batch of chunks is scanned in
+    /// parallel by `scan` (given the rows kept so far, in `kept`), then
+    /// `settle` writes the batch in file order, and progress advances.
+    fn pass<S: Sync>(
+        &mut self,
+        file: PassFile<'_>,
+        kept: &mut S,
+        scan: impl Fn(&S, &Chunk) -> ChunkScan + Sync,
+        mut settle: impl FnMut(&mut Self, &mut S, &[Chunk], &[ChunkScan]) -> Result<(), IngestError>,
+    ) -> Result<(), IngestError> {
+        let opts = self.opts;
+        self.progress.begin(&file.what, file.size);
+        for_each_batch(file.source, opts, |batch| {
             let scans: Vec<ChunkScan> = {
-                let want = Want::Posts {
-                    frameworks: self.frameworks,
-                    all_questions: self.opts.all_questions,
-                    known: &questions,
-                };
-                batch
-                    .par_iter()
-                    .map(|c| scan_one(c, Table::Posts, &want, self.opts.max_row))
-                    .collect()
+                let kept = &*kept;
+                batch.par_iter().map(|c| scan(kept, c)).collect()
             };
-            for (chunk, scan) in batch.iter().zip(&scans) {
-                st.settle_lines(chunk, scan, Table::Posts, self.opts.max_row)?;
-                st.add_counts(chunk, scan);
-                for q in &scan.questions {
-                    if self.write_question(site, q, &mut st)? {
-                        questions.insert(q.id);
-                    }
-                }
-                for a in &scan.answers {
-                    if self.write_answer(site, a, &mut st)? {
-                        answers.insert(a.id);
-                    }
-                }
-            }
-            let mut line_base = st.line_base - scans.iter().map(|s| s.lines).sum::<u64>();
-            for (chunk, scan) in batch.iter().zip(&scans) {
-                for d in &scan.deferred {
-                    if !questions.contains(&d.parent) {
-                        st.orphans += 1;
-                        continue;
-                    }
-                    match row::parse_answer(scan::trim_line(&chunk.data[d.range.clone()])) {
-                        Ok(a) => {
-                            if self.write_answer(site, &a, &mut st)? {
-                                answers.insert(a.id);
-                            }
-                        }
-                        Err(e) => st.bad_row(line_base + d.line + 1, None, &e.to_string()),
-                    }
-                }
-                line_base += scan.lines;
+            settle(self, kept, &batch, &scans)?;
+            for chunk in &batch {
                 self.progress.advance(chunk.stream_len());
             }
             Ok(())
         })?;
         self.progress.end();
+        Ok(())
+    }
+
+    fn ingest_one(&mut self, input: &DumpInput) -> Result<IngestLog, IngestError> {
+        let started = Instant::now();
+        let started_at = utc_now();
+        let site = input.site.as_str();
+        let mut kept = Kept::default();
+        let mut st = FileState::new(&input.posts);
+
+        // Pass 1: questions, and answers whose question is known by the end of their batch.
+        let (frameworks, all_questions, max_row) =
+            (self.frameworks, self.opts.all_questions, self.opts.max_row);
+        self.pass(
+            PassFile {
+                what: format!("{site}: posts"),
+                source: &input.posts,
+                size: input.posts_size,
+            },
+            &mut kept,
+            |kept, chunk| {
+                let want = Want::Posts {
+                    frameworks,
+                    all_questions,
+                    known: &kept.questions,
+                };
+                scan_one(chunk, Table::Posts, &want, max_row)
+            },
+            |ctx, kept, batch, scans| {
+                for (chunk, scan) in batch.iter().zip(scans) {
+                    st.settle_lines(chunk, scan, Table::Posts, max_row)?;
+                    st.add_counts(chunk, scan);
+                    for q in &scan.questions {
+                        if ctx.write_question(site, q, &mut st)? {
+                            kept.questions.insert(q.id);
+                        }
+                    }
+                    for a in &scan.answers {
+                        if ctx.write_answer(site, a, &mut st)? {
+                            kept.answers.insert(a.id);
+                        }
+                    }
+                }
+                // Answers whose question came later in this batch.
+                let mut line_base = st.line_base - scans.iter().map(|s| s.lines).sum::<u64>();
+                for (chunk, scan) in batch.iter().zip(scans) {
+                    for d in &scan.deferred {
+                        if !kept.questions.contains(&d.parent) {
+                            st.orphans += 1;
+                            continue;
+                        }
+                        match row::parse_answer(scan::trim_line(&chunk.data[d.range.clone()])) {
+                            Ok(a) => {
+                                if ctx.write_answer(site, &a, &mut st)? {
+                                    kept.answers.insert(a.id);
+                                }
+                            }
+                            Err(e) => st.bad_row(line_base + d.line + 1, None, &e.to_string()),
+                        }
+                    }
+                    line_base += scan.lines;
+                }
+                Ok(())
+            },
+        )?;
         st.finish(Table::Posts, self.opts.max_bad_rows)?;
         let latest = self.latest_created.entry(site.to_string()).or_default();
         if st.latest_created > *latest {
@@ -557,65 +601,60 @@ impl Ctx<'_, '_> {
         let mut passes = 1;
         if st.orphans > 0 && (!st.sorted || st.forward_parent) {
             passes = 2;
-            self.progress.begin(
-                &format!("{site}: answers before their questions"),
-                input.posts_size,
-            );
-            for_each_batch(&input.posts, self.opts, |batch| {
-                let scans: Vec<ChunkScan> = {
+            self.pass(
+                PassFile {
+                    what: format!("{site}: answers before their questions"),
+                    source: &input.posts,
+                    size: input.posts_size,
+                },
+                &mut kept,
+                |kept, chunk| {
                     let want = Want::LateAnswers {
-                        questions: &questions,
-                        answers: &answers,
+                        questions: &kept.questions,
+                        answers: &kept.answers,
                     };
-                    batch
-                        .par_iter()
-                        .map(|c| scan_one(c, Table::Posts, &want, self.opts.max_row))
-                        .collect()
-                };
-                for (chunk, scan) in batch.iter().zip(&scans) {
-                    for a in &scan.answers {
-                        if self.write_answer(site, a, &mut st)? {
-                            answers.insert(a.id);
+                    scan_one(chunk, Table::Posts, &want, max_row)
+                },
+                |ctx, kept, _, scans| {
+                    for a in scans.iter().flat_map(|s| &s.answers) {
+                        if ctx.write_answer(site, a, &mut st)? {
+                            kept.answers.insert(a.id);
                             st.orphans -= 1;
                         }
                     }
-                    self.progress.advance(chunk.stream_len());
-                }
-                Ok(())
-            })?;
-            self.progress.end();
+                    Ok(())
+                },
+            )?;
         }
 
         // Comments on kept posts.
         if let Some(comments) = &input.comments {
-            let posts: HashSet<i64> = questions.union(&answers).copied().collect();
+            let mut posts: HashSet<i64> = kept.questions.union(&kept.answers).copied().collect();
             let mut cst = FileState::new(comments);
-            self.progress
-                .begin(&format!("{site}: comments"), input.comments_size);
-            for_each_batch(comments, self.opts, |batch| {
-                let scans: Vec<ChunkScan> = {
-                    let want = Want::Comments { posts: &posts };
-                    batch
-                        .par_iter()
-                        .map(|c| scan_one(c, Table::Comments, &want, self.opts.max_row))
-                        .collect()
-                };
-                for (chunk, scan) in batch.iter().zip(&scans) {
-                    cst.settle_lines(chunk, scan, Table::Comments, self.opts.max_row)?;
-                    cst.add_counts(chunk, scan);
-                    for c in &scan.comments {
-                        if self.writer.insert_comment(site, c)? {
-                            cst.kept_comments += 1;
-                        } else {
-                            cst.duplicates += 1;
+            self.pass(
+                PassFile {
+                    what: format!("{site}: comments"),
+                    source: comments,
+                    size: input.comments_size,
+                },
+                &mut posts,
+                |posts, chunk| scan_one(chunk, Table::Comments, &Want::Comments { posts }, max_row),
+                |ctx, _, batch, scans| {
+                    for (chunk, scan) in batch.iter().zip(scans) {
+                        cst.settle_lines(chunk, scan, Table::Comments, max_row)?;
+                        cst.add_counts(chunk, scan);
+                        for c in &scan.comments {
+                            if ctx.writer.insert_comment(site, c)? {
+                                cst.kept_comments += 1;
+                            } else {
+                                cst.duplicates += 1;
+                            }
+                            ctx.count_write();
                         }
-                        self.count_write();
                     }
-                    self.progress.advance(chunk.stream_len());
-                }
-                Ok(())
-            })?;
-            self.progress.end();
+                    Ok(())
+                },
+            )?;
             cst.finish(Table::Comments, self.opts.max_bad_rows)?;
             st.kept_comments = cst.kept_comments;
             st.bytes += cst.bytes;
