@@ -780,3 +780,176 @@ fn for_each_batch(
         result
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first lines of the real ai.stackexchange 2017 Posts.xml (CC BY-SA,
+    /// tests/data/README.md), closed with `</posts>`.
+    fn real_posts(rows: usize) -> Vec<u8> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/ai.stackexchange.com-2017/Posts.xml"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut out: String = text.lines().take(2 + rows).collect::<Vec<_>>().join("\n");
+        out.push_str("\n</posts>\n");
+        out.into_bytes()
+    }
+
+    /// Settles `data` cut into chunks of about `chunk_size` bytes, as ingest
+    /// does, and returns the file's state and what `finish` says.
+    fn settle(data: &[u8], chunk_size: usize) -> (FileState, Result<(), IngestError>) {
+        let source = Source::File(PathBuf::from("Posts.xml"));
+        let mut st = FileState::new(&source);
+        let known = HashSet::new();
+        let want = Want::Posts {
+            frameworks: &[],
+            all_questions: true,
+            known: &known,
+        };
+        let max_row = 1 << 20;
+        let mut chunker = Chunker::with_max_line(data, chunk_size, max_row);
+        while let Some(chunk) = chunker.next_chunk().unwrap() {
+            let scan = scan_one(&chunk, Table::Posts, &want, max_row);
+            if let Err(e) = st.settle_lines(&chunk, &scan, Table::Posts, max_row) {
+                return (st, Err(e.into()));
+            }
+            st.add_counts(&chunk, &scan);
+        }
+        let done = st.finish(Table::Posts, 0.5);
+        (st, done)
+    }
+
+    fn summary(st: &FileState) -> (u64, u64, u64, Vec<String>, bool, Option<i64>, u64) {
+        (
+            st.rows,
+            st.bad,
+            st.bytes,
+            st.samples.clone(),
+            st.sorted,
+            st.last_id,
+            st.line_base,
+        )
+    }
+
+    #[test]
+    fn chunk_boundaries_do_not_change_what_a_file_tells() {
+        // A real file with two bad rows put in: an Id that is not a number
+        // and a row cut in the middle of an attribute.
+        let mut lines: Vec<String> = String::from_utf8(real_posts(300))
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        lines[40] = lines[40].replacen("Id=\"", "Id=\"x", 1);
+        lines[120].truncate(60);
+        let data = (lines.join("\n") + "\n").into_bytes();
+        let (whole, done) = settle(&data, data.len() + 1);
+        done.unwrap();
+        assert_eq!(whole.rows, 300);
+        assert_eq!(whole.bad, 2);
+        assert!(
+            whole.samples[0].starts_with("line 41"),
+            "{:?}",
+            whole.samples
+        );
+        assert!(
+            whole.samples[1].starts_with("line 121"),
+            "{:?}",
+            whole.samples
+        );
+        assert_eq!(whole.bytes, data.len() as u64);
+        for size in [64, 1000, 4096, 65_536] {
+            let (st, done) = settle(&data, size);
+            done.unwrap();
+            assert_eq!(summary(&st), summary(&whole), "chunks of {size} bytes");
+        }
+    }
+
+    #[test]
+    fn a_file_cut_off_is_refused_with_its_last_line() {
+        let data = real_posts(50);
+        // Drop `</posts>` and half of the last row.
+        let cut = &data[..data.len() - "\n</posts>\n".len() - 40];
+        let (_, done) = settle(cut, 4096);
+        let err = done.unwrap_err().to_string();
+        assert!(err.contains("line 52"), "{err}");
+        assert!(err.contains("incomplete"), "{err}");
+        // The whole file passes, and an empty one is refused.
+        settle(&data, 4096).1.unwrap();
+        let (_, done) = settle(b"", 4096);
+        assert!(matches!(
+            done,
+            Err(IngestError::Dump(DumpError::Empty { .. }))
+        ));
+    }
+
+    #[test]
+    fn lines_after_the_root_closes_are_refused() {
+        let mut data = real_posts(5);
+        let more = real_posts(3);
+        let row = more.split(|&b| b == b'\n').nth(2).unwrap();
+        data.extend_from_slice(row);
+        data.push(b'\n');
+        let (_, done) = settle(&data, 4096);
+        let err = done.unwrap_err().to_string();
+        assert!(
+            err.contains("more lines follow its </posts> of line 8"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_second_file_pasted_after_the_first_counts_its_header_as_bad_rows() {
+        // Two dumps concatenated: the second's declaration and root element
+        // are counted and shown as bad rows, not silently passed over.
+        let mut data = real_posts(5);
+        data.extend_from_slice(&real_posts(3));
+        let (st, done) = settle(&data, 4096);
+        done.unwrap();
+        assert_eq!((st.rows, st.bad), (8, 2));
+        assert!(
+            st.samples[0].starts_with("line 9: unexpected line"),
+            "{:?}",
+            st.samples
+        );
+        assert!(
+            st.samples[1].starts_with("line 10: unexpected line"),
+            "{:?}",
+            st.samples
+        );
+    }
+
+    #[test]
+    fn bad_rows_over_the_share_are_refused_and_samples_are_capped() {
+        let text = String::from_utf8(real_posts(40)).unwrap();
+        let lines: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if (2..32).contains(&i) {
+                    l.replacen("Id=\"", "Id=\"-", 1)
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        let data = (lines.join("\n") + "\n").into_bytes();
+        let (st, done) = settle(&data, 4096);
+        assert_eq!((st.bad, st.rows), (30, 40));
+        assert_eq!(st.samples.len(), BAD_ROW_SAMPLES);
+        match done {
+            Err(IngestError::TooManyBadRows { bad, rows, .. }) => assert_eq!((bad, rows), (30, 40)),
+            other => panic!("expected too many bad rows, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn post_types_are_named_as_the_dump_documents_them() {
+        assert_eq!(post_type_name(5), "tag wiki");
+        assert_eq!(post_type_name(4), "tag wiki excerpt");
+        assert_eq!(post_type_name(99), "other");
+    }
+}
