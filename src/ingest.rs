@@ -208,6 +208,20 @@ struct Ctx<'a, 'w> {
     latest_created: BTreeMap<String, Vec<u8>>,
 }
 
+/// The Ids of the questions and answers kept so far from one site's Posts.xml.
+#[derive(Default)]
+struct Kept {
+    questions: HashSet<i64>,
+    answers: HashSet<i64>,
+}
+
+/// The table file one pass reads, and what its progress bar says.
+struct PassFile<'s> {
+    what: String,
+    source: &'s Source,
+    size: Option<u64>,
+}
+
 /// What the settled chunks of one file have told so far.
 #[derive(Default)]
 struct FileState {
@@ -488,65 +502,95 @@ impl Ctx<'_, '_> {
         Ok(new)
     }
 
-    fn ingest_one(&mut self, input: &DumpInput) -> Result<IngestLog, IngestError> {
-        let started = Instant::now();
-        let started_at = utc_now();
-        let site = input.site.as_str();
-        let mut questions: HashSet<i64> = HashSet::new();
-        let mut answers: HashSet<i64> = HashSet::new();
-        let mut st = FileState::new(&input.posts);
-
-        // Pass 1: questions, and answers whose question is known by the end of their batch.
-        self.progress
-            .begin(&format!("{site}: posts"), input.posts_size);
-        for_each_batch(&input.posts, self.opts, |batch| {
+    /// One pass over a table file: each batch of chunks is scanned in
+    /// parallel by `scan` (given the rows kept so far, in `kept`), then
+    /// `settle` writes the batch in file order, and progress advances.
+    fn pass<S: Sync>(
+        &mut self,
+        file: PassFile<'_>,
+        kept: &mut S,
+        scan: impl Fn(&S, &Chunk) -> ChunkScan + Sync,
+        mut settle: impl FnMut(&mut Self, &mut S, &[Chunk], &[ChunkScan]) -> Result<(), IngestError>,
+    ) -> Result<(), IngestError> {
+        let opts = self.opts;
+        self.progress.begin(&file.what, file.size);
+        for_each_batch(file.source, opts, |batch| {
             let scans: Vec<ChunkScan> = {
-                let want = Want::Posts {
-                    frameworks: self.frameworks,
-                    all_questions: self.opts.all_questions,
-                    known: &questions,
-                };
-                batch
-                    .par_iter()
-                    .map(|c| scan_one(c, Table::Posts, &want, self.opts.max_row))
-                    .collect()
+                let kept = &*kept;
+                batch.par_iter().map(|c| scan(kept, c)).collect()
             };
-            for (chunk, scan) in batch.iter().zip(&scans) {
-                st.settle_lines(chunk, scan, Table::Posts, self.opts.max_row)?;
-                st.add_counts(chunk, scan);
-                for q in &scan.questions {
-                    if self.write_question(site, q, &mut st)? {
-                        questions.insert(q.id);
-                    }
-                }
-                for a in &scan.answers {
-                    if self.write_answer(site, a, &mut st)? {
-                        answers.insert(a.id);
-                    }
-                }
-            }
-            let mut line_base = st.line_base - scans.iter().map(|s| s.lines).sum::<u64>();
-            for (chunk, scan) in batch.iter().zip(&scans) {
-                for d in &scan.deferred {
-                    if !questions.contains(&d.parent) {
-                        st.orphans += 1;
-                        continue;
-                    }
-                    match row::parse_answer(scan::trim_line(&chunk.data[d.range.clone()])) {
-                        Ok(a) => {
-                            if self.write_answer(site, &a, &mut st)? {
-                                answers.insert(a.id);
-                            }
-                        }
-                        Err(e) => st.bad_row(line_base + d.line + 1, None, &e.to_string()),
-                    }
-                }
-                line_base += scan.lines;
+            settle(self, kept, &batch, &scans)?;
+            for chunk in &batch {
                 self.progress.advance(chunk.stream_len());
             }
             Ok(())
         })?;
         self.progress.end();
+        Ok(())
+    }
+
+    fn ingest_one(&mut self, input: &DumpInput) -> Result<IngestLog, IngestError> {
+        let started = Instant::now();
+        let started_at = utc_now();
+        let site = input.site.as_str();
+        let mut kept = Kept::default();
+        let mut st = FileState::new(&input.posts);
+
+        // Pass 1: questions, and answers whose question is known by the end of their batch.
+        let (frameworks, all_questions, max_row) =
+            (self.frameworks, self.opts.all_questions, self.opts.max_row);
+        self.pass(
+            PassFile {
+                what: format!("{site}: posts"),
+                source: &input.posts,
+                size: input.posts_size,
+            },
+            &mut kept,
+            |kept, chunk| {
+                let want = Want::Posts {
+                    frameworks,
+                    all_questions,
+                    known: &kept.questions,
+                };
+                scan_one(chunk, Table::Posts, &want, max_row)
+            },
+            |ctx, kept, batch, scans| {
+                for (chunk, scan) in batch.iter().zip(scans) {
+                    st.settle_lines(chunk, scan, Table::Posts, max_row)?;
+                    st.add_counts(chunk, scan);
+                    for q in &scan.questions {
+                        if ctx.write_question(site, q, &mut st)? {
+                            kept.questions.insert(q.id);
+                        }
+                    }
+                    for a in &scan.answers {
+                        if ctx.write_answer(site, a, &mut st)? {
+                            kept.answers.insert(a.id);
+                        }
+                    }
+                }
+                // Answers whose question came later in this batch.
+                let mut line_base = st.line_base - scans.iter().map(|s| s.lines).sum::<u64>();
+                for (chunk, scan) in batch.iter().zip(scans) {
+                    for d in &scan.deferred {
+                        if !kept.questions.contains(&d.parent) {
+                            st.orphans += 1;
+                            continue;
+                        }
+                        match row::parse_answer(scan::trim_line(&chunk.data[d.range.clone()])) {
+                            Ok(a) => {
+                                if ctx.write_answer(site, &a, &mut st)? {
+                                    kept.answers.insert(a.id);
+                                }
+                            }
+                            Err(e) => st.bad_row(line_base + d.line + 1, None, &e.to_string()),
+                        }
+                    }
+                    line_base += scan.lines;
+                }
+                Ok(())
+            },
+        )?;
         st.finish(Table::Posts, self.opts.max_bad_rows)?;
         let latest = self.latest_created.entry(site.to_string()).or_default();
         if st.latest_created > *latest {
@@ -557,65 +601,60 @@ impl Ctx<'_, '_> {
         let mut passes = 1;
         if st.orphans > 0 && (!st.sorted || st.forward_parent) {
             passes = 2;
-            self.progress.begin(
-                &format!("{site}: answers before their questions"),
-                input.posts_size,
-            );
-            for_each_batch(&input.posts, self.opts, |batch| {
-                let scans: Vec<ChunkScan> = {
+            self.pass(
+                PassFile {
+                    what: format!("{site}: answers before their questions"),
+                    source: &input.posts,
+                    size: input.posts_size,
+                },
+                &mut kept,
+                |kept, chunk| {
                     let want = Want::LateAnswers {
-                        questions: &questions,
-                        answers: &answers,
+                        questions: &kept.questions,
+                        answers: &kept.answers,
                     };
-                    batch
-                        .par_iter()
-                        .map(|c| scan_one(c, Table::Posts, &want, self.opts.max_row))
-                        .collect()
-                };
-                for (chunk, scan) in batch.iter().zip(&scans) {
-                    for a in &scan.answers {
-                        if self.write_answer(site, a, &mut st)? {
-                            answers.insert(a.id);
+                    scan_one(chunk, Table::Posts, &want, max_row)
+                },
+                |ctx, kept, _, scans| {
+                    for a in scans.iter().flat_map(|s| &s.answers) {
+                        if ctx.write_answer(site, a, &mut st)? {
+                            kept.answers.insert(a.id);
                             st.orphans -= 1;
                         }
                     }
-                    self.progress.advance(chunk.stream_len());
-                }
-                Ok(())
-            })?;
-            self.progress.end();
+                    Ok(())
+                },
+            )?;
         }
 
         // Comments on kept posts.
         if let Some(comments) = &input.comments {
-            let posts: HashSet<i64> = questions.union(&answers).copied().collect();
+            let mut posts: HashSet<i64> = kept.questions.union(&kept.answers).copied().collect();
             let mut cst = FileState::new(comments);
-            self.progress
-                .begin(&format!("{site}: comments"), input.comments_size);
-            for_each_batch(comments, self.opts, |batch| {
-                let scans: Vec<ChunkScan> = {
-                    let want = Want::Comments { posts: &posts };
-                    batch
-                        .par_iter()
-                        .map(|c| scan_one(c, Table::Comments, &want, self.opts.max_row))
-                        .collect()
-                };
-                for (chunk, scan) in batch.iter().zip(&scans) {
-                    cst.settle_lines(chunk, scan, Table::Comments, self.opts.max_row)?;
-                    cst.add_counts(chunk, scan);
-                    for c in &scan.comments {
-                        if self.writer.insert_comment(site, c)? {
-                            cst.kept_comments += 1;
-                        } else {
-                            cst.duplicates += 1;
+            self.pass(
+                PassFile {
+                    what: format!("{site}: comments"),
+                    source: comments,
+                    size: input.comments_size,
+                },
+                &mut posts,
+                |posts, chunk| scan_one(chunk, Table::Comments, &Want::Comments { posts }, max_row),
+                |ctx, _, batch, scans| {
+                    for (chunk, scan) in batch.iter().zip(scans) {
+                        cst.settle_lines(chunk, scan, Table::Comments, max_row)?;
+                        cst.add_counts(chunk, scan);
+                        for c in &scan.comments {
+                            if ctx.writer.insert_comment(site, c)? {
+                                cst.kept_comments += 1;
+                            } else {
+                                cst.duplicates += 1;
+                            }
+                            ctx.count_write();
                         }
-                        self.count_write();
                     }
-                    self.progress.advance(chunk.stream_len());
-                }
-                Ok(())
-            })?;
-            self.progress.end();
+                    Ok(())
+                },
+            )?;
             cst.finish(Table::Comments, self.opts.max_bad_rows)?;
             st.kept_comments = cst.kept_comments;
             st.bytes += cst.bytes;
@@ -740,4 +779,177 @@ fn for_each_batch(
         drop(rx);
         result
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first lines of the real ai.stackexchange 2017 Posts.xml (CC BY-SA,
+    /// tests/data/README.md), closed with `</posts>`.
+    fn real_posts(rows: usize) -> Vec<u8> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/ai.stackexchange.com-2017/Posts.xml"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut out: String = text.lines().take(2 + rows).collect::<Vec<_>>().join("\n");
+        out.push_str("\n</posts>\n");
+        out.into_bytes()
+    }
+
+    /// Settles `data` cut into chunks of about `chunk_size` bytes, as ingest
+    /// does, and returns the file's state and what `finish` says.
+    fn settle(data: &[u8], chunk_size: usize) -> (FileState, Result<(), IngestError>) {
+        let source = Source::File(PathBuf::from("Posts.xml"));
+        let mut st = FileState::new(&source);
+        let known = HashSet::new();
+        let want = Want::Posts {
+            frameworks: &[],
+            all_questions: true,
+            known: &known,
+        };
+        let max_row = 1 << 20;
+        let mut chunker = Chunker::with_max_line(data, chunk_size, max_row);
+        while let Some(chunk) = chunker.next_chunk().unwrap() {
+            let scan = scan_one(&chunk, Table::Posts, &want, max_row);
+            if let Err(e) = st.settle_lines(&chunk, &scan, Table::Posts, max_row) {
+                return (st, Err(e.into()));
+            }
+            st.add_counts(&chunk, &scan);
+        }
+        let done = st.finish(Table::Posts, 0.5);
+        (st, done)
+    }
+
+    fn summary(st: &FileState) -> (u64, u64, u64, Vec<String>, bool, Option<i64>, u64) {
+        (
+            st.rows,
+            st.bad,
+            st.bytes,
+            st.samples.clone(),
+            st.sorted,
+            st.last_id,
+            st.line_base,
+        )
+    }
+
+    #[test]
+    fn chunk_boundaries_do_not_change_what_a_file_tells() {
+        // A real file with two bad rows put in: an Id that is not a number
+        // and a row cut in the middle of an attribute.
+        let mut lines: Vec<String> = String::from_utf8(real_posts(300))
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        lines[40] = lines[40].replacen("Id=\"", "Id=\"x", 1);
+        lines[120].truncate(60);
+        let data = (lines.join("\n") + "\n").into_bytes();
+        let (whole, done) = settle(&data, data.len() + 1);
+        done.unwrap();
+        assert_eq!(whole.rows, 300);
+        assert_eq!(whole.bad, 2);
+        assert!(
+            whole.samples[0].starts_with("line 41"),
+            "{:?}",
+            whole.samples
+        );
+        assert!(
+            whole.samples[1].starts_with("line 121"),
+            "{:?}",
+            whole.samples
+        );
+        assert_eq!(whole.bytes, data.len() as u64);
+        for size in [64, 1000, 4096, 65_536] {
+            let (st, done) = settle(&data, size);
+            done.unwrap();
+            assert_eq!(summary(&st), summary(&whole), "chunks of {size} bytes");
+        }
+    }
+
+    #[test]
+    fn a_file_cut_off_is_refused_with_its_last_line() {
+        let data = real_posts(50);
+        // Drop `</posts>` and half of the last row.
+        let cut = &data[..data.len() - "\n</posts>\n".len() - 40];
+        let (_, done) = settle(cut, 4096);
+        let err = done.unwrap_err().to_string();
+        assert!(err.contains("line 52"), "{err}");
+        assert!(err.contains("incomplete"), "{err}");
+        // The whole file passes, and an empty one is refused.
+        settle(&data, 4096).1.unwrap();
+        let (_, done) = settle(b"", 4096);
+        assert!(matches!(
+            done,
+            Err(IngestError::Dump(DumpError::Empty { .. }))
+        ));
+    }
+
+    #[test]
+    fn lines_after_the_root_closes_are_refused() {
+        let mut data = real_posts(5);
+        let more = real_posts(3);
+        let row = more.split(|&b| b == b'\n').nth(2).unwrap();
+        data.extend_from_slice(row);
+        data.push(b'\n');
+        let (_, done) = settle(&data, 4096);
+        let err = done.unwrap_err().to_string();
+        assert!(
+            err.contains("more lines follow its </posts> of line 8"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_second_file_pasted_after_the_first_counts_its_header_as_bad_rows() {
+        // Two dumps concatenated: the second's declaration and root element
+        // are counted and shown as bad rows, not silently passed over.
+        let mut data = real_posts(5);
+        data.extend_from_slice(&real_posts(3));
+        let (st, done) = settle(&data, 4096);
+        done.unwrap();
+        assert_eq!((st.rows, st.bad), (8, 2));
+        assert!(
+            st.samples[0].starts_with("line 9: unexpected line"),
+            "{:?}",
+            st.samples
+        );
+        assert!(
+            st.samples[1].starts_with("line 10: unexpected line"),
+            "{:?}",
+            st.samples
+        );
+    }
+
+    #[test]
+    fn bad_rows_over_the_share_are_refused_and_samples_are_capped() {
+        let text = String::from_utf8(real_posts(40)).unwrap();
+        let lines: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if (2..32).contains(&i) {
+                    l.replacen("Id=\"", "Id=\"-", 1)
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        let data = (lines.join("\n") + "\n").into_bytes();
+        let (st, done) = settle(&data, 4096);
+        assert_eq!((st.bad, st.rows), (30, 40));
+        assert_eq!(st.samples.len(), BAD_ROW_SAMPLES);
+        match done {
+            Err(IngestError::TooManyBadRows { bad, rows, .. }) => assert_eq!((bad, rows), (30, 40)),
+            other => panic!("expected too many bad rows, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn post_types_are_named_as_the_dump_documents_them() {
+        assert_eq!(post_type_name(5), "tag wiki");
+        assert_eq!(post_type_name(4), "tag wiki excerpt");
+        assert_eq!(post_type_name(99), "other");
+    }
 }

@@ -392,10 +392,9 @@ fn code_views(app: &Shared, checked: &[String]) -> Vec<CodeView> {
 /// Root-cause codes from a form: each a key of the study's
 /// `[[root_causes]]`; returned once each, in the study's order.
 fn check_codes<'a>(
-    app: &Shared,
+    codes: &[crate::study::RootCause],
     values: impl Iterator<Item = &'a str>,
 ) -> Result<Vec<String>, PageError> {
-    let codes = &app.study.root_causes;
     let mut picked = vec![false; codes.len()];
     for v in values.filter(|v| !v.is_empty()) {
         match codes.iter().position(|c| c.key == v) {
@@ -572,16 +571,11 @@ fn form(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Fiel
     Fields::parse(&body)
 }
 
-fn check_kind(app: &Shared, kind: &str) -> Result<String, PageError> {
-    if app.study.categories.iter().any(|c| c.key == kind) {
+fn check_kind(categories: &[crate::study::Category], kind: &str) -> Result<String, PageError> {
+    if categories.iter().any(|c| c.key == kind) {
         Ok(kind.to_string())
     } else {
-        let keys: Vec<&str> = app
-            .study
-            .categories
-            .iter()
-            .map(|c| c.key.as_str())
-            .collect();
+        let keys: Vec<&str> = categories.iter().map(|c| c.key.as_str()).collect();
         Err(PageError::bad(format!(
             "unknown category {}: the study's are {}",
             shown(kind),
@@ -611,16 +605,16 @@ pub async fn save_label(
         if primary.is_empty() {
             return Err(PageError::bad("choose a primary kind"));
         }
-        let primary = check_kind(&app, primary)?;
+        let primary = check_kind(&app.study.categories, primary)?;
         let mut secondary = Vec::new();
         for v in f.all("secondary") {
             if !v.is_empty() && v != primary && !secondary.iter().any(|s| s == v) {
-                secondary.push(check_kind(&app, v)?);
+                secondary.push(check_kind(&app.study.categories, v)?);
             }
         }
         let note = f.text("note", MAX_NOTE, "the note")?;
         let root_cause = f.text("root_cause", MAX_ROOT_CAUSE, "the root cause")?;
-        let root_causes = check_codes(&app, f.all("root_causes"))?;
+        let root_causes = check_codes(&app.study.root_causes, f.all("root_causes"))?;
         let posts = app.store().batch_posts(&batch)?;
         if posts.is_empty() {
             return Err(PageError::missing(format!("no batch named {batch}")));
@@ -845,15 +839,15 @@ pub async fn save_final(
         if primary.is_empty() {
             return Err(PageError::bad("choose a final kind"));
         }
-        let primary = check_kind(&app, primary)?;
+        let primary = check_kind(&app.study.categories, primary)?;
         let secondary_field = f.text("secondary", MAX_ROOT_CAUSE, "the secondary field")?;
         let mut secondary: Vec<String> = Vec::new();
         for k in crate::store::split_kinds(&secondary_field) {
             if k != primary && !secondary.contains(&k) {
-                secondary.push(check_kind(&app, &k)?);
+                secondary.push(check_kind(&app.study.categories, &k)?);
             }
         }
-        let root_causes = check_codes(&app, f.all("root_causes"))?;
+        let root_causes = check_codes(&app.study.root_causes, f.all("root_causes"))?;
         let root_cause = f.text("root_cause", MAX_ROOT_CAUSE, "the root cause")?;
         let posts = gather(&app.store(), &set)?;
         if !posts.contains_key(&(site.clone(), post_id)) {
@@ -936,6 +930,78 @@ mod tests {
         assert!(f.one("primary").is_err());
         assert_eq!(f.all("secondary").count(), 2);
         assert_eq!(f.one("note").ok(), Some(None));
+    }
+
+    /// The default study's categories and root-cause codes.
+    fn default_study() -> crate::study::Study {
+        crate::study::Study::default_study()
+    }
+
+    #[test]
+    fn kinds_and_codes_are_checked_against_the_study() {
+        let study = default_study();
+        assert_eq!(
+            check_kind(&study.categories, "crash").ok().as_deref(),
+            Some("crash")
+        );
+        let err = check_kind(&study.categories, "Crash").unwrap_err();
+        assert!(
+            err.message
+                .starts_with("unknown category \"Crash\": the study's are "),
+            "{}",
+            err.message
+        );
+        // Codes come back once each, in the study's order, empty values ignored.
+        let keys: Vec<&str> = study.root_causes.iter().map(|c| c.key.as_str()).collect();
+        assert!(keys.len() >= 2, "{keys:?}");
+        let picked = check_codes(
+            &study.root_causes,
+            [keys[1], "", keys[0], keys[1]].into_iter(),
+        )
+        .unwrap();
+        assert_eq!(picked, vec![keys[0].to_string(), keys[1].to_string()]);
+        let err = check_codes(&study.root_causes, ["gpu<script>"].into_iter()).unwrap_err();
+        assert!(
+            err.message
+                .starts_with("unknown root-cause code \"gpu<script>\": the study's are "),
+            "{}",
+            err.message
+        );
+        let err = check_codes(&[], ["gpu"].into_iter()).unwrap_err();
+        assert_eq!(
+            err.message,
+            "unknown root-cause code \"gpu\": the study has no [[root_causes]]"
+        );
+        assert_eq!(
+            check_codes(&[], std::iter::empty()).unwrap(),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn forms_must_be_url_encoded() {
+        let mut headers = HeaderMap::new();
+        let body = || Ok(Bytes::from_static(b"primary=crash&note=x%20y"));
+        let err = form(&headers, body()).err().unwrap();
+        assert_eq!(err.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("Application/X-WWW-Form-Urlencoded; charset=utf-8"),
+        );
+        let f = form(&headers, body()).ok().unwrap();
+        assert_eq!(f.one("note").ok(), Some(Some("x y")));
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        assert!(form(&headers, body()).is_err());
+    }
+
+    #[test]
+    fn long_values_are_cut_in_messages() {
+        assert_eq!(shown("abc"), "\"abc\"");
+        let long = "é".repeat(SHOW + 10);
+        let s = shown(&long);
+        assert_eq!(s.chars().count(), SHOW + 3);
+        assert!(s.ends_with("…\""));
+        assert_eq!(label_url("b1", "ann", 3), "/label/b1?annotator=ann&i=3");
     }
 
     #[test]

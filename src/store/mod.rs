@@ -1216,3 +1216,100 @@ impl Drop for Writer<'_> {
         self.finish();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(user_version: i64, tables: &[&str], created_by: Option<&str>) -> Found {
+        Found {
+            exists: true,
+            user_version,
+            tables: tables.iter().map(|t| t.to_string()).collect(),
+            others: Vec::new(),
+            created_by: created_by.map(String::from),
+        }
+    }
+
+    #[test]
+    fn plan_creates_opens_migrates_or_refuses() {
+        assert_eq!(plan(&Found::default()), Ok(Plan::Create));
+        let empty = found(0, &[], None);
+        assert_eq!(plan(&empty), Ok(Plan::Create));
+        let ours = Some("stackmine 0.1.0");
+        assert_eq!(
+            plan(&found(SCHEMA_VERSION, &["meta"], ours)),
+            Ok(Plan::Current)
+        );
+        assert_eq!(
+            plan(&found(2, &["meta"], ours)),
+            Ok(Plan::Migrate { from: 2 })
+        );
+        assert_eq!(
+            plan(&found(SCHEMA_VERSION + 1, &["meta"], ours)),
+            Err(Refusal::Newer(SCHEMA_VERSION + 1))
+        );
+        // An old fixture without a meta row is ours when it has every table
+        // of version 1; missing one makes it foreign.
+        let v1 = v1_tables();
+        assert!(v1.len() >= 5 && v1.contains(&"questions"), "{v1:?}");
+        assert_eq!(plan(&found(1, &v1, None)), Ok(Plan::Migrate { from: 1 }));
+        assert!(matches!(
+            plan(&found(1, &v1[1..], None)),
+            Err(Refusal::Foreign(_))
+        ));
+        // Another program's meta row, or stackmine's tables at version 0.
+        assert_eq!(
+            plan(&found(1, &["meta"], Some("other tool"))),
+            Err(Refusal::Foreign(
+                "its meta table was not written by stackmine".into()
+            ))
+        );
+        assert_eq!(
+            plan(&found(0, &["meta"], ours)),
+            Err(Refusal::Foreign(
+                "it has stackmine's tables but schema version 0".into()
+            ))
+        );
+        // Views or triggers without tables.
+        let mut views = found(0, &[], None);
+        views.others = (0..7).map(|i| format!("view v{i}")).collect();
+        assert_eq!(
+            plan(&views),
+            Err(Refusal::Foreign(
+                "it has no tables but view v0, view v1, view v2, view v3, view v4, …".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn table_lists_stay_short_and_printable() {
+        assert_eq!(table_list(&[]), "no tables");
+        assert_eq!(table_list(&["a".into()]), "table \"a\"");
+        let many: Vec<String> = (0..8).map(|i| format!("t{i}\u{1b}[2J")).collect();
+        let shown = table_list(&many);
+        assert_eq!(
+            shown,
+            "tables \"t0[2J\", \"t1[2J\", \"t2[2J\", \"t3[2J\", \"t4[2J\" and 3 more"
+        );
+        let long = table_list(&["x".repeat(500)]);
+        assert_eq!(long.len(), "table \"\"".len() + 40);
+    }
+
+    #[test]
+    fn read_mode_follows_the_folder_and_the_log() {
+        assert_eq!(read_mode(true, true, false), Some(ReadMode::QueryOnly));
+        assert_eq!(read_mode(true, false, false), Some(ReadMode::QueryOnly));
+        assert_eq!(read_mode(false, false, false), Some(ReadMode::Immutable));
+        assert_eq!(read_mode(false, false, true), Some(ReadMode::Immutable));
+        assert_eq!(read_mode(false, true, true), Some(ReadMode::ReadOnly));
+        assert_eq!(read_mode(false, true, false), None);
+    }
+
+    #[test]
+    fn sidecars_sit_beside_the_store() {
+        let p = Path::new("/x/study.db");
+        assert_eq!(sidecar(p, "-wal"), PathBuf::from("/x/study.db-wal"));
+        assert_eq!(sidecar(p, "-shm"), PathBuf::from("/x/study.db-shm"));
+    }
+}
