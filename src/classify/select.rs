@@ -216,12 +216,20 @@ pub fn find_model(dir: &StudyDir, name: &str) -> Result<Model, SelectError> {
 /// The built-in hybrid model if its encoder loads and is the one it was
 /// trained with, else the built-in linear model, with the reason.
 fn built_in(categories: &[String], precision: Precision) -> Result<Loaded, SelectError> {
+    built_in_with(categories, |spec| encoder_for(spec, precision))
+}
+
+/// [`built_in`] with the encoder loaded by `load`.
+fn built_in_with(
+    categories: &[String],
+    load: impl FnOnce(&EncoderSpec) -> Result<Encoder, EncoderLoadError>,
+) -> Result<Loaded, SelectError> {
     let hybrid = Model::default_hybrid()?;
     hybrid.check_categories(categories)?;
     let Some(spec) = hybrid.encoder() else {
         return Err(SelectError::HybridWithoutEncoder);
     };
-    match encoder_for(spec, precision) {
+    match load(spec) {
         Ok(encoder) => Ok(Loaded {
             model: hybrid,
             encoder: Some(encoder),
@@ -488,13 +496,38 @@ mod tests {
         let err = find_model(&dir, "mine").err().unwrap();
         assert!(matches!(err, SelectError::NotFound { .. }));
         assert!(err.to_string().contains("no model \"mine\" in"), "{err}");
-        assert!(!err.to_string().contains("--"), "no option names: {err}");
+        assert!(!err.to_string().contains("--model-file"), "{err}");
         let _ = std::fs::remove_dir_all(dir.root());
     }
 
     #[test]
     fn a_missing_encoder_falls_back_to_the_linear_model_with_the_reason() {
-        // Only where the encoder is absent: the fallback is the point.
+        let missing = |_: &EncoderSpec| {
+            Err(EncoderLoadError::Missing(
+                "no sentence encoder at /nowhere".into(),
+            ))
+        };
+        let loaded = built_in_with(&categories(), missing).unwrap();
+        assert_eq!(loaded.model.kind(), "linear");
+        assert_eq!(
+            loaded.fallback.as_deref(),
+            Some("no sentence encoder at /nowhere")
+        );
+        // A broken encoder: the reason keeps its cause, as `{:#}` shows it.
+        let broken = |_: &EncoderSpec| {
+            Err(EncoderLoadError::Encoder(EncoderError::Missing {
+                dir: PathBuf::from("/x"),
+            }))
+        };
+        let why = built_in_with(&categories(), broken)
+            .unwrap()
+            .fallback
+            .unwrap();
+        assert!(
+            why.starts_with("cannot load the sentence encoder: no sentence encoder at /x"),
+            "{why}"
+        );
+        // Where this machine has no encoder, the real choice falls back too.
         if encoder_for(
             Model::default_hybrid().unwrap().encoder().unwrap(),
             Precision::Fp32,
