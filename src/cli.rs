@@ -97,17 +97,62 @@ pub struct DistillArgs {
     /// How rows are weighted: zipf over vocabulary rank, or corpus
     /// frequencies counted on the questions of --corpus.
     #[arg(long, value_enum, default_value = "zipf")]
-    pub weighting: stackmine::classify::encoder::static_table::Weighting,
+    pub weighting: WeightingArg,
     /// The study whose questions are counted for --weighting corpus.
     #[arg(long)]
     pub corpus: Option<PathBuf>,
 }
 
+/// `--weighting`: the library's `static_table::Weighting`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum WeightingArg {
+    /// Zipf's law over vocabulary rank (model2vec's default).
+    Zipf,
+    /// Token frequencies counted on a corpus (a study's questions).
+    Corpus,
+}
+
+impl From<WeightingArg> for stackmine::classify::encoder::static_table::Weighting {
+    fn from(w: WeightingArg) -> Self {
+        match w {
+            WeightingArg::Zipf => Self::Zipf,
+            WeightingArg::Corpus => Self::Corpus,
+        }
+    }
+}
+
+/// `--kind`: the library's `classify::Kind` (same names, lowercase).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    /// The study's keyword-weighted model.
+    Keyword,
+    /// TF-IDF fields and one-vs-rest logistic regression.
+    Linear,
+    /// The linear model's TF-IDF fields plus a sentence embedding of the
+    /// title and prose (all-MiniLM-L6-v2, run from local files).
+    Hybrid,
+    /// The linear model's TF-IDF fields plus the title and prose embedded
+    /// with the static table distilled from all-MiniLM-L6-v2 (no
+    /// transformer at run time: for huge studies).
+    Static,
+}
+
+impl From<KindArg> for stackmine::classify::Kind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Keyword => Self::Keyword,
+            KindArg::Linear => Self::Linear,
+            KindArg::Hybrid => Self::Hybrid,
+            KindArg::Static => Self::Static,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct StudyArg {
     /// The study folder (holds study.toml and study.db).
-    #[arg(long, default_value = ".")]
-    pub study: PathBuf,
+    #[arg(long = "study", value_name = "STUDY", default_value = ".")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -347,7 +392,7 @@ pub struct TrainArgs {
     /// encoder: scripts/fetch-encoder.sh); static: linear plus the static
     /// table's embedding (needs the table: stackmine encoder distill).
     #[arg(long, value_enum, default_value = "linear")]
-    pub kind: stackmine::classify::Kind,
+    pub kind: KindArg,
     /// The model's name (saved as STUDY/models/NAME.json; default: the kind):
     /// 1–64 letters, digits, '_', '.' or '-', not starting with '.'.
     #[arg(long, value_parser = model_name)]
@@ -421,7 +466,7 @@ pub struct EvalArgs {
     pub model_file: Option<PathBuf>,
     /// Train and test a new model of this kind on splits of the labels.
     #[arg(long, value_enum, requires = "protocol")]
-    pub kind: Option<stackmine::classify::Kind>,
+    pub kind: Option<KindArg>,
     /// How to split for --kind.
     #[arg(long, value_enum, requires = "kind")]
     pub protocol: Option<Protocol>,
@@ -505,7 +550,7 @@ pub struct EstimateArgs {
     /// Cross-prediction with models of this kind (default: the built-in
     /// model's kind: hybrid when the encoder is present, else linear).
     #[arg(long, value_enum)]
-    pub kind: Option<stackmine::classify::Kind>,
+    pub kind: Option<KindArg>,
     /// More label sets to train the cross-prediction models on; their posts
     /// inside the population are left out.
     #[arg(long, num_args = 1.., conflicts_with = "model")]

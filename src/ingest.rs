@@ -95,7 +95,7 @@ pub enum IngestError {
     #[error("{0}")]
     BadOption(String),
     #[error(
-        "{source_name}: {bad} of {rows} rows are malformed ({:.2}%, more than --max-bad-rows {:.2}%); the study is unchanged. First ones:\n  {}",
+        "{source_name}: {bad} of {rows} rows are malformed ({:.2}%, more than the {:.2}% allowed); the study is unchanged. First ones:\n  {}",
         100.0 * *bad as f64 / *rows as f64,
         100.0 * max,
         samples.join("\n  ")

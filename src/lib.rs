@@ -3,7 +3,9 @@
 //!
 //! The pipeline stages are modules: [`dump`] reads dump XML, [`ingest`] fills
 //! the [`store`], [`analyze`] computes statistics, [`report`] renders them.
-//! [`study`] reads the study file that configures all of them.
+//! [`study`] reads the study file that configures all of them;
+//! [`workspace`] opens a study folder once for every stage, and
+//! [`pipeline`] composes the stages into the main job (`stackmine run`).
 
 pub mod analyze;
 pub mod classify;
@@ -14,9 +16,11 @@ pub mod export;
 pub mod ingest;
 pub mod label;
 pub mod limits;
+pub mod pipeline;
 pub mod report;
 pub mod sample;
 pub mod serve;
 pub mod store;
 pub mod study;
 pub mod text;
+pub mod workspace;

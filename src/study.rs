@@ -246,7 +246,9 @@ fn short_num(x: f64) -> String {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Study {
-    pub study: StudyMeta,
+    /// The `[study]` table: name and seed.
+    #[serde(rename = "study")]
+    pub meta: StudyMeta,
     #[serde(default)]
     pub frameworks: Vec<Framework>,
     #[serde(default)]

@@ -8,6 +8,7 @@ pub mod features;
 pub mod keyword;
 pub mod linear;
 pub mod model;
+pub mod select;
 pub mod tokenize;
 
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,7 @@ use crate::study::Category;
 use crate::text::compact_number;
 
 /// Which model `train` fits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// The study's keyword-weighted model.

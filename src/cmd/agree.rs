@@ -8,15 +8,13 @@
 use anyhow::Result;
 use stackmine::label::{self, agree};
 use stackmine::report;
-use stackmine::store::{STORE_FILE, Store};
-use stackmine::study::Study;
+use stackmine::workspace::{Access, Workspace};
 
+use super::printer::Printer;
 use crate::cli::AgreeArgs;
 
-pub fn run(args: AgreeArgs) -> Result<()> {
-    let dir = &args.study.study;
-    let study = Study::load(dir)?;
-    let store = Store::open_existing(&dir.join(STORE_FILE))?;
+pub fn run(args: AgreeArgs, _: Printer) -> Result<()> {
+    let Workspace { study, store, .. } = Workspace::open(&args.study.dir, Access::Existing)?;
     let posts = label::gather(&store, &args.set)?;
     let categories: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
     let codes: Vec<String> = study.root_causes.iter().map(|c| c.key.clone()).collect();

@@ -2,79 +2,70 @@
 //! giving every question a category and a confidence (the built-in model when
 //! none is named). Reads questions in batches of 4,096 (memory stays
 //! bounded), predicts on all cores, and replaces the previous classification
-//! in one transaction. Prints the distribution; timing goes to stderr. With
-//! a hybrid model each batch first gets its embeddings: from the store's
-//! cache, or computed at about 30 ms per question per core and cached, so a
-//! stopped run resumes where it was.
+//! in one transaction (`stackmine::pipeline::classify`). Prints the
+//! distribution; timing goes to stderr. With a hybrid model each batch first
+//! gets its embeddings: from the store's cache, or computed at about 30 ms
+//! per question per core and cached, so a stopped run resumes where it was.
 
 use anyhow::Result;
-use stackmine::classify::features::Doc;
-use stackmine::classify::tokenize::StopWords;
+use stackmine::pipeline::{self, Classified};
 use stackmine::report::fmt::{int, num};
-use stackmine::store::{STORE_FILE, Store};
+use stackmine::workspace::{Access, Workspace};
 
-use super::model::{Choice, embedding_bar, load_model};
+use super::model::{Choice, precision, show_fallback, user_error};
+use super::printer::{Printer, Style};
 use crate::cli::ClassifyArgs;
 
-pub fn run(args: ClassifyArgs, quiet: bool) -> Result<()> {
+pub fn run(args: ClassifyArgs, p: Printer) -> Result<()> {
     if args.stdin {
-        return super::export::classify_stdin(&args);
+        return super::export::classify_stdin(&args, p);
     }
-    let dir = &args.study.study;
-    let study = stackmine::study::Study::load(dir)?;
-    let keys: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
-    let mut store = Store::open_existing(&dir.join(STORE_FILE))?;
+    let mut ws = Workspace::open(&args.study.dir, Access::Existing)?;
     let choice = Choice::of(args.model.as_deref(), args.model_file.as_deref());
-    let loaded = load_model(dir, choice, &keys)?;
-    let model = &loaded.model;
-    let started = std::time::Instant::now();
-    let stop = StopWords::default();
-    let mut rows: Vec<(String, i64, String, f64)> = Vec::new();
-    let mut embedded = 0;
-    let bar = match model.encoder() {
-        Some(_) => embedding_bar(quiet, store.question_count()?),
-        None => indicatif::ProgressBar::hidden(),
+    let loaded = match pipeline::choose_model(&ws, choice, precision()) {
+        Ok(loaded) => loaded,
+        Err(pipeline::PipelineError::Select(e)) => return Err(user_error(e)),
+        Err(e) => return Err(e.into()),
     };
-    let done = |k: u64| bar.inc(k);
-    store.for_each_question_doc(4096, |mut batch| {
-        let mut posts: Vec<(&str, i64, &mut Doc)> = batch
-            .iter_mut()
-            .map(|(site, id, doc)| (site.as_str(), *id, doc))
-            .collect();
-        embedded += loaded.attach(&store, &mut posts, &done)?;
-        rows.extend(stackmine::classify::classify_batch(model, batch, &stop));
-        Ok(())
-    })?;
-    bar.finish_and_clear();
-    store.replace_classifications(&model.name, &rows)?;
-    let secs = started.elapsed().as_secs_f64();
-    let n = rows.len() as u64;
-    println!(
+    show_fallback(&loaded, p);
+    let done = pipeline::classify(&mut ws, &loaded, &p.bar(Style::Count))?;
+    show(&done, p)
+}
+
+/// The distribution on stdout, the embedding and timing on stderr.
+pub fn show(done: &Classified, p: Printer) -> Result<()> {
+    use std::io::Write;
+    let n = done.questions;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "classified {} questions with model {} ({})",
         int(n),
-        model.name,
-        model.kind()
-    );
-    println!("\n| category | questions | share |\n|---|--:|--:|");
-    for c in &model.categories {
-        let k = rows.iter().filter(|r| &r.2 == c).count() as u64;
-        println!(
+        done.model,
+        done.kind
+    )?;
+    writeln!(out, "\n| category | questions | share |\n|---|--:|--:|")?;
+    for (c, k) in &done.counts {
+        writeln!(
+            out,
             "| {c} | {} | {} % |",
-            int(k),
-            num((n > 0).then(|| 100.0 * k as f64 / n as f64), 1)
-        );
+            int(*k),
+            num((n > 0).then(|| 100.0 * *k as f64 / n as f64), 1)
+        )?;
     }
-    if let Some(spec) = model.encoder() {
-        eprintln!(
+    drop(out);
+    if let Some(name) = &done.encoder {
+        p.info(format_args!(
             "embedded {} questions with {} ({} were cached)",
-            int(embedded as u64),
-            spec.name,
-            int(n.saturating_sub(embedded as u64))
-        );
+            int(done.embedded),
+            name,
+            int(n.saturating_sub(done.embedded))
+        ));
     }
-    eprintln!(
+    let secs = done.elapsed.as_secs_f64();
+    p.info(format_args!(
         "classified in {secs:.2} s ({:.0} questions/s)",
         n as f64 / secs.max(1e-9)
-    );
+    ));
     Ok(())
 }

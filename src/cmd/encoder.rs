@@ -7,17 +7,19 @@ use anyhow::{Context, Result, bail};
 use stackmine::classify::encoder::static_table::{self, DistillParams, Weighting};
 use stackmine::classify::encoder::{self, Encoder};
 use stackmine::report::output::Output;
-use stackmine::store::{STORE_FILE, Store};
+use stackmine::workspace::{Access, StudyDir};
 
+use super::printer::Printer;
 use crate::cli::{DistillArgs, EncoderArgs, EncoderCommand};
 
-pub fn run(args: EncoderArgs, quiet: bool) -> Result<()> {
+pub fn run(args: EncoderArgs, p: Printer) -> Result<()> {
     match args.command {
-        EncoderCommand::Distill(a) => distill(a, quiet),
+        EncoderCommand::Distill(a) => distill(a, p),
     }
 }
 
-fn distill(args: DistillArgs, quiet: bool) -> Result<()> {
+fn distill(args: DistillArgs, p: Printer) -> Result<()> {
+    let weighting = Weighting::from(args.weighting);
     let dir = args.encoder.clone().unwrap_or_else(encoder::default_dir);
     let enc =
         Encoder::load(&dir).context("the static table is distilled from the sentence encoder")?;
@@ -35,12 +37,12 @@ fn distill(args: DistillArgs, quiet: bool) -> Result<()> {
         "an encoder file",
     )
     .with_context(|| format!("{}", vocab_path.display()))?;
-    let counts = match (args.weighting, &args.corpus) {
+    let counts = match (weighting, &args.corpus) {
         (Weighting::Zipf, None) => None,
         (Weighting::Zipf, Some(_)) => bail!("--corpus is for --weighting corpus"),
         (Weighting::Corpus, None) => bail!("--weighting corpus needs --corpus STUDY"),
         (Weighting::Corpus, Some(study)) => {
-            let store = Store::open_existing(&study.join(STORE_FILE))?;
+            let store = StudyDir::new(study).open_store(Access::Existing)?;
             let mut counts = vec![0u64; enc.vocab().len];
             store.for_each_question_doc(4096, |batch| {
                 let texts: Vec<String> =
@@ -54,16 +56,18 @@ fn distill(args: DistillArgs, quiet: bool) -> Result<()> {
             Some(counts)
         }
     };
-    let bar = super::model::embedding_bar(quiet, enc.vocab().len as u64);
-    bar.set_message("tokens");
+    let bar = p.counter(
+        stackmine::classify::select::EMBEDDING,
+        enc.vocab().len as u64,
+    );
     let started = std::time::Instant::now();
-    let p = DistillParams {
+    let params = DistillParams {
         dims: args.dims,
-        weighting: args.weighting,
+        weighting,
         counts,
     };
-    let table = static_table::distill(&enc, &vocab_bytes, &p, &|k| bar.inc(k));
-    bar.finish_and_clear();
+    let table = static_table::distill(&enc, &vocab_bytes, &params, &|k| bar.inc(k));
+    bar.finish();
     let out = args.out.clone().unwrap_or_else(static_table::default_path);
     let bytes = table.to_bytes();
     let fingerprint = stackmine::classify::fnv1a_hex(&[&bytes]);
@@ -78,6 +82,9 @@ fn distill(args: DistillArgs, quiet: bool) -> Result<()> {
         100.0 * table.header.explained_variance,
         out.display()
     );
-    eprintln!("distilled in {:.1} s", started.elapsed().as_secs_f64());
+    p.info(format_args!(
+        "distilled in {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
     Ok(())
 }

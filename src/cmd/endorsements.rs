@@ -8,21 +8,16 @@
 use anyhow::{Context, Result};
 use stackmine::endorse::{self, Matcher};
 use stackmine::report::endorse as render;
-use stackmine::store::{STORE_FILE, Store, writable};
-use stackmine::study::Study;
+use stackmine::workspace::{Access, Workspace};
 
+use super::printer::Printer;
 use crate::cli::EndorsementsArgs;
 
-pub fn run(args: EndorsementsArgs) -> Result<()> {
-    let dir = &args.study.study;
-    let study = Study::load(dir)?;
-    let db = dir.join(STORE_FILE);
+pub fn run(args: EndorsementsArgs, _: Printer) -> Result<()> {
     // A writable study stores a rebuilt table; a read-only one is only read.
-    let mut store = if writable(dir) {
-        Store::open_existing(&db)?
-    } else {
-        Store::open_read_only(&db)?
-    };
+    let Workspace {
+        study, mut store, ..
+    } = Workspace::open(&args.study.dir, Access::WritableIfPossible)?;
     let (found, source) = endorse::current(&mut store, &study)?;
     let check = match &args.check {
         Some(path) => {

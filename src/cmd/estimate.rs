@@ -18,17 +18,17 @@ use stackmine::estimate::{
     self, Breakdown, Depends, DesignKind, MISSING_WARN_SHARE, Method, SampleData, Shares, Stored,
 };
 use stackmine::report::fmt::int;
-use stackmine::store::{STORE_FILE, Store};
-use stackmine::study::Study;
+use stackmine::store::Store;
+use stackmine::workspace::{Access, Workspace};
 
 use super::model::{Choice, attach_static, encoder_for, load_model, prepare_training, table_for};
+use super::printer::Printer;
 use super::train::params;
 use crate::cli::EstimateArgs;
 
-pub fn run(args: EstimateArgs, quiet: bool) -> Result<()> {
-    let dir = &args.study.study;
-    let study = Study::load(dir)?;
-    let store = Store::open_existing(&dir.join(STORE_FILE))?;
+pub fn run(args: EstimateArgs, printer: Printer) -> Result<()> {
+    let dir = &args.study.dir;
+    let Workspace { study, store, .. } = Workspace::open(dir, Access::Existing)?;
     let frameworks: Vec<String> = study
         .enabled_frameworks()
         .iter()
@@ -43,7 +43,7 @@ pub fn run(args: EstimateArgs, quiet: bool) -> Result<()> {
         .collect();
     let mut notes: Vec<String> = Vec::new();
     // PPI++ with a named model that saw no post of the population.
-    let mut cross_kind = args.kind;
+    let mut cross_kind = args.kind.map(Kind::from);
     if args.model.is_some() || args.model_file.is_some() {
         let choice = Choice::of(args.model.as_deref(), args.model_file.as_deref());
         let loaded = load_model(dir, choice, &categories)?;
@@ -78,6 +78,7 @@ pub fn run(args: EstimateArgs, quiet: bool) -> Result<()> {
                     loaded.model.training.labels_hash
                 );
                 return finish(
+                    printer,
                     &args,
                     &store,
                     &data,
@@ -131,7 +132,7 @@ pub fn run(args: EstimateArgs, quiet: bool) -> Result<()> {
     let extra_hash = labels_hash(&extra);
     let n_sample = sample.len();
     let mut both: Vec<Example> = sample.drain(..).chain(extra.drain(..)).collect();
-    prepare_training(&store, &mut p, &mut both, quiet)?;
+    prepare_training(&store, &mut p, &mut both, printer.quiet())?;
     let extra = both.split_off(n_sample);
     let sample = both;
     let (models, held_out) = estimate::cross_fit(
@@ -185,6 +186,7 @@ pub fn run(args: EstimateArgs, quiet: bool) -> Result<()> {
         }
     );
     finish(
+        printer,
         &args,
         &store,
         &data,
@@ -238,6 +240,7 @@ fn saw_population(
 
 #[allow(clippy::too_many_arguments)]
 fn finish(
+    printer: Printer,
     args: &EstimateArgs,
     store: &Store,
     data: &SampleData,
@@ -303,7 +306,7 @@ fn finish(
     let json = serde_json::to_string(&stored)?;
     store.save_result(&estimate::result_key(&args.sample), &json)?;
     for n in &notes {
-        eprintln!("note: {n}");
+        printer.note(n);
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&stored)?);

@@ -11,17 +11,17 @@ use stackmine::classify::eval::{self, Evaluation, Example};
 use stackmine::classify::model::labels_hash;
 use stackmine::classify::{self, TrainParams};
 use stackmine::report;
-use stackmine::store::{STORE_FILE, Store};
 use stackmine::study::Study;
+use stackmine::workspace::{Access, Workspace};
 
 use super::model::{Choice, load_model, prepare_training};
+use super::printer::{Printer, Style};
 use super::train::{params, small_category_notes};
 use crate::cli::{EvalArgs, Protocol};
 
-pub fn run(args: EvalArgs, quiet: bool) -> Result<()> {
-    let dir = &args.study.study;
-    let study = Study::load(dir)?;
-    let store = Store::open_existing(&dir.join(STORE_FILE))?;
+pub fn run(args: EvalArgs, printer: Printer) -> Result<()> {
+    let dir = &args.study.dir;
+    let Workspace { study, store, .. } = Workspace::open(dir, Access::Existing)?;
     let mut set = classify::examples(&store, &args.labels)?;
     if set.examples.is_empty() {
         bail!("label set {} has no resolved labels", args.labels);
@@ -29,17 +29,17 @@ pub fn run(args: EvalArgs, quiet: bool) -> Result<()> {
     let categories: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
     let result = match (args.kind, args.protocol) {
         (Some(kind), Some(protocol)) => {
-            let mut p = params(kind, &args.params);
+            let mut p = params(kind.into(), &args.params);
             p.validate()?;
             classify::check_examples(&set.examples, &study.categories, None)?;
-            prepare_training(&store, &mut p, &mut set.examples, quiet)?;
+            prepare_training(&store, &mut p, &mut set.examples, printer.quiet())?;
             by_protocol(&set.examples, &study, &p, protocol, &args)?
         }
         _ => {
             classify::check_examples(&set.examples, &study.categories, None)?;
             let choice = Choice::of(args.model.as_deref(), args.model_file.as_deref());
             let loaded = load_model(dir, choice, &categories)?;
-            loaded.embed_examples(&store, &mut set.examples, quiet)?;
+            loaded.embed_examples(&store, &mut set.examples, &printer.bar(Style::Count))?;
             let model = loaded.model;
             let refs: Vec<&Example> = set.examples.iter().collect();
             let predicted = classify::predict_all(&model, &refs);

@@ -6,15 +6,15 @@
 use anyhow::{Context, Result, bail};
 use stackmine::classify::model::Model;
 use stackmine::report::fmt::int;
-use stackmine::store::{STORE_FILE, Store};
+use stackmine::workspace::{Access, StudyDir, Workspace};
 
 use super::model::{encoder_at, find_model};
+use super::printer::Printer;
 use crate::cli::{ClassifyArgs, ExportArgs, ImportClassificationsArgs};
 
-pub fn run(args: ExportArgs) -> Result<()> {
-    let dir = &args.study.study;
+pub fn run(args: ExportArgs, p: Printer) -> Result<()> {
     let tables = stackmine::export::select_tables(&args.tables)?;
-    let store = Store::open_read_only(&dir.join(STORE_FILE))?;
+    let store = StudyDir::new(&args.study.dir).open_store(Access::ReadOnly)?;
     let started = std::time::Instant::now();
     let written = stackmine::export::export(&store, &args.out, &tables)?;
     let secs = started.elapsed().as_secs_f64();
@@ -35,18 +35,18 @@ pub fn run(args: ExportArgs) -> Result<()> {
         written.len(),
         args.out.display()
     );
-    eprintln!(
+    p.info(format_args!(
         "exported in {secs:.2} s ({:.1} MB of Parquet/s)",
         bytes as f64 / 1e6 / secs.max(1e-9)
-    );
+    ));
     Ok(())
 }
 
-pub fn import(args: ImportClassificationsArgs) -> Result<()> {
-    let dir = &args.study.study;
-    let study = stackmine::study::Study::load(dir)?;
-    let keys: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
-    let mut store = Store::open_existing(&dir.join(STORE_FILE))?;
+pub fn import(args: ImportClassificationsArgs, _: Printer) -> Result<()> {
+    let dir = &args.study.dir;
+    let mut ws = Workspace::open(dir, Access::Existing)?;
+    let keys = ws.category_keys();
+    let store = &mut ws.store;
     let (mut rows, models) = stackmine::export::import::read_classifications(&args.input)?;
     let name = models.first().cloned().unwrap_or_default();
     if models.len() == 1 {
@@ -82,7 +82,7 @@ pub fn import(args: ImportClassificationsArgs) -> Result<()> {
 }
 
 /// `classify --stdin`: Arrow IPC in, Arrow IPC out.
-pub fn classify_stdin(args: &ClassifyArgs) -> Result<()> {
+pub fn classify_stdin(args: &ClassifyArgs, p: Printer) -> Result<()> {
     let model = match (&args.model_file, args.model.as_deref()) {
         (Some(path), _) => Model::load(path)?,
         (None, Some("default" | "default-linear")) => Model::default_model()?,
@@ -109,12 +109,12 @@ pub fn classify_stdin(args: &ClassifyArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let summary =
         stackmine::export::stream::classify_stream(&model, encoder.as_ref(), stdin, stdout)?;
-    eprintln!(
+    p.info(format_args!(
         "classified {} questions with model {} in {:.2} s ({} embedded)",
         int(summary.questions),
         model.name,
         started.elapsed().as_secs_f64(),
         int(summary.embedded)
-    );
+    ));
     Ok(())
 }

@@ -4,17 +4,16 @@
 
 use anyhow::Result;
 use stackmine::report::info::{self, Info};
-use stackmine::store::{SCHEMA_VERSION, STORE_FILE, Store};
-use stackmine::study::Study;
+use stackmine::store::{SCHEMA_VERSION, STORE_FILE};
+use stackmine::workspace::{Access, Workspace};
 
+use super::printer::Printer;
 use crate::cli::InfoArgs;
 
-pub fn run(args: InfoArgs) -> Result<()> {
-    let dir = &args.study.study;
-    let study = Study::load(dir)?;
-    let store = Store::open_read_only(&dir.join(STORE_FILE))?;
+pub fn run(args: InfoArgs, _: Printer) -> Result<()> {
+    let Workspace { study, store, .. } = Workspace::open(&args.study.dir, Access::ReadOnly)?;
     let info = Info {
-        study: study.study.name.clone(),
+        study: study.meta.name.clone(),
         store: STORE_FILE.to_string(),
         schema_version: SCHEMA_VERSION,
         sites: store.sites()?,

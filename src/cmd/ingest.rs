@@ -7,60 +7,77 @@
 //! plus what is kept. Prints what was kept and skipped; timing goes to stderr.
 
 use std::io::Write;
-use std::path::Path;
 
-use anyhow::{Context, Result};
-use stackmine::ingest::{self, IngestOptions};
+use anyhow::Result;
+use stackmine::ingest::{IngestError, IngestOptions};
+use stackmine::pipeline::{self, Ingested, PipelineError};
 use stackmine::report::fmt::{bytes, int};
-use stackmine::store::{IngestLog, STORE_FILE, Store};
-use stackmine::study::Study;
+use stackmine::store::IngestLog;
+use stackmine::workspace::{Access, Workspace};
 
-use super::progress::Bar;
+use super::printer::{Printer, Style};
 use crate::cli::{IngestArgs, IngestOpts};
 
-pub fn run(args: IngestArgs, quiet: bool) -> Result<()> {
-    let logs = ingest_into(&args.study.study, &args.dumps, &args.opts, quiet)?;
-    print_logs(&logs, std::io::stdout().lock())?;
+pub fn run(args: IngestArgs, p: Printer) -> Result<()> {
+    let mut ws = Workspace::open(&args.study.dir, Access::Create)?;
+    let done = pipeline::ingest(
+        &mut ws,
+        &args.dumps,
+        &options(&args.opts),
+        &p.bar(Style::Bytes),
+    )
+    .map_err(user_error)?;
+    show(&done, p, std::io::stdout().lock())?;
     Ok(())
 }
 
-/// Ingests into the study at `dir` (which must have a study.toml) and
-/// reports the timing on stderr.
-pub fn ingest_into(
-    dir: &Path,
-    dumps: &[std::path::PathBuf],
-    opts: &IngestOpts,
-    quiet: bool,
-) -> Result<Vec<IngestLog>> {
-    let study = Study::load(dir)?;
-    let db = dir.join(STORE_FILE);
-    let mut store = Store::open_or_create(&db)?;
-    let options = IngestOptions {
+/// The library's options from the command line's.
+pub fn options(opts: &IngestOpts) -> IngestOptions {
+    IngestOptions {
         all_questions: opts.all_questions,
         site: opts.site.clone(),
         site_url: opts.site_url.clone(),
         max_bad_rows: opts.max_bad_rows,
         chunk_size: (opts.chunk_kib as usize) << 10,
         max_row: (opts.max_row_mib as usize) << 20,
-    };
-    let started = std::time::Instant::now();
-    let done = ingest::ingest(&mut store, &study, dumps, &options, &Bar::new(quiet))
-        .with_context(|| format!("ingest into {} failed", db.display()))?;
-    // The endorsed answers follow the comments just swapped in: rebuilt as a
-    // whole (one transaction). Were this cut short, readers notice by the
-    // ingest mark and rebuild or recompute.
-    stackmine::endorse::rebuild(&mut store, &study)
-        .with_context(|| format!("cannot store the endorsed answers in {}", db.display()))?;
-    let secs = started.elapsed().as_secs_f64();
-    let total: u64 = done.logs.iter().map(|l| l.dump_bytes).sum();
-    eprintln!(
+    }
+}
+
+/// The library's error, naming the option that sets the limit it hit.
+pub fn user_error(err: PipelineError) -> anyhow::Error {
+    match err {
+        PipelineError::Ingest {
+            db,
+            source:
+                IngestError::TooManyBadRows {
+                    source_name,
+                    bad,
+                    rows,
+                    max,
+                    samples,
+                },
+        } => anyhow::anyhow!(
+            "{source_name}: {bad} of {rows} rows are malformed ({:.2}%, more than --max-bad-rows {:.2}%); the study is unchanged. First ones:\n  {}",
+            100.0 * bad as f64 / rows as f64,
+            100.0 * max,
+            samples.join("\n  ")
+        )
+        .context(format!("ingest into {} failed", db.display())),
+        other => other.into(),
+    }
+}
+
+/// The timing on stderr, then what each dump brought on `out`.
+pub fn show<W: Write>(done: &Ingested, p: Printer, out: W) -> std::io::Result<()> {
+    let secs = done.elapsed.as_secs_f64();
+    p.info(format_args!(
         "ingested {} in {:.2} s ({:.0} MB/s); the study was locked for writes for {:.3} s",
-        bytes(total),
+        bytes(done.bytes),
         secs,
-        total as f64 / 1e6 / secs.max(1e-9),
+        done.bytes as f64 / 1e6 / secs.max(1e-9),
         done.write_lock.as_secs_f64()
-    );
-    Ok(done.logs)
+    ));
+    print_logs(&done.logs, out)
 }
 
 /// What each dump brought: kept and skipped counts, first malformed rows.

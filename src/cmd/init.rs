@@ -3,25 +3,25 @@
 //! seven kinds of the codebook). Costs nothing; refuses to overwrite unless
 //! `--force`.
 
-use std::path::Path;
+use anyhow::Result;
+use stackmine::pipeline::{self, PipelineError};
+use stackmine::workspace::StudyDir;
 
-use anyhow::{Result, bail};
-use stackmine::study::{DEFAULT_STUDY_TOML, STUDY_FILE};
-
+use super::printer::Printer;
 use crate::cli::InitArgs;
 
-pub fn run(args: InitArgs) -> Result<()> {
-    let path = write_default(&args.dir, args.force)?;
+pub fn run(args: InitArgs, _: Printer) -> Result<()> {
+    let path = pipeline::init(&StudyDir::new(&args.dir), args.force).map_err(user_error)?;
     println!("wrote {}", path.display());
     Ok(())
 }
 
-/// Writes the default study file into `dir`, creating the folder.
-pub fn write_default(dir: &Path, force: bool) -> Result<std::path::PathBuf> {
-    let path = dir.join(STUDY_FILE);
-    if path.exists() && !force {
-        bail!("{} exists; use --force to overwrite it", path.display());
+/// The library's error, with the option that overrides it.
+pub fn user_error(err: PipelineError) -> anyhow::Error {
+    match err {
+        PipelineError::StudyExists { path } => {
+            anyhow::anyhow!("{} exists; use --force to overwrite it", path.display())
+        }
+        other => other.into(),
     }
-    stackmine::report::output::write_file(&path, DEFAULT_STUDY_TOML.as_bytes().to_vec())?;
-    Ok(path)
 }

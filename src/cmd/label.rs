@@ -7,12 +7,12 @@
 use anyhow::{Result, bail};
 use stackmine::estimate::{Design, Population};
 use stackmine::label;
-use stackmine::store::{STORE_FILE, Store};
-use stackmine::study::Study;
+use stackmine::workspace::{Access, StudyDir, Workspace};
 
+use super::printer::Printer;
 use crate::cli::{LabelArgs, LabelCommand, LabelExportArgs, LabelImportArgs, LabelServeArgs};
 
-pub fn run(args: LabelArgs) -> Result<()> {
+pub fn run(args: LabelArgs, _: Printer) -> Result<()> {
     match args.command {
         LabelCommand::Import(a) => import(a),
         LabelCommand::Export(a) => export(a),
@@ -21,9 +21,9 @@ pub fn run(args: LabelArgs) -> Result<()> {
 }
 
 fn import(args: LabelImportArgs) -> Result<()> {
-    let dir = &args.study.study;
-    let study = Study::load(dir)?;
-    let mut store = Store::open_existing(&dir.join(STORE_FILE))?;
+    let Workspace {
+        study, mut store, ..
+    } = Workspace::open(&args.study.dir, Access::Existing)?;
     label::check_name("label set", &args.set).map_err(anyhow::Error::msg)?;
     if store.label_set_exists(&args.set)? && !args.replace {
         bail!(
@@ -75,8 +75,7 @@ fn import(args: LabelImportArgs) -> Result<()> {
 }
 
 fn export(args: LabelExportArgs) -> Result<()> {
-    let dir = &args.study.study;
-    let store = Store::open_read_only(&dir.join(STORE_FILE))?;
+    let store = StudyDir::new(&args.study.dir).open_store(Access::ReadOnly)?;
     let posts = label::gather(&store, &args.set)?;
     match &args.out {
         Some(path) => {
@@ -90,10 +89,13 @@ fn export(args: LabelExportArgs) -> Result<()> {
 }
 
 fn serve(args: LabelServeArgs) -> Result<()> {
-    let dir = &args.study.study;
-    let study = Study::load(dir)?;
-    let reader = Store::open_existing(&dir.join(STORE_FILE))?;
-    let writer = Store::open_existing(&dir.join(STORE_FILE))?;
+    // Pages read on one connection while labels are written on another.
+    let Workspace {
+        dir,
+        study,
+        store: reader,
+    } = Workspace::open(&args.study.dir, Access::Existing)?;
+    let writer = dir.open_store(Access::Existing)?;
     let opts = stackmine::serve::Options {
         port: args.port,
         public: args.public,

@@ -18,27 +18,26 @@ use stackmine::report::study::{ReportInput, build};
 
 use stackmine::classify::model::Model;
 
+use stackmine::pipeline::StudyData;
+
 use super::model::find_model;
-use super::stats::{self as stats_cmd, StudyData};
+use super::printer::Printer;
+use super::stats as stats_cmd;
 use crate::cli::ReportArgs;
 
-pub fn run(args: ReportArgs) -> Result<()> {
-    let out = args.out.unwrap_or_else(|| args.study.study.join("report"));
-    let dir = &args.study.study;
-    let index = write_report(&stats_cmd::load(dir, args.as_of.as_deref())?, dir, &out)?;
+pub fn run(args: ReportArgs, p: Printer) -> Result<()> {
+    let data = stats_cmd::load(&args.study.dir, args.as_of.as_deref())?;
+    let out = args.out.unwrap_or_else(|| data.dir.report_dir());
+    let index = write_report(&data, &out, p)?;
     println!("report written to {}", index.display());
     Ok(())
 }
 
-/// Writes the report of the study at `dir` (read by `stats::load`, its
-/// classifications read here) into `out`; returns index.html's path.
-pub fn write_report(data: &StudyData, dir: &Path, out: &Path) -> Result<PathBuf> {
-    let StudyData {
-        study,
-        store,
-        facts,
-        stats,
-    } = data;
+/// Writes the report of the study `data` holds (read by `pipeline::load`,
+/// its classifications read here) into `out`; returns index.html's path.
+pub fn write_report(data: &StudyData, out: &Path, p: Printer) -> Result<PathBuf> {
+    let (study, store, facts, stats) = (&data.study, &data.store, &data.facts, &data.stats);
+    let dir = data.dir.root();
     let frameworks: Vec<_> = study.enabled_frameworks().into_iter().cloned().collect();
     let (model_name, categories_of) = store.classifications()?;
     let keys: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
@@ -79,7 +78,7 @@ pub fn write_report(data: &StudyData, dir: &Path, out: &Path) -> Result<PathBuf>
             &keys,
             &fw_keys,
             confusion.as_deref(),
-            study.study.seed,
+            study.meta.seed,
         )
     });
     let mut seen = HashSet::new();
@@ -99,9 +98,9 @@ pub fn write_report(data: &StudyData, dir: &Path, out: &Path) -> Result<PathBuf>
                 Some((e, stale))
             }
             Err(err) => {
-                eprintln!(
-                    "note: stored result {key} is not readable by this build ({err}); the report leaves it out"
-                );
+                p.note(format_args!(
+                    "stored result {key} is not readable by this build ({err}); the report leaves it out"
+                ));
                 None
             }
         },
@@ -109,12 +108,12 @@ pub fn write_report(data: &StudyData, dir: &Path, out: &Path) -> Result<PathBuf>
     };
     let sample_size = stackmine::sample::cochran_size(stats.all.questions, 0.95, 0.05)?;
     let endorsed = match &findings {
-        Some(_) => endorsed_rates(data, &categories_of, &keys)?,
+        Some(_) => endorsed_rates(data, &categories_of, &keys, p)?,
         None => None,
     };
     let causes = root_cause_summary(data, &keys)?;
     let input = ReportInput {
-        study_name: study.study.name.clone(),
+        study_name: study.meta.name.clone(),
         frameworks,
         categories: study.categories.clone(),
         sites: store.sites()?,
@@ -167,6 +166,7 @@ fn endorsed_rates(
     data: &StudyData,
     categories_of: &stackmine::store::Classified,
     keys: &[String],
+    p: Printer,
 ) -> Result<Option<EndorsedRates>> {
     let counts = data.store.comment_counts()?;
     if counts.iter().all(|(_, n)| *n == 0) {
@@ -174,9 +174,9 @@ fn endorsed_rates(
     }
     let (found, source) = endorse::read(&data.store, &data.study)?;
     if let endorse::Source::InMemory(why) = &source {
-        eprintln!(
-            "note: the stored endorsed answers are stale ({why}); the report computes them from study.toml's lists (stackmine endorsements stores them)"
-        );
+        p.note(format_args!(
+            "the stored endorsed answers are stale ({why}); the report computes them from study.toml's lists (stackmine endorsements stores them)"
+        ));
     }
     let endorsed: HashSet<(String, i64)> = found
         .iter()

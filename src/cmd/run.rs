@@ -1,63 +1,109 @@
 //! `stackmine run DUMP... [--study DIR] [--out DIR]`: the entry point for the
-//! main job. Creates the study with the default study file when it has none,
-//! ingests the dumps, prints Table I and the answer statistics, classifies
-//! every question with the default model, and writes the report (index.html
-//! and tables) and the statistics (stats.md, stats.json) to the report folder.
+//! main job (`stackmine::pipeline::run`). Creates the study with the default
+//! study file when it has none, ingests the dumps, prints Table I and the
+//! answer statistics, classifies every question with the default model, and
+//! writes the report (index.html and tables) and the statistics (stats.md,
+//! stats.json) to the report folder. Here: parse, call, print.
+
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use stackmine::analyze::stats::Stats;
+use stackmine::classify::select::Loaded;
+use stackmine::ingest::Progress;
+use stackmine::pipeline::{self, Classified, Ingested, Job, PipelineError, RunOptions, StudyData};
 use stackmine::report;
-use stackmine::study::STUDY_FILE;
 
-use super::{classify, ingest, init, report as report_cmd, stats};
-use crate::cli::{ClassifyArgs, RunArgs, StudyArg};
+use super::model::{precision, show_fallback};
+use super::printer::{Bar, Printer, Style};
+use super::{classify, ingest, report as report_cmd, stats};
+use crate::cli::RunArgs;
 
-pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
-    if let Some(date) = &args.as_of {
-        // A bad date fails before anything is written.
-        stats::parse_as_of(date)?;
-    }
-    if !args.study.join(STUDY_FILE).exists() {
-        let path = init::write_default(&args.study, false)?;
-        eprintln!("created {}", path.display());
-    }
-    let logs = ingest::ingest_into(&args.study, &args.dumps, &args.opts, quiet)?;
-    ingest::print_logs(&logs, std::io::stdout().lock())?;
-    let data = stats::load(&args.study, args.as_of.as_deref())?;
-    let stats = &data.stats;
-    let out = args.out.unwrap_or_else(|| args.study.join("report"));
-    stats::write_files(stats, &out)?;
-    println!();
-    report::stats::render_markdown(stats, std::io::stdout().lock())?;
-    println!();
-    let bar = stage(quiet, "classifying questions with the default model");
-    classify::run(
-        ClassifyArgs {
-            study: StudyArg {
-                study: args.study.clone(),
-            },
-            model: None,
-            model_file: None,
-            stdin: false,
-            encoder: None,
-        },
-        quiet,
-    )?;
-    bar.finish_and_clear();
-    let bar = stage(quiet, "writing the report");
-    let index = report_cmd::write_report(&data, &args.study, &out)?;
-    bar.finish_and_clear();
+pub fn run(args: RunArgs, p: Printer) -> Result<()> {
+    // A bad date fails before anything is written.
+    let as_of_ms = args.as_of.as_deref().map(stats::parse_as_of).transpose()?;
+    let opts = RunOptions {
+        dir: args.study.clone(),
+        dumps: args.dumps.clone(),
+        ingest: ingest::options(&args.opts),
+        as_of_ms,
+        out: args.out.clone(),
+        precision: precision(),
+    };
+    let mut job = RunJob {
+        p,
+        bytes: p.bar(Style::Bytes),
+        embedding: p.bar(Style::Count),
+        stage: None,
+    };
+    let index =
+        pipeline::run(&opts, &mut job).map_err(|e| match e.downcast::<PipelineError>() {
+            Ok(e @ PipelineError::Ingest { .. }) => ingest::user_error(e),
+            Ok(e @ PipelineError::AsOfBeforeLatest { .. }) => {
+                stats::user_error(e, args.as_of.as_deref())
+            }
+            Ok(PipelineError::Select(e)) => super::model::user_error(e),
+            Ok(e) => e.into(),
+            Err(e) => e,
+        })?;
     println!("\nreport written to {}", index.display());
     Ok(())
 }
 
-/// A spinner on stderr for a stage without a byte count (hidden with --quiet
-/// or when stderr is not a terminal).
-fn stage(quiet: bool, what: &str) -> indicatif::ProgressBar {
-    if quiet {
-        return indicatif::ProgressBar::hidden();
+/// What `run` shows after each stage.
+struct RunJob {
+    p: Printer,
+    bytes: Bar,
+    embedding: Bar,
+    stage: Option<Bar>,
+}
+
+impl Job for RunJob {
+    type Error = anyhow::Error;
+
+    fn ingest_progress(&self) -> &dyn Progress {
+        &self.bytes
     }
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_message(what.to_string());
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar
+
+    fn embedding_progress(&self) -> &dyn Progress {
+        &self.embedding
+    }
+
+    fn stage(&mut self, what: Option<&str>) {
+        if let Some(bar) = self.stage.take() {
+            bar.finish();
+        }
+        self.stage = what.map(|w| self.p.spinner(w));
+    }
+
+    fn created(&mut self, path: &Path) -> Result<()> {
+        self.p.info(format_args!("created {}", path.display()));
+        Ok(())
+    }
+
+    fn ingested(&mut self, done: &Ingested) -> Result<()> {
+        Ok(ingest::show(done, self.p, std::io::stdout().lock())?)
+    }
+
+    fn stats(&mut self, stats: &Stats, _out: &Path) -> Result<()> {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        writeln!(out)?;
+        report::stats::render_markdown(stats, &mut out)?;
+        writeln!(out)?;
+        Ok(())
+    }
+
+    fn model_chosen(&mut self, loaded: &Loaded) -> Result<()> {
+        show_fallback(loaded, self.p);
+        Ok(())
+    }
+
+    fn classified(&mut self, done: &Classified) -> Result<()> {
+        classify::show(done, self.p)
+    }
+
+    fn write_report(&mut self, data: &StudyData, out: &Path) -> Result<PathBuf> {
+        report_cmd::write_report(data, out, self.p)
+    }
 }

@@ -10,15 +10,16 @@ use anyhow::{Result, bail};
 use stackmine::estimate::{Design, DesignKind, Population};
 use stackmine::report::fmt::{int, num};
 use stackmine::sample::{SampleError, SizeRule, Strata, draw_batch};
-use stackmine::store::{STORE_FILE, Store};
-use stackmine::study::Study;
+use stackmine::store::Store;
+use stackmine::workspace::{Access, Workspace};
 
+use super::printer::Printer;
 use crate::cli::SampleArgs;
 
-pub fn run(args: SampleArgs) -> Result<()> {
-    let dir = &args.study.study;
-    let study = Study::load(dir)?;
-    let mut store = Store::open_existing(&dir.join(STORE_FILE))?;
+pub fn run(args: SampleArgs, _: Printer) -> Result<()> {
+    let Workspace {
+        study, mut store, ..
+    } = Workspace::open(&args.study.dir, Access::Existing)?;
     stackmine::label::check_name("batch", &args.name).map_err(anyhow::Error::msg)?;
     if store.set_exists(&args.name)? {
         bail!("a batch or label set named {:?} exists already", args.name);
@@ -34,7 +35,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
         (None, true) => Strata::Proportional,
         (None, false) => Strata::None,
     };
-    let seed = args.seed.unwrap_or(study.study.seed);
+    let seed = args.seed.unwrap_or(study.meta.seed);
     let exclude = if args.allow_redraw {
         HashSet::new()
     } else {

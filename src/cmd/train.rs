@@ -11,16 +11,16 @@ use stackmine::classify::linear::{LinearParams, Loss};
 use stackmine::classify::model::{EncoderSpec, Validation};
 use stackmine::classify::{self, Kind, TrainParams};
 use stackmine::report::fmt::int;
-use stackmine::store::{STORE_FILE, Store};
 use stackmine::study::Study;
+use stackmine::workspace::{Access, Workspace};
 
 use super::model::prepare_training;
 use crate::cli::{LossArg, ModelArgs, TrainArgs};
 
 pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
-    let dir = &args.study.study;
-    let study = Study::load(dir)?;
-    let store = Store::open_existing(&dir.join(STORE_FILE))?;
+    let Workspace {
+        dir, study, store, ..
+    } = Workspace::open(&args.study.dir, Access::Existing)?;
     let mut set = classify::examples(&store, &args.labels)?;
     if set.examples.is_empty() {
         bail!(
@@ -38,7 +38,7 @@ pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
             stackmine::classify::model::MODEL_NAME_RULE
         );
     }
-    let mut p = params(args.kind, &args.params);
+    let mut p = params(args.kind.into(), &args.params);
     p.validate()?;
     if let Some(embedded) = prepare_training(&store, &mut p, &mut set.examples, quiet)? {
         eprintln!(
@@ -68,10 +68,7 @@ pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
         });
     }
     let secs = started.elapsed().as_secs_f64();
-    let path = args
-        .out
-        .clone()
-        .unwrap_or_else(|| dir.join("models").join(format!("{name}.json")));
+    let path = args.out.clone().unwrap_or_else(|| dir.model_file(&name));
     model.save(&path)?;
     println!(
         "model {name} ({}): trained on {} posts of label set {} → {}",

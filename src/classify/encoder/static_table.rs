@@ -46,7 +46,7 @@ pub fn default_path() -> PathBuf {
 }
 
 /// How rows are weighted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Weighting {
     /// Zipf's law over vocabulary rank (model2vec's default).
