@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use super::fmt::{int, num};
 use super::stats::horizon_name;
 use super::svg::{self, Series, esc};
-use super::table::{Cell, Table};
+use super::table::{Cell, Key, Table};
 use crate::analyze::findings::{Findings, MIN_HOURS, TREND_YEAR_MIN};
 use crate::analyze::stats::{HORIZONS, KmSummary, Stats};
 use crate::classify::model::Validation;
@@ -81,7 +81,7 @@ impl ReportInput {
 
 fn data_tables(r: &ReportInput) -> Vec<Table> {
     let mut sites = Table::new(
-        "sites",
+        Key::Sites,
         "Sites and dumps",
         &[
             "site",
@@ -125,7 +125,7 @@ fn data_tables(r: &ReportInput) -> Vec<Table> {
         ]);
     }
     let mut ingest = Table::new(
-        "ingest",
+        Key::Ingest,
         "What ingest read, kept and skipped",
         &[
             "site",
@@ -168,7 +168,7 @@ fn data_tables(r: &ReportInput) -> Vec<Table> {
 
 fn table1(r: &ReportInput) -> Table {
     let mut t = Table::new(
-        "table1",
+        Key::Table1,
         "Table I: questions and view counts per framework",
         &[
             "framework",
@@ -208,7 +208,7 @@ fn table1(r: &ReportInput) -> Table {
 fn category_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
     let published = r.published.as_ref();
     let mut dist = Table::new(
-        "categories",
+        Key::Categories,
         "Kinds of questions",
         &[
             "kind",
@@ -269,7 +269,7 @@ fn category_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
     cols.push("total".into());
     let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
     let mut by_fw = Table::new(
-        "categories_by_framework",
+        Key::CategoriesByFramework,
         "Kinds of questions per framework",
         &col_refs,
     );
@@ -283,7 +283,7 @@ fn category_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
     cols.push("published total".into());
     let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
     let mut by_year = Table::new(
-        "categories_by_year",
+        Key::CategoriesByYear,
         "Kinds of questions per year",
         &col_refs,
     );
@@ -383,7 +383,7 @@ fn estimate_table(r: &ReportInput, e: &crate::estimate::Stored, stale: Option<&s
         "classified".into(),
     ];
     let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
-    let mut t = Table::new("estimate", "Kinds of questions, estimated", &refs);
+    let mut t = Table::new(Key::Estimate, "Kinds of questions, estimated", &refs);
     for c in &r.categories {
         let Some(x) = e.shares.get(&c.key) else {
             continue;
@@ -445,7 +445,7 @@ fn estimate_table(r: &ReportInput, e: &crate::estimate::Stored, stale: Option<&s
 fn difficulty_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
     let published = r.published.as_ref();
     let mut d = Table::new(
-        "difficulty",
+        Key::Difficulty,
         "How hard each kind is to get answered",
         &[
             "kind",
@@ -511,7 +511,7 @@ fn difficulty_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
     let mut tests = vec![d];
     if let Some(p) = &f.performance {
         let mut t = Table::new(
-            "performance_test",
+            Key::PerformanceTest,
             "Are performance questions harder?",
             &[
                 "measure",
@@ -613,7 +613,7 @@ fn first_answer_table(r: &ReportInput, f: &Findings) -> Table {
     cols.push("median hours (Kaplan–Meier)".into());
     let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
     let mut t = Table::new(
-        "time_to_first_answer",
+        Key::TimeToFirstAnswer,
         "Time to a first answer, counting the questions still waiting",
         &col_refs,
     );
@@ -637,7 +637,7 @@ fn km_table(r: &ReportInput, f: &Findings) -> Table {
     ]);
     let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
     let mut t = Table::new(
-        "time_to_accepted",
+        Key::TimeToAccepted,
         "Time to an accepted answer, counting the questions still waiting",
         &col_refs,
     );
@@ -682,7 +682,7 @@ fn km_table(r: &ReportInput, f: &Findings) -> Table {
 
 fn kind_tests_table(r: &ReportInput, f: &Findings) -> Table {
     let mut t = Table::new(
-        "kind_tests",
+        Key::KindTests,
         "Each kind against all the others",
         &[
             "kind",
@@ -728,7 +728,7 @@ fn kind_tests_table(r: &ReportInput, f: &Findings) -> Table {
 
 fn trend_table(r: &ReportInput, f: &Findings) -> Table {
     let mut t = Table::new(
-        "category_trends",
+        Key::CategoryTrends,
         "Trends of each kind's share per year",
         &[
             "kind",
@@ -777,13 +777,13 @@ fn estimate_group_table(
     let (groups, name, title) = if by == "framework" {
         (
             &e.per_framework,
-            "estimate_by_framework",
+            Key::EstimateByFramework,
             "Kinds of questions per framework, estimated",
         )
     } else {
         (
             &e.per_year,
-            "estimate_by_year",
+            Key::EstimateByYear,
             "Kinds of questions per year, estimated",
         )
     };
@@ -862,7 +862,7 @@ fn ppi_trend_table(r: &ReportInput, e: &crate::estimate::Stored, stale: Option<&
     ];
     let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
     let mut t = Table::new(
-        "category_trends_ppi",
+        Key::CategoryTrendsPpi,
         "Trends of each kind's share per year, prediction-powered",
         &refs,
     );
@@ -1005,7 +1005,7 @@ fn p_text(p: f64) -> String {
 
 fn quality_tables(r: &ReportInput) -> Vec<Table> {
     let mut c = Table::new(
-        "classifier",
+        Key::Classifier,
         "The classifier's measured quality",
         &[
             "source",
@@ -1058,7 +1058,7 @@ fn quality_tables(r: &ReportInput) -> Vec<Table> {
         ]);
     }
     let mut a = Table::new(
-        "agreement",
+        Key::Agreement,
         "Agreement between annotators",
         &[
             "label set",
@@ -1092,7 +1092,7 @@ fn quality_tables(r: &ReportInput) -> Vec<Table> {
         ]);
     }
     let mut rc = Table::new(
-        "root_causes",
+        Key::RootCauses,
         "Root causes recorded while labeling",
         &["kind", "root cause", "posts"],
     );
@@ -1146,10 +1146,10 @@ pub fn build(r: &ReportInput) -> Report {
     Report { tables, html }
 }
 
-fn table_html(tables: &[Table], name: &str) -> String {
+fn table_html(tables: &[Table], key: Key) -> String {
     tables
         .iter()
-        .find(|t| t.name == name)
+        .find(|t| t.key == key)
         .map(Table::html)
         .unwrap_or_default()
 }
@@ -1180,13 +1180,13 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
     let _ = write!(
         h,
         "<h2 id=\"data\">The data</h2>{}{}",
-        table_html(tables, "sites"),
-        table_html(tables, "ingest")
+        table_html(tables, Key::Sites),
+        table_html(tables, Key::Ingest)
     );
     let _ = write!(
         h,
         "<h2 id=\"table1\">Questions and views</h2>{}",
-        table_html(tables, "table1")
+        table_html(tables, Key::Table1)
     );
     let cat_labels =
         |f: &Findings| -> Vec<String> { f.categories.iter().map(|c| r.category_name(c)).collect() };
@@ -1268,7 +1268,7 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
                 Some((e, stale)) => format!(
                     "<p class=\"key\">{}</p>{}",
                     esc(&estimate_sentence(r, e, stale.is_some())),
-                    table_html(tables, "estimate")
+                    table_html(tables, Key::Estimate)
                 ),
                 None => format!("<p class=\"key\">{}</p>", esc(&uncorrected(r))),
             },
@@ -1284,7 +1284,7 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
                 &labels,
                 &series
             ),
-            table_html(tables, "categories")
+            table_html(tables, Key::Categories)
         );
         let fw_rows: Vec<String> = f
             .per_framework
@@ -1303,8 +1303,8 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
                 &labels,
                 &fw_counts
             ),
-            table_html(tables, "categories_by_framework"),
-            table_html(tables, "estimate_by_framework")
+            table_html(tables, Key::CategoriesByFramework),
+            table_html(tables, Key::EstimateByFramework)
         );
         let years: Vec<String> = f.per_year.iter().map(|(y, _)| y.clone()).collect();
         let year_counts: Vec<Vec<u64>> = f.per_year.iter().map(|(_, c)| c.clone()).collect();
@@ -1319,15 +1319,15 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
                 &labels,
                 &year_counts
             ),
-            table_html(tables, "categories_by_year"),
-            table_html(tables, "estimate_by_year")
+            table_html(tables, Key::CategoriesByYear),
+            table_html(tables, Key::EstimateByYear)
         );
         let _ = write!(
             h,
             "<h3>Trends</h3><p class=\"finding\">{}</p>{}{}",
             esc(&trend_sentence(r, f)),
-            table_html(tables, "category_trends"),
-            table_html(tables, "category_trends_ppi")
+            table_html(tables, Key::CategoryTrends),
+            table_html(tables, Key::CategoryTrendsPpi)
         );
         let mut rate_series = vec![Series {
             name: "accepted-answer rate (95% Wilson CI)".into(),
@@ -1373,7 +1373,7 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
                 "Box plots on a log scale of the hours from question to accepted answer per kind, with the median's bootstrap interval and the published quartiles.",
                 &rows
             ),
-            table_html(tables, "difficulty")
+            table_html(tables, Key::Difficulty)
         );
         match &r.endorsed {
             Some(e) => {
@@ -1381,7 +1381,7 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
                     h,
                     "<h3>Accepted or endorsed</h3><p class=\"finding\">{}</p>{}",
                     esc(&super::rq::endorsed_sentence(r, e)),
-                    table_html(tables, "accepted_or_endorsed")
+                    table_html(tables, Key::AcceptedOrEndorsed)
                 );
             }
             None => {
@@ -1450,9 +1450,9 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
                 "hours since the question (log scale; under a minute drawn at one minute)",
                 &curves
             ),
-            table_html(tables, "time_to_accepted")
+            table_html(tables, Key::TimeToAccepted)
         );
-        let _ = write!(h, "{}", table_html(tables, "time_to_first_answer"));
+        let _ = write!(h, "{}", table_html(tables, Key::TimeToFirstAnswer));
         if let Some(p) = &f.performance {
             let verdict = match (p.chi_square, p.mann_whitney) {
                 (Some(c), Some(m)) => format!(
@@ -1480,13 +1480,13 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
                 h,
                 "<h3>Are performance questions harder?</h3><p class=\"finding\">{}</p>{}",
                 esc(&verdict),
-                table_html(tables, "performance_test")
+                table_html(tables, Key::PerformanceTest)
             );
         }
         let _ = write!(
             h,
             "<h3>Each kind against the others</h3>{}",
-            table_html(tables, "kind_tests")
+            table_html(tables, Key::KindTests)
         );
     } else {
         let _ = write!(
@@ -1500,10 +1500,10 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
                 h,
                 "<h2 id=\"causes\">Root causes</h2><p class=\"finding\">{}</p>{}{}{}{}",
                 esc(&super::rq::cause_sentence(r, c)),
-                table_html(tables, "root_cause_codes"),
+                table_html(tables, Key::RootCauseCodes),
                 super::rq::examples_html(r, c),
-                table_html(tables, "root_causes_by_kind"),
-                table_html(tables, "root_cause_shares_by_kind")
+                table_html(tables, Key::RootCausesByKind),
+                table_html(tables, Key::RootCauseSharesByKind)
             );
         }
         None if !r.root_cause_defs.is_empty() => {
@@ -1518,14 +1518,14 @@ fn page(r: &ReportInput, tables: &[Table]) -> String {
     let _ = write!(
         h,
         "<h2 id=\"quality\">Classifier and annotators</h2>{}{}",
-        table_html(tables, "classifier"),
-        table_html(tables, "agreement")
+        table_html(tables, Key::Classifier),
+        table_html(tables, Key::Agreement)
     );
     if tables
         .iter()
-        .any(|t| t.name == "root_causes" && !t.rows.is_empty())
+        .any(|t| t.key == Key::RootCauses && !t.rows.is_empty())
     {
-        let _ = write!(h, "{}", table_html(tables, "root_causes"));
+        let _ = write!(h, "{}", table_html(tables, Key::RootCauses));
     }
     let _ = write!(h, "<h2 id=\"published\">The published figures</h2>");
     match published {
