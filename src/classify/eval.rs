@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::features::Doc;
 use crate::sample::Draw;
@@ -25,7 +25,7 @@ pub struct Example {
 }
 
 /// Precision, recall, F1 and support of one category.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ClassMetrics {
     pub precision: f64,
     pub recall: f64,
@@ -34,7 +34,7 @@ pub struct ClassMetrics {
 }
 
 /// Scores of a subset (a source site).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SubsetMetrics {
     pub items: u64,
     pub accuracy: f64,
@@ -43,14 +43,14 @@ pub struct SubsetMetrics {
 }
 
 /// Rows: labeled primary kind; columns: predicted.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Confusion {
     pub categories: Vec<String>,
     pub matrix: Vec<Vec<u64>>,
 }
 
 /// What `eval` reports.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Evaluation {
     pub model: String,
     pub protocol: String,

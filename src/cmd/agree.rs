@@ -19,8 +19,7 @@ pub fn run(args: AgreeArgs, _: Printer) -> Result<()> {
     let categories: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
     let codes: Vec<String> = study.root_causes.iter().map(|c| c.key.clone()).collect();
     let result = agree::measure_with_codes(&label::agreement_items(&posts), &categories, &codes);
-    let json = report::agree::to_json(&args.set, &result);
-    store.save_result(&format!("agree:{}", args.set), &json)?;
+    store.save_agreement(&args.set, &result)?;
     let out = std::io::stdout().lock();
     if args.json {
         report::agree::render_json(&args.set, &result, out)?;

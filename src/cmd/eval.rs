@@ -60,10 +60,7 @@ pub fn run(args: EvalArgs, printer: Printer) -> Result<()> {
             e
         }
     };
-    store.save_result(
-        &format!("eval:{}", args.labels),
-        &serde_json::to_string(&result)?,
-    )?;
+    store.save_eval(&args.labels, &result)?;
     let out = std::io::stdout().lock();
     if args.json {
         report::eval::render_json(&result, out)?;

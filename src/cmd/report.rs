@@ -9,14 +9,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use stackmine::analyze::causes::{self, CauseSummary};
+use stackmine::analyze::confusion;
 use stackmine::analyze::findings;
 use stackmine::endorse;
 use stackmine::estimate;
 use stackmine::report::output::Output;
 use stackmine::report::rq::EndorsedRates;
 use stackmine::report::study::{ReportInput, build};
-
-use stackmine::classify::model::Model;
 
 use stackmine::pipeline::StudyData;
 
@@ -58,18 +57,18 @@ pub fn write_report(data: &StudyData, out: &Path, p: Printer) -> Result<PathBuf>
         m.check_categories(&keys)
             .context("the classifications cannot be reported: classify again")?;
     }
-    let parse = |rows: Vec<(String, String)>, prefix: &str| -> Vec<(String, serde_json::Value)> {
-        rows.into_iter()
-            .filter_map(|(k, v)| {
-                Some((
-                    k.strip_prefix(prefix)?.to_string(),
-                    serde_json::from_str(&v).ok()?,
-                ))
-            })
-            .collect()
-    };
-    let evals = parse(store.results_with_prefix("eval:")?, "eval:");
-    let (confusion, confusion_source) = confusion_for(model.as_ref(), &evals, &keys);
+    let evals = store.latest_evals()?;
+    let agree = store.latest_agreements()?;
+    for u in evals.unreadable.iter().chain(&agree.unreadable) {
+        eprintln!(
+            "note: stored result {} is not readable by this build ({}); the report leaves it out",
+            u.key, u.why
+        );
+    }
+    let evals = evals.found;
+    let correction = confusion::choose(model.as_ref().map(Into::into), &evals, &keys);
+    let confusion = correction.as_ref().map(|c| c.matrix.clone());
+    let confusion_source = correction.map(|c| c.source);
     let findings = (!categories_of.is_empty()).then(|| {
         let fw_keys: Vec<String> = frameworks.iter().map(|f| f.key.clone()).collect();
         findings::compute(
@@ -122,7 +121,7 @@ pub fn write_report(data: &StudyData, out: &Path, p: Printer) -> Result<PathBuf>
         findings,
         model: model.map(|m| (m.name.clone(), m.kind().to_string(), m.validation.clone())),
         published: study.published.clone(),
-        agree: parse(store.results_with_prefix("agree:")?, "agree:"),
+        agree: agree.found,
         evals,
         confusion_source,
         root_causes: store.root_causes()?,
@@ -132,7 +131,7 @@ pub fn write_report(data: &StudyData, out: &Path, p: Printer) -> Result<PathBuf>
         causes,
         root_cause_defs: study.root_causes.clone(),
     };
-    let report = build(&input);
+    let report = build(&input)?;
     // Every table, then index.html, all or nothing (see report::output).
     let tables_dir = out.join("tables");
     let mut files = Output::new();
@@ -217,53 +216,4 @@ fn root_cause_summary(data: &StudyData, kinds: &[String]) -> Result<Option<Cause
         .collect();
     let summary = causes::summarize(&rows, &keys, kinds);
     Ok((summary.coded > 0).then_some(summary))
-}
-
-/// The confusion matrix the adjusted shares correct for: the latest stored
-/// `eval` of the classifying model that is an estimate (held-out posts, not
-/// its own training labels), else the cross-validation kept in the model.
-fn confusion_for(
-    model: Option<&Model>,
-    evals: &[(String, serde_json::Value)],
-    keys: &[String],
-) -> (Option<Vec<Vec<u64>>>, Option<String>) {
-    let Some(model) = model.filter(|m| m.categories == keys) else {
-        return (None, None);
-    };
-    let held_out = evals.iter().find_map(|(set, e)| {
-        let same_model = e["model"].as_str() == Some(model.name.as_str());
-        let estimate = e["warning"].is_null();
-        let categories: Option<Vec<String>> =
-            serde_json::from_value(e["confusion"]["categories"].clone()).ok();
-        let matrix: Option<Vec<Vec<u64>>> =
-            serde_json::from_value(e["confusion"]["matrix"].clone()).ok();
-        let square =
-            |m: &Vec<Vec<u64>>| m.len() == keys.len() && m.iter().all(|r| r.len() == keys.len());
-        (same_model && estimate && categories.as_deref() == Some(keys))
-            .then_some(matrix)
-            .flatten()
-            .filter(square)
-            .map(|m| {
-                (
-                    m,
-                    format!(
-                        "eval on label set {set} ({})",
-                        e["protocol"].as_str().unwrap_or("")
-                    ),
-                )
-            })
-    });
-    match held_out {
-        Some((m, source)) => (Some(m), Some(source)),
-        None => match &model.validation {
-            Some(v) => (
-                Some(v.confusion.clone()),
-                Some(format!(
-                    "the cross-validation kept with model {} ({})",
-                    model.name, v.protocol
-                )),
-            ),
-            None => (None, None),
-        },
-    }
 }

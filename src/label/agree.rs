@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One labeled post: each annotator's primary kind.
 #[derive(Debug, Clone)]
@@ -22,7 +22,7 @@ pub struct Item {
 }
 
 /// Agreement on one category, treated as "is it this kind or not".
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CategoryAgreement {
     /// Positive specific agreement: of the labels of this kind, the share
     /// that the other annotator(s) matched, 2·n_both / (n_a + n_b) for two
@@ -36,7 +36,7 @@ pub struct CategoryAgreement {
 
 /// Agreement on one root-cause code, treated as "does the label carry this
 /// code or not", over the posts every annotator labeled.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CodeAgreement {
     pub code: String,
     /// Positive specific agreement, as for a category.
@@ -49,7 +49,7 @@ pub struct CodeAgreement {
 }
 
 /// Rows: the first annotator's labels; columns: the second's.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Confusion {
     pub rows: String,
     pub columns: String,
@@ -58,7 +58,7 @@ pub struct Confusion {
 }
 
 /// A post the annotators labeled differently.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Disagreement {
     pub site: String,
     pub post_id: i64,
@@ -67,7 +67,7 @@ pub struct Disagreement {
 }
 
 /// What `agree` reports.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Agreement {
     /// Posts labeled by every annotator (the ones compared).
     pub items: u64,
@@ -80,7 +80,9 @@ pub struct Agreement {
     pub fleiss_kappa: Option<f64>,
     pub per_category: BTreeMap<String, CategoryAgreement>,
     /// Per root-cause code of the study, in its order (see
-    /// [`measure_with_codes`]); empty without codes.
+    /// [`measure_with_codes`]); empty without codes (and in results stored
+    /// before codes existed).
+    #[serde(default)]
     pub per_root_cause: Vec<CodeAgreement>,
     pub confusion: Option<Confusion>,
     pub disagreements: Vec<Disagreement>,

@@ -1,17 +1,133 @@
 //! Renders an [`Agreement`] as Markdown or JSON.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
+
+use serde::Serialize;
 
 use super::fmt::{int, md, num};
 use crate::label::agree::Agreement;
 
-/// The JSON form (the set's name first, then the agreement's fields).
+/// The JSON form: the agreement's fields and the set's name, every object's
+/// keys in alphabetical order (the order this JSON has always had, on
+/// stdout and in the store).
 pub fn to_json(set: &str, a: &Agreement) -> String {
-    let mut v = serde_json::to_value(a).unwrap_or_default();
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert("set".into(), serde_json::Value::String(set.to_string()));
+    serde_json::to_string_pretty(&Sorted::of(set, a)).unwrap_or_default()
+}
+
+/// [`Agreement`] with its set, its fields (and its parts') in alphabetical
+/// order.
+#[derive(Serialize)]
+struct Sorted<'a> {
+    agreement: Option<f64>,
+    annotators: &'a [String],
+    cohen_kappa: Option<f64>,
+    confusion: Option<SortedConfusion<'a>>,
+    disagreements: Vec<SortedDisagreement<'a>>,
+    fleiss_kappa: Option<f64>,
+    items: u64,
+    partial_items: u64,
+    per_category: BTreeMap<&'a str, SortedCategory<'a>>,
+    per_root_cause: Vec<SortedCode<'a>>,
+    set: &'a str,
+}
+
+#[derive(Serialize)]
+struct SortedConfusion<'a> {
+    categories: &'a [String],
+    columns: &'a str,
+    matrix: &'a [Vec<u64>],
+    rows: &'a str,
+}
+
+#[derive(Serialize)]
+struct SortedDisagreement<'a> {
+    adjudicated: &'a Option<String>,
+    labels: &'a BTreeMap<String, String>,
+    post_id: i64,
+    site: &'a str,
+}
+
+#[derive(Serialize)]
+struct SortedCategory<'a> {
+    agreement: Option<f64>,
+    counts: &'a [u64],
+    kappa: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct SortedCode<'a> {
+    agreement: Option<f64>,
+    code: &'a str,
+    counts: &'a [u64],
+    kappa: Option<f64>,
+}
+
+impl<'a> Sorted<'a> {
+    fn of(set: &'a str, a: &'a Agreement) -> Sorted<'a> {
+        // Every field is written: a new one fails to compile here.
+        let Agreement {
+            items: _,
+            partial_items: _,
+            annotators: _,
+            agreement: _,
+            cohen_kappa: _,
+            fleiss_kappa: _,
+            per_category: _,
+            per_root_cause: _,
+            confusion: _,
+            disagreements: _,
+        } = a;
+        Sorted {
+            agreement: a.agreement,
+            annotators: &a.annotators,
+            cohen_kappa: a.cohen_kappa,
+            confusion: a.confusion.as_ref().map(|c| SortedConfusion {
+                categories: &c.categories,
+                columns: &c.columns,
+                matrix: &c.matrix,
+                rows: &c.rows,
+            }),
+            disagreements: a
+                .disagreements
+                .iter()
+                .map(|d| SortedDisagreement {
+                    adjudicated: &d.adjudicated,
+                    labels: &d.labels,
+                    post_id: d.post_id,
+                    site: &d.site,
+                })
+                .collect(),
+            fleiss_kappa: a.fleiss_kappa,
+            items: a.items,
+            partial_items: a.partial_items,
+            per_category: a
+                .per_category
+                .iter()
+                .map(|(k, c)| {
+                    (
+                        k.as_str(),
+                        SortedCategory {
+                            agreement: c.agreement,
+                            counts: &c.counts,
+                            kappa: c.kappa,
+                        },
+                    )
+                })
+                .collect(),
+            per_root_cause: a
+                .per_root_cause
+                .iter()
+                .map(|c| SortedCode {
+                    agreement: c.agreement,
+                    code: &c.code,
+                    counts: &c.counts,
+                    kappa: c.kappa,
+                })
+                .collect(),
+            set,
+        }
     }
-    serde_json::to_string_pretty(&v).unwrap_or_default()
 }
 
 pub fn render_json<W: Write>(set: &str, a: &Agreement, mut out: W) -> io::Result<()> {

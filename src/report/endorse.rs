@@ -4,6 +4,8 @@
 use std::io::{self, Write};
 use std::path::Path;
 
+use serde::Serialize;
+
 use crate::endorse::{Check, Rate, Source};
 use crate::store::Endorsement;
 
@@ -150,12 +152,142 @@ pub fn json<W: Write>(
     check: Option<&Check>,
     mut out: W,
 ) -> io::Result<()> {
-    let v = serde_json::json!({
-        "source": source_words(source),
-        "stored": !matches!(source, Source::InMemory(_)),
-        "endorsements": found,
-        "check": check,
-    });
-    serde_json::to_writer(&mut out, &v)?;
+    let doc = Doc {
+        check: check.map(SortedCheck::of),
+        endorsements: found.iter().map(SortedEndorsement::of).collect(),
+        source: source_words(source),
+        stored: !matches!(source, Source::InMemory(_)),
+    };
+    serde_json::to_writer(&mut out, &doc)?;
     writeln!(out)
+}
+
+// The JSON document, every object's keys in alphabetical order (the order
+// this output has always had).
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    check: Option<SortedCheck<'a>>,
+    endorsements: Vec<SortedEndorsement<'a>>,
+    source: String,
+    stored: bool,
+}
+
+#[derive(Serialize)]
+struct SortedEndorsement<'a> {
+    answer_id: i64,
+    comment_id: i64,
+    phrase: &'a str,
+    question_id: i64,
+    site: &'a str,
+}
+
+impl<'a> SortedEndorsement<'a> {
+    fn of(e: &'a Endorsement) -> SortedEndorsement<'a> {
+        let Endorsement {
+            site,
+            question_id,
+            answer_id,
+            comment_id,
+            phrase,
+        } = e;
+        SortedEndorsement {
+            answer_id: *answer_id,
+            comment_id: *comment_id,
+            phrase,
+            question_id: *question_id,
+            site,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SortedInterval {
+    hi: f64,
+    lo: f64,
+}
+
+#[derive(Serialize)]
+struct SortedRate {
+    interval: Option<SortedInterval>,
+    k: u64,
+    n: u64,
+    value: Option<f64>,
+}
+
+impl SortedRate {
+    fn of(r: &Rate) -> SortedRate {
+        SortedRate {
+            interval: r.interval.map(|i| SortedInterval { hi: i.hi, lo: i.lo }),
+            k: r.k,
+            n: r.n,
+            value: r.value,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SortedDisagreement<'a> {
+    answer_id: i64,
+    comment_id: i64,
+    detector: &'a str,
+    endorsing: bool,
+    reason: &'a str,
+    site: &'a str,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct SortedCheck<'a> {
+    checked: u64,
+    disagreements: Vec<SortedDisagreement<'a>>,
+    false_negatives: u64,
+    false_positives: u64,
+    not_in_study: &'a [(String, i64)],
+    precision: SortedRate,
+    recall: SortedRate,
+    true_negatives: u64,
+    true_positives: u64,
+    unlisted: u64,
+}
+
+impl<'a> SortedCheck<'a> {
+    fn of(c: &'a Check) -> SortedCheck<'a> {
+        // Every field is written: a new one fails to compile here.
+        let Check {
+            checked,
+            true_positives,
+            false_positives,
+            false_negatives,
+            true_negatives,
+            precision,
+            recall,
+            disagreements,
+            not_in_study,
+            unlisted,
+        } = c;
+        SortedCheck {
+            checked: *checked,
+            disagreements: disagreements
+                .iter()
+                .map(|d| SortedDisagreement {
+                    answer_id: d.answer_id,
+                    comment_id: d.comment_id,
+                    detector: &d.detector,
+                    endorsing: d.endorsing,
+                    reason: &d.reason,
+                    site: &d.site,
+                    text: &d.text,
+                })
+                .collect(),
+            false_negatives: *false_negatives,
+            false_positives: *false_positives,
+            not_in_study,
+            precision: SortedRate::of(precision),
+            recall: SortedRate::of(recall),
+            true_negatives: *true_negatives,
+            true_positives: *true_positives,
+            unlisted: *unlisted,
+        }
+    }
 }

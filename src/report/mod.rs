@@ -7,6 +7,7 @@ pub mod eval;
 pub mod fmt;
 pub mod info;
 pub mod output;
+pub mod page;
 pub mod paper;
 pub mod rq;
 pub mod stats;

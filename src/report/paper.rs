@@ -156,7 +156,7 @@ pub fn citation(r: &ReportInput) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::table::Cell;
+    use crate::report::table::{Cell, Key};
 
     #[test]
     fn latex_escapes_and_formats_as_the_html() {
@@ -164,7 +164,11 @@ mod tests {
             latex_escape(r"50 % of a_b & {c} #1 $x ~^\ χ² ≥ 0.05 — p < 1"),
             r"50 \% of a\_b \& \{c\} \#1 \$x \textasciitilde{}\textasciicircum{}\textbackslash{} $\chi$\textsuperscript{2} $\geq$ 0.05 --- p \textless{} 1"
         );
-        let mut t = Table::new("kind_tests", "Each kind & the rest", &["kind", "rate", "n"]);
+        let mut t = Table::new(
+            Key::KindTests,
+            "Each kind & the rest",
+            &["kind", "rate", "n"],
+        );
         t.rows.push(vec![
             Cell::text("a_b"),
             Cell::Pct(Some(0.123), 1),

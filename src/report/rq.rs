@@ -5,7 +5,7 @@
 use super::fmt::{int, num};
 use super::study::ReportInput;
 use super::svg::esc;
-use super::table::{Cell, Table};
+use super::table::{Cell, Key, Table};
 use crate::analyze::causes::{CauseCount, CauseSummary};
 use crate::endorse::Sensitivity;
 
@@ -70,7 +70,7 @@ impl ReportInput {
 
 pub(super) fn endorsed_table(r: &ReportInput, e: &EndorsedRates) -> Table {
     let mut t = Table::new(
-        "accepted_or_endorsed",
+        Key::AcceptedOrEndorsed,
         "Accepted or endorsed: how much the accepted-answer rate moves",
         &[
             "kind",
@@ -187,7 +187,7 @@ fn examples_text(r: &ReportInput, ex: &[(String, i64)]) -> String {
 
 pub(super) fn cause_tables(r: &ReportInput, s: &CauseSummary) -> Vec<Table> {
     let mut t = Table::new(
-        "root_cause_codes",
+        Key::RootCauseCodes,
         "Root causes of the labeled posts (RQ3)",
         &[
             "root cause",
@@ -246,9 +246,9 @@ pub(super) fn cause_tables(r: &ReportInput, s: &CauseSummary) -> Vec<Table> {
     let mut cols: Vec<String> = vec!["kind".into(), "coded posts".into()];
     cols.extend(s.overall.iter().map(|c| r.cause_name(&c.cause)));
     let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
-    let mut cross = Table::new("root_causes_by_kind", "Root causes per kind (posts)", &refs);
+    let mut cross = Table::new(Key::RootCausesByKind, "Root causes per kind (posts)", &refs);
     let mut long = Table::new(
-        "root_cause_shares_by_kind",
+        Key::RootCauseSharesByKind,
         "Root causes per kind: shares",
         &[
             "kind",

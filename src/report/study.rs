@@ -1,17 +1,18 @@
 //! The study report: every table (also written as CSV, JSON and Markdown) and
 //! one self-contained HTML page (inline CSS and SVG, no scripts, no network).
-//! Built from plain data; nothing here reads the store or the clock, so the
+//! The page itself is laid out in [`super::page`]. Built from plain data;
+//! nothing here reads the store or the clock, so the
 //! same study gives the same bytes.
 
-use std::fmt::Write as _;
-
 use super::fmt::{int, num};
+use super::page::PageError;
 use super::stats::horizon_name;
-use super::svg::{self, Series, esc};
-use super::table::{Cell, Table};
+use super::table::{Cell, Key, Table};
 use crate::analyze::findings::{Findings, MIN_HOURS, TREND_YEAR_MIN};
 use crate::analyze::stats::{HORIZONS, KmSummary, Stats};
+use crate::classify::eval::Evaluation;
 use crate::classify::model::Validation;
+use crate::label::agree::Agreement;
 use crate::store::{IngestLog, SiteSummary};
 use crate::study::{Category, Framework, Published};
 
@@ -28,10 +29,10 @@ pub struct ReportInput {
     /// The classifying model: name, kind, cross-validation.
     pub model: Option<(String, String, Option<Validation>)>,
     pub published: Option<Published>,
-    /// Latest `agree` results by set (JSON of label::agree::Agreement).
-    pub agree: Vec<(String, serde_json::Value)>,
-    /// Latest `eval` results by set (JSON of classify::eval::Evaluation).
-    pub evals: Vec<(String, serde_json::Value)>,
+    /// Latest `agree` results by set.
+    pub agree: Vec<(String, Agreement)>,
+    /// Latest `eval` results by set.
+    pub evals: Vec<(String, Evaluation)>,
     /// Where the confusion behind the adjusted shares comes from.
     pub confusion_source: Option<String>,
     pub root_causes: Vec<(String, String, i64)>,
@@ -71,7 +72,7 @@ impl ReportInput {
             .map_or_else(|| key.to_string(), |c| c.name.clone())
     }
 
-    fn framework_name(&self, key: &str) -> String {
+    pub(super) fn framework_name(&self, key: &str) -> String {
         self.frameworks
             .iter()
             .find(|f| f.key == key)
@@ -81,7 +82,7 @@ impl ReportInput {
 
 fn data_tables(r: &ReportInput) -> Vec<Table> {
     let mut sites = Table::new(
-        "sites",
+        Key::Sites,
         "Sites and dumps",
         &[
             "site",
@@ -125,7 +126,7 @@ fn data_tables(r: &ReportInput) -> Vec<Table> {
         ]);
     }
     let mut ingest = Table::new(
-        "ingest",
+        Key::Ingest,
         "What ingest read, kept and skipped",
         &[
             "site",
@@ -168,7 +169,7 @@ fn data_tables(r: &ReportInput) -> Vec<Table> {
 
 fn table1(r: &ReportInput) -> Table {
     let mut t = Table::new(
-        "table1",
+        Key::Table1,
         "Table I: questions and view counts per framework",
         &[
             "framework",
@@ -208,7 +209,7 @@ fn table1(r: &ReportInput) -> Table {
 fn category_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
     let published = r.published.as_ref();
     let mut dist = Table::new(
-        "categories",
+        Key::Categories,
         "Kinds of questions",
         &[
             "kind",
@@ -269,7 +270,7 @@ fn category_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
     cols.push("total".into());
     let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
     let mut by_fw = Table::new(
-        "categories_by_framework",
+        Key::CategoriesByFramework,
         "Kinds of questions per framework",
         &col_refs,
     );
@@ -283,7 +284,7 @@ fn category_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
     cols.push("published total".into());
     let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
     let mut by_year = Table::new(
-        "categories_by_year",
+        Key::CategoriesByYear,
         "Kinds of questions per year",
         &col_refs,
     );
@@ -302,7 +303,7 @@ fn category_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
 }
 
 /// Why an interval is not shown: it collapsed at 0 or 1 by clipping.
-fn collapsed(i: &crate::analyze::inference::Interval) -> Option<String> {
+pub(super) fn collapsed(i: &crate::analyze::inference::Interval) -> Option<String> {
     if i.hi - i.lo > 1e-12 {
         return None;
     }
@@ -317,7 +318,7 @@ fn collapsed(i: &crate::analyze::inference::Interval) -> Option<String> {
 
 /// The sentence for a study without an estimate: the shares are the
 /// classifier's, uncorrected, and how to draw a random sample.
-fn uncorrected(r: &ReportInput) -> String {
+pub(super) fn uncorrected(r: &ReportInput) -> String {
     format!(
         "These shares are the classifier's, uncorrected: no random labeled sample backs them. To estimate them with intervals that hold whatever the classifier's errors, label a random sample of {} questions (Cochran's size for 95% confidence and a 5% margin): \
          stackmine sample --name random --confidence 0.95 --margin 0.05, label it, then stackmine estimate --sample random.",
@@ -327,7 +328,11 @@ fn uncorrected(r: &ReportInput) -> String {
 
 /// The headline sentence of a stored estimate: each kind's share with its
 /// interval, the method and the sample's size.
-fn estimate_sentence(r: &ReportInput, e: &crate::estimate::Stored, stale: bool) -> String {
+pub(super) fn estimate_sentence(
+    r: &ReportInput,
+    e: &crate::estimate::Stored,
+    stale: bool,
+) -> String {
     let pct = |x: f64| format!("{} %", num(Some(100.0 * x), 1));
     let shares: Vec<String> = r
         .categories
@@ -383,7 +388,7 @@ fn estimate_table(r: &ReportInput, e: &crate::estimate::Stored, stale: Option<&s
         "classified".into(),
     ];
     let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
-    let mut t = Table::new("estimate", "Kinds of questions, estimated", &refs);
+    let mut t = Table::new(Key::Estimate, "Kinds of questions, estimated", &refs);
     for c in &r.categories {
         let Some(x) = e.shares.get(&c.key) else {
             continue;
@@ -421,8 +426,7 @@ fn estimate_table(r: &ReportInput, e: &crate::estimate::Stored, stale: Option<&s
         num(Some(100.0 * sum), 1)
     );
     if e.missing > 0 {
-        let _ = write!(
-            note,
+        note.push_str(&format!(
             " {} posts of the sample have no label{}.",
             int(e.missing as u64),
             if e.missing_at_random_assumed {
@@ -430,14 +434,13 @@ fn estimate_table(r: &ReportInput, e: &crate::estimate::Stored, stale: Option<&s
             } else {
                 ""
             }
-        );
+        ));
     }
     if let Some(why) = stale {
-        let _ = write!(
-            note,
+        note.push_str(&format!(
             " STALE: {why}; rerun stackmine estimate --sample {}.",
             e.sample
-        );
+        ));
     }
     t.note(note)
 }
@@ -445,7 +448,7 @@ fn estimate_table(r: &ReportInput, e: &crate::estimate::Stored, stale: Option<&s
 fn difficulty_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
     let published = r.published.as_ref();
     let mut d = Table::new(
-        "difficulty",
+        Key::Difficulty,
         "How hard each kind is to get answered",
         &[
             "kind",
@@ -511,7 +514,7 @@ fn difficulty_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
     let mut tests = vec![d];
     if let Some(p) = &f.performance {
         let mut t = Table::new(
-            "performance_test",
+            Key::PerformanceTest,
             "Are performance questions harder?",
             &[
                 "measure",
@@ -613,7 +616,7 @@ fn first_answer_table(r: &ReportInput, f: &Findings) -> Table {
     cols.push("median hours (Kaplan–Meier)".into());
     let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
     let mut t = Table::new(
-        "time_to_first_answer",
+        Key::TimeToFirstAnswer,
         "Time to a first answer, counting the questions still waiting",
         &col_refs,
     );
@@ -637,7 +640,7 @@ fn km_table(r: &ReportInput, f: &Findings) -> Table {
     ]);
     let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
     let mut t = Table::new(
-        "time_to_accepted",
+        Key::TimeToAccepted,
         "Time to an accepted answer, counting the questions still waiting",
         &col_refs,
     );
@@ -671,18 +674,17 @@ fn km_table(r: &ReportInput, f: &Findings) -> Table {
          The study's medians, like the difficulty table's, are among accepted questions only (conditional on acceptance)."
     );
     if !no_median.is_empty() {
-        let _ = write!(
-            note,
+        note.push_str(&format!(
             " No Kaplan–Meier median for {}: fewer than half of these questions have an accepted answer by the dump's date.",
             no_median.join(", ")
-        );
+        ));
     }
     t.note(note)
 }
 
 fn kind_tests_table(r: &ReportInput, f: &Findings) -> Table {
     let mut t = Table::new(
-        "kind_tests",
+        Key::KindTests,
         "Each kind against all the others",
         &[
             "kind",
@@ -728,7 +730,7 @@ fn kind_tests_table(r: &ReportInput, f: &Findings) -> Table {
 
 fn trend_table(r: &ReportInput, f: &Findings) -> Table {
     let mut t = Table::new(
-        "category_trends",
+        Key::CategoryTrends,
         "Trends of each kind's share per year",
         &[
             "kind",
@@ -777,13 +779,13 @@ fn estimate_group_table(
     let (groups, name, title) = if by == "framework" {
         (
             &e.per_framework,
-            "estimate_by_framework",
+            Key::EstimateByFramework,
             "Kinds of questions per framework, estimated",
         )
     } else {
         (
             &e.per_year,
-            "estimate_by_year",
+            Key::EstimateByYear,
             "Kinds of questions per year, estimated",
         )
     };
@@ -841,11 +843,10 @@ fn estimate_group_table(
         crate::estimate::MIN_GROUP_LABELED
     );
     if let Some(why) = stale {
-        let _ = write!(
-            note,
+        note.push_str(&format!(
             " STALE: {why}; rerun stackmine estimate --sample {}.",
             e.sample
-        );
+        ));
     }
     t.note(note)
 }
@@ -862,7 +863,7 @@ fn ppi_trend_table(r: &ReportInput, e: &crate::estimate::Stored, stale: Option<&
     ];
     let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
     let mut t = Table::new(
-        "category_trends_ppi",
+        Key::CategoryTrendsPpi,
         "Trends of each kind's share per year, prediction-powered",
         &refs,
     );
@@ -884,17 +885,16 @@ fn ppi_trend_table(r: &ReportInput, e: &crate::estimate::Stored, stale: Option<&
         int(e.population as u64)
     );
     if let Some(why) = stale {
-        let _ = write!(
-            note,
+        note.push_str(&format!(
             " STALE: {why}; rerun stackmine estimate --sample {}.",
             e.sample
-        );
+        ));
     }
     t.note(note)
 }
 
 /// The sentence stating which kinds rose and fell significantly.
-fn trend_sentence(r: &ReportInput, f: &Findings) -> String {
+pub(super) fn trend_sentence(r: &ReportInput, f: &Findings) -> String {
     let mut moves = Vec::new();
     for k in &f.trends {
         let (Some(t), Some(p), Some(first), Some(last)) = (k.trend, k.p_holm, &k.first, &k.last)
@@ -995,7 +995,7 @@ fn ppi_trend_sentence(r: &ReportInput, e: &crate::estimate::Stored) -> String {
 }
 
 /// A p-value for a sentence: `= 0.0124`, or `< 0.0001`.
-fn p_text(p: f64) -> String {
+pub(super) fn p_text(p: f64) -> String {
     if p < 0.0001 {
         "< 0.0001".into()
     } else {
@@ -1005,7 +1005,7 @@ fn p_text(p: f64) -> String {
 
 fn quality_tables(r: &ReportInput) -> Vec<Table> {
     let mut c = Table::new(
-        "classifier",
+        Key::Classifier,
         "The classifier's measured quality",
         &[
             "source",
@@ -1032,24 +1032,21 @@ fn quality_tables(r: &ReportInput) -> Vec<Table> {
     }
     for (set, e) in &r.evals {
         c.rows.push(vec![
-            Cell::text(format!(
-                "eval of {} on label set {set}",
-                e["model"].as_str().unwrap_or("?")
-            )),
-            Cell::text(e["protocol"].as_str().unwrap_or("")),
-            Cell::Int(e["items"].as_i64()),
-            Cell::Pct(e["accuracy"].as_f64(), 1),
-            Cell::Pct(e["lenient_accuracy"].as_f64(), 1),
-            Cell::Num(e["macro_f1"].as_f64(), 3),
-            Cell::Num(e["macro_precision"].as_f64(), 3),
-            Cell::Num(e["macro_recall"].as_f64(), 3),
+            Cell::text(format!("eval of {} on label set {set}", e.model)),
+            Cell::text(&e.protocol),
+            Cell::Int(Some(e.items as i64)),
+            Cell::Pct(Some(e.accuracy), 1),
+            Cell::Pct(Some(e.lenient_accuracy), 1),
+            Cell::Num(Some(e.macro_f1), 3),
+            Cell::Num(Some(e.macro_precision), 3),
+            Cell::Num(Some(e.macro_recall), 3),
         ]);
     }
     if let Some(p) = r.published.as_ref().and_then(|p| p.classifier.as_ref()) {
         c.rows.push(vec![
             Cell::text("published (the study's keyword model)"),
-            Cell::text("60/40 split of 715 posts; correct when any of the post's labels"),
-            Cell::Int(Some(286)),
+            Cell::text(&p.protocol),
+            Cell::Int(Some(p.posts as i64)),
             Cell::Num(None, 1),
             Cell::Num(None, 1),
             Cell::Num(None, 3),
@@ -1058,7 +1055,7 @@ fn quality_tables(r: &ReportInput) -> Vec<Table> {
         ]);
     }
     let mut a = Table::new(
-        "agreement",
+        Key::Agreement,
         "Agreement between annotators",
         &[
             "label set",
@@ -1073,26 +1070,16 @@ fn quality_tables(r: &ReportInput) -> Vec<Table> {
     for (set, v) in &r.agree {
         a.rows.push(vec![
             Cell::text(set),
-            Cell::Int(v["items"].as_i64()),
-            Cell::text(
-                v["annotators"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|x| x.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-                    .unwrap_or_default(),
-            ),
-            Cell::Pct(v["agreement"].as_f64(), 1),
-            Cell::Num(v["cohen_kappa"].as_f64(), 3),
-            Cell::Num(v["fleiss_kappa"].as_f64(), 3),
-            Cell::Int(v["disagreements"].as_array().map(|d| d.len() as i64)),
+            Cell::Int(Some(v.items as i64)),
+            Cell::text(v.annotators.join(", ")),
+            Cell::Pct(v.agreement, 1),
+            Cell::Num(v.cohen_kappa, 3),
+            Cell::Num(v.fleiss_kappa, 3),
+            Cell::Int(Some(v.disagreements.len() as i64)),
         ]);
     }
     let mut rc = Table::new(
-        "root_causes",
+        Key::RootCauses,
         "Root causes recorded while labeling",
         &["kind", "root cause", "posts"],
     );
@@ -1106,17 +1093,15 @@ fn quality_tables(r: &ReportInput) -> Vec<Table> {
     vec![c, a, rc]
 }
 
-const CSS: &str = "body{margin:0;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2330;background:#fbfbfd}\
-header,main,footer{max-width:1100px;margin:0 auto;padding:0 1rem}header{padding-top:1rem}h1{font-size:1.6rem;margin:.2rem 0}\
-h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #d8dce5}nav a{margin-right:.8rem}\
-.chart{width:100%;height:auto;max-width:760px;display:block;margin:.5rem 0}.ct{font-weight:600;font-size:14px}.lg,.tick,.val{font-size:11px;fill:#333}\
-.lbl{font-size:12px}.axis{font-size:12px;fill:#555}.grid{stroke:#e3e6ec}.ci{stroke:#222;stroke-width:1.4;fill:none}.wh{stroke:#0072B2;stroke-width:1.2}\
-.med{stroke:#0b2e59;stroke-width:2.5}.tw{overflow-x:auto}table{border-collapse:collapse;margin:.6rem 0;font-size:13.5px}caption{text-align:left;font-weight:600;padding:.3rem 0}\
-th,td{border-bottom:1px solid #d8dce5;padding:.25rem .5rem;text-align:left;vertical-align:top}td.n{text-align:right;font-variant-numeric:tabular-nums}\
-.note,.files,.muted{color:#5b6475;font-size:13px}.key{font-size:1.05rem}.finding{background:#fff;border-left:4px solid #0072B2;padding:.4rem .8rem}";
+/// Builds the report's tables, then its page around them.
+pub fn build(r: &ReportInput) -> Result<Report, PageError> {
+    let tables = tables(r);
+    let html = super::page::render(r, &tables)?;
+    Ok(Report { tables, html })
+}
 
-/// Builds the report's tables and page.
-pub fn build(r: &ReportInput) -> Report {
+/// Every table of the report, in the order they are written.
+pub fn tables(r: &ReportInput) -> Vec<Table> {
     let mut tables = data_tables(r);
     tables.push(table1(r));
     if let Some((e, stale)) = &r.estimate {
@@ -1142,421 +1127,334 @@ pub fn build(r: &ReportInput) -> Report {
         tables.extend(super::rq::cause_tables(r, c));
     }
     tables.extend(quality_tables(r));
-    let html = page(r, &tables);
-    Report { tables, html }
-}
-
-fn table_html(tables: &[Table], name: &str) -> String {
     tables
-        .iter()
-        .find(|t| t.name == name)
-        .map(Table::html)
-        .unwrap_or_default()
 }
 
-fn page(r: &ReportInput, tables: &[Table]) -> String {
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} · stackmine report</title><style>{CSS}</style></head><body>",
-        esc(&r.study_name)
-    );
-    let questions = r.stats.all.questions;
-    let _ = write!(
-        h,
-        "<header><p class=\"muted\">stackmine report</p><h1>{}</h1><p class=\"key\">{} questions from {} site{}, {} classified.</p>\
-         <nav><a href=\"#data\">Data</a><a href=\"#table1\">Table I</a><a href=\"#kinds\">Kinds</a><a href=\"#difficulty\">Difficulty</a>{}<a href=\"#quality\">Quality</a><a href=\"#published\">Published figures</a><a href=\"#license\">License</a></nav></header><main>",
-        esc(&r.study_name),
-        int(questions),
-        int(r.sites.len() as u64),
-        if r.sites.len() == 1 { "" } else { "s" },
-        int(r.findings.as_ref().map_or(0, |f| f.classified)),
-        if r.causes.is_some() || !r.root_cause_defs.is_empty() {
-            "<a href=\"#causes\">Root causes</a>"
-        } else {
-            ""
-        }
-    );
-    let _ = write!(
-        h,
-        "<h2 id=\"data\">The data</h2>{}{}",
-        table_html(tables, "sites"),
-        table_html(tables, "ingest")
-    );
-    let _ = write!(
-        h,
-        "<h2 id=\"table1\">Questions and views</h2>{}",
-        table_html(tables, "table1")
-    );
-    let cat_labels =
-        |f: &Findings| -> Vec<String> { f.categories.iter().map(|c| r.category_name(c)).collect() };
-    let published = r.published.as_ref();
-    if let Some(f) = &r.findings {
-        let labels = cat_labels(f);
-        let mut series = Vec::new();
-        if let Some((e, stale)) = &r.estimate {
-            let shares: Vec<Option<&crate::estimate::Share>> =
-                f.categories.iter().map(|c| e.shares.get(c)).collect();
-            series.push(Series {
-                name: format!(
-                    "estimated from random sample {} ({}; n = {}{})",
-                    e.sample,
-                    match e.method {
-                        crate::estimate::Method::Ppi => "PPI++",
-                        _ => "cross-prediction",
-                    },
-                    int(e.labeled as u64),
-                    if stale.is_some() { ", stale" } else { "" }
-                ),
-                marker: false,
-                values: shares.iter().map(|s| s.map(|s| s.estimate)).collect(),
-                intervals: shares
-                    .iter()
-                    .map(|s| {
-                        s.map(|s| crate::analyze::inference::Interval {
-                            lo: s.low,
-                            hi: s.high,
-                        })
-                    })
-                    .collect(),
-            });
-        }
-        series.push(Series {
-            name: "classified".into(),
-            marker: false,
-            values: f.distribution.iter().map(|s| Some(s.share)).collect(),
-            intervals: vec![None; labels.len()],
-        });
-        if let Some(adj) = &f.adjusted {
-            series.push(Series {
-                name: "adjusted for the classifier's errors (comparison; 95% CI)".into(),
-                marker: false,
-                values: adj.iter().map(|a| Some(a.share)).collect(),
-                intervals: adj
-                    .iter()
-                    .map(|a| a.interval.filter(|i| collapsed(i).is_none()))
-                    .collect(),
-            });
-        }
-        if let Some(p) = published.filter(|p| !p.distribution.is_empty()) {
-            series.push(Series {
-                name: "published".into(),
-                marker: true,
-                values: f
-                    .categories
-                    .iter()
-                    .map(|c| p.distribution.get(c).copied())
-                    .collect(),
-                intervals: vec![None; labels.len()],
-            });
-        }
-        let desc: Vec<String> = f
-            .distribution
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashMap};
+
+    use super::*;
+    use crate::analyze::{findings, stats};
+    use crate::classify::eval::Confusion;
+    use crate::store::QuestionFacts;
+    use crate::study::{MatchMode, PublishedClassifier};
+
+    const HOUR: i64 = 3_600_000;
+    /// 2018-01-01T00:00:00Z.
+    const T0: i64 = 1_514_764_800_000;
+
+    /// Eight questions on one site, two frameworks, two kinds, two years:
+    /// crash ones answered within hours, performance ones mostly waiting.
+    fn input() -> ReportInput {
+        let q = |id: i64, year_ms: i64, fw: &str, accepted_h: Option<i64>| QuestionFacts {
+            site: "stackoverflow.com".into(),
+            id,
+            created: if year_ms == 0 {
+                "2018-01-01"
+            } else {
+                "2019-01-01"
+            }
+            .into(),
+            created_ms: T0 + year_ms,
+            view_count: Some(10 * id),
+            accepted_answer_id: accepted_h.map(|_| 1000 + id),
+            accepted_ms: accepted_h.map(|h| T0 + year_ms + h * HOUR),
+            first_answer_ms: accepted_h.map(|h| T0 + year_ms + h * HOUR),
+            frameworks: vec![fw.into()],
+            as_of_ms: T0 + 800 * 24 * HOUR,
+        };
+        let year = 365 * 24 * HOUR;
+        let facts = vec![
+            q(1, 0, "tf", Some(1)),
+            q(2, 0, "tf", Some(2)),
+            q(3, 0, "pt", Some(3)),
+            q(4, year, "pt", Some(4)),
+            q(5, 0, "tf", None),
+            q(6, year, "tf", Some(30)),
+            q(7, year, "pt", None),
+            q(8, year, "pt", None),
+        ];
+        let kind = |id: i64| if id <= 4 { "crash" } else { "performance" };
+        let classified: HashMap<(String, i64), String> = facts
             .iter()
-            .map(|s| {
-                format!(
-                    "{} {}%",
-                    r.category_name(&s.category),
-                    num(Some(100.0 * s.share), 1)
-                )
-            })
+            .map(|f| ((f.site.clone(), f.id), kind(f.id).to_string()))
             .collect();
-        let _ = write!(
-            h,
-            "<h2 id=\"kinds\">Kinds of questions</h2>{}{}{}",
-            match &r.estimate {
-                Some((e, stale)) => format!(
-                    "<p class=\"key\">{}</p>{}",
-                    esc(&estimate_sentence(r, e, stale.is_some())),
-                    table_html(tables, "estimate")
-                ),
-                None => format!("<p class=\"key\">{}</p>", esc(&uncorrected(r))),
-            },
-            svg::grouped_hbars(
-                "dist",
-                "Share of questions per kind",
-                &format!(
-                    "Share of the {} classified questions per kind: {}.",
-                    int(f.classified),
-                    desc.join(", ")
-                ),
-                "share of classified questions",
-                &labels,
-                &series
-            ),
-            table_html(tables, "categories")
-        );
-        let fw_rows: Vec<String> = f
-            .per_framework
+        let keys = vec!["crash".to_string(), "performance".to_string()];
+        let fw_keys = vec!["tf".to_string(), "pt".to_string()];
+        let frameworks = vec![
+            ("tf".to_string(), "TensorFlow".to_string()),
+            ("pt".to_string(), "PyTorch".to_string()),
+        ];
+        let framework = |key: &str, name: &str| Framework {
+            key: key.into(),
+            name: name.into(),
+            enabled: true,
+            match_mode: MatchMode::Exact,
+            tags: vec![key.into()],
+        };
+        let category = |key: &str, name: &str| Category {
+            key: key.into(),
+            name: name.into(),
+            description: String::new(),
+            keywords: Vec::new(),
+        };
+        let confusion = Confusion {
+            categories: keys.clone(),
+            matrix: vec![vec![3, 1], vec![0, 4]],
+        };
+        ReportInput {
+            study_name: "A <small> study".into(),
+            frameworks: vec![framework("tf", "TensorFlow"), framework("pt", "PyTorch")],
+            categories: vec![
+                category("crash", "Program crash"),
+                category("performance", "Performance"),
+            ],
+            sites: Vec::new(),
+            ingests: Vec::new(),
+            stats: stats::compute(&frameworks, &facts),
+            findings: Some(findings::compute(
+                &facts,
+                &classified,
+                &keys,
+                &fw_keys,
+                Some(&confusion.matrix),
+                0,
+            )),
+            model: None,
+            published: Some(Published {
+                source: "A & B, 2019".into(),
+                classifier: Some(PublishedClassifier {
+                    precision: 0.8,
+                    recall: 0.7,
+                    protocol: "a 50/50 split of 10 posts".into(),
+                    posts: 5,
+                }),
+                caveats: vec!["Counted <twice>.".into()],
+                ..Published::default()
+            }),
+            agree: vec![(
+                "dl".into(),
+                Agreement {
+                    items: 8,
+                    partial_items: 0,
+                    annotators: vec!["a".into(), "b".into()],
+                    agreement: Some(0.875),
+                    cohen_kappa: Some(0.75),
+                    fleiss_kappa: None,
+                    per_category: BTreeMap::new(),
+                    per_root_cause: Vec::new(),
+                    confusion: None,
+                    disagreements: vec![crate::label::agree::Disagreement {
+                        site: "stackoverflow.com".into(),
+                        post_id: 5,
+                        labels: BTreeMap::new(),
+                        adjudicated: None,
+                    }],
+                },
+            )],
+            evals: vec![(
+                "dl".into(),
+                Evaluation {
+                    model: "kw".into(),
+                    protocol: "cv5".into(),
+                    warning: None,
+                    items: 8,
+                    accuracy: 0.875,
+                    lenient_accuracy: 0.9,
+                    macro_precision: 0.9,
+                    macro_recall: 0.875,
+                    macro_f1: 0.873,
+                    micro_f1: 0.875,
+                    per_category: BTreeMap::new(),
+                    per_source: BTreeMap::new(),
+                    confusion,
+                },
+            )],
+            confusion_source: Some("eval on label set dl (cv5)".into()),
+            root_causes: Vec::new(),
+            estimate: None,
+            sample_size: 8,
+            endorsed: None,
+            causes: None,
+            root_cause_defs: Vec::new(),
+        }
+    }
+
+    fn rows(report: &Report, key: Key) -> Vec<Vec<String>> {
+        report
+            .tables
             .iter()
-            .map(|(k, _)| r.framework_name(k))
-            .collect();
-        let fw_counts: Vec<Vec<u64>> = f.per_framework.iter().map(|(_, c)| c.clone()).collect();
-        let _ = write!(
-            h,
-            "{}{}{}",
-            svg::stacked_hbars(
-                "fw",
-                "Kinds of questions per framework",
-                "The mix of kinds within each framework's classified questions, as shares.",
-                &fw_rows,
-                &labels,
-                &fw_counts
-            ),
-            table_html(tables, "categories_by_framework"),
-            table_html(tables, "estimate_by_framework")
+            .find(|t| t.key == key)
+            .unwrap_or_else(|| panic!("no table {key:?}"))
+            .rows
+            .iter()
+            .map(|r| r.iter().map(Cell::human).collect())
+            .collect()
+    }
+
+    #[test]
+    fn every_table_appears_once_on_the_page() {
+        let report = build(&input()).unwrap();
+        let names: Vec<&str> = report.tables.iter().map(|t| t.name).collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        for t in &report.tables {
+            // Root causes recorded while labeling: shown only when there are some.
+            let shown = t.key != Key::RootCauses || !t.rows.is_empty();
+            assert_eq!(
+                report.html.matches(&format!("id=\"t-{}\"", t.name)).count(),
+                usize::from(shown),
+                "{}",
+                t.name
+            );
+            assert_eq!(t.name, t.key.name());
+        }
+        assert!(
+            report
+                .html
+                .starts_with("<!doctype html><html lang=\"en\"><head>")
         );
-        let years: Vec<String> = f.per_year.iter().map(|(y, _)| y.clone()).collect();
-        let year_counts: Vec<Vec<u64>> = f.per_year.iter().map(|(_, c)| c.clone()).collect();
-        let _ = write!(
-            h,
-            "{}{}{}",
-            svg::stacked_vbars(
-                "years",
-                "Questions per year, by kind",
-                "Classified questions per creation year, stacked by kind.",
-                &years,
-                &labels,
-                &year_counts
-            ),
-            table_html(tables, "categories_by_year"),
-            table_html(tables, "estimate_by_year")
+        assert!(report.html.ends_with("</footer></body></html>\n"));
+        assert_eq!(report.html.lines().count(), 1, "the page is one line");
+    }
+
+    #[test]
+    fn the_page_escapes_the_study_and_states_its_counts() {
+        let html = build(&input()).unwrap().html;
+        assert!(html.contains("<title>A &lt;small&gt; study · stackmine report</title>"));
+        assert!(html.contains(
+            "<p class=\"key\">8 questions from 0 sites, 8 classified.</p><nav><a href=\"#data\">Data</a>"
+        ));
+        // No root-cause codes in the study: no section, no link.
+        assert!(!html.contains("#causes"));
+        assert!(html.contains("<p>Beside this run's figures above: A &amp; B, 2019."));
+        assert!(html.contains("<li>Counted &lt;twice&gt;.</li><li>This run classifies"));
+        // Without comments, RQ2's sensitivity says why it is missing.
+        assert!(html.contains(&format!(
+            "<p>{}</p>",
+            super::super::svg::esc(super::super::rq::NO_COMMENTS)
+        )));
+        // The charts are inline SVG with their text alternative.
+        for id in ["dist", "fw", "years", "rates", "hours", "km"] {
+            assert!(
+                html.contains(&format!("aria-labelledby=\"{id}-t {id}-d\"")),
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn counts_and_shares_come_from_the_findings() {
+        let report = build(&input()).unwrap();
+        let cats = rows(&report, Key::Categories);
+        assert_eq!(cats[0][..3], ["Program crash", "4", "50.0 %"]);
+        assert_eq!(cats[1][..3], ["Performance", "4", "50.0 %"]);
+        let by_fw = rows(&report, Key::CategoriesByFramework);
+        assert_eq!(by_fw[0], ["TensorFlow", "2", "2", "4"]);
+        assert_eq!(by_fw[1], ["PyTorch", "2", "2", "4"]);
+        let by_year = rows(&report, Key::CategoriesByYear);
+        assert_eq!(by_year[0], ["2018", "3", "1", "4", "—"]);
+        assert_eq!(by_year[1], ["2019", "1", "3", "4", "—"]);
+        let difficulty = rows(&report, Key::Difficulty);
+        // Crash: all 4 accepted, after 1, 2, 3 and 4 hours.
+        assert_eq!(difficulty[0][..4], ["Program crash", "4", "4", "100.0 %"]);
+        assert_eq!(difficulty[0][9], "2.500");
+        assert_eq!(difficulty[1][..4], ["Performance", "4", "1", "25.0 %"]);
+    }
+
+    #[test]
+    fn quality_rows_read_the_typed_results_and_the_published_setup() {
+        let report = build(&input()).unwrap();
+        let c = rows(&report, Key::Classifier);
+        assert_eq!(
+            c[0],
+            [
+                "eval of kw on label set dl",
+                "cv5",
+                "8",
+                "87.5 %",
+                "90.0 %",
+                "0.873",
+                "0.900",
+                "0.875"
+            ]
         );
-        let _ = write!(
-            h,
-            "<h3>Trends</h3><p class=\"finding\">{}</p>{}{}",
-            esc(&trend_sentence(r, f)),
-            table_html(tables, "category_trends"),
-            table_html(tables, "category_trends_ppi")
+        assert_eq!(
+            c[1],
+            [
+                "published (the study's keyword model)",
+                "a 50/50 split of 10 posts",
+                "5",
+                "—",
+                "—",
+                "—",
+                "0.800",
+                "0.700"
+            ]
         );
-        let mut rate_series = vec![Series {
-            name: "accepted-answer rate (95% Wilson CI)".into(),
-            marker: false,
-            values: f.difficulty.iter().map(|d| d.rate).collect(),
-            intervals: f.difficulty.iter().map(|d| d.rate_interval).collect(),
+        let a = rows(&report, Key::Agreement);
+        assert_eq!(a[0], ["dl", "8", "a, b", "87.5 %", "0.750", "—", "1"]);
+        // The adjusted share's note names where its confusion came from.
+        let cats = report
+            .tables
+            .iter()
+            .find(|t| t.key == Key::Categories)
+            .unwrap();
+        assert!(
+            cats.note
+                .as_deref()
+                .unwrap()
+                .contains("as measured by eval on label set dl (cv5)")
+        );
+    }
+
+    #[test]
+    fn without_classified_questions_the_page_says_what_to_run() {
+        let mut r = input();
+        r.findings = None;
+        r.published = None;
+        let report = build(&r).unwrap();
+        assert!(report.tables.iter().all(|t| t.key != Key::Categories));
+        assert!(report.html.contains(
+            "<h2 id=\"kinds\">Kinds of questions</h2><p>No question is classified yet: run <code>stackmine classify</code>.</p>"
+        ));
+        assert!(
+            report
+                .html
+                .contains("<p>The study file gives no published figures to compare with.</p>")
+        );
+        assert!(!report.html.contains("<svg"));
+    }
+
+    #[test]
+    fn root_cause_codes_without_coded_posts_get_a_section_saying_so() {
+        let mut r = input();
+        r.root_cause_defs = vec![crate::study::RootCause {
+            key: "gpu".into(),
+            name: "GPU computation".into(),
+            description: String::new(),
         }];
-        if let Some(p) = published.filter(|p| !p.accepted_rate.is_empty()) {
-            rate_series.push(Series {
-                name: "published".into(),
-                marker: true,
-                values: f
-                    .categories
-                    .iter()
-                    .map(|c| p.accepted_rate.get(c).copied())
-                    .collect(),
-                intervals: vec![None; labels.len()],
-            });
-        }
-        let rows: Vec<svg::BoxRow> = f
-            .difficulty
-            .iter()
-            .map(|d| svg::BoxRow {
-                label: r.category_name(&d.category),
-                stats: d.hours.clone(),
-                published: published.and_then(|p| p.hours.get(&d.category).copied()),
-            })
-            .collect();
-        let _ = write!(
-            h,
-            "<h2 id=\"difficulty\">How hard they are to get answered</h2>{}{}{}",
-            svg::grouped_hbars(
-                "rates",
-                "Questions with an accepted answer, per kind",
-                "Accepted-answer rate per kind with 95% Wilson intervals, and the published rates.",
-                "share with an accepted answer",
-                &labels,
-                &rate_series
-            ),
-            svg::log_boxplots(
-                "hours",
-                "Hours to the accepted answer, per kind",
-                "Box plots on a log scale of the hours from question to accepted answer per kind, with the median's bootstrap interval and the published quartiles.",
-                &rows
-            ),
-            table_html(tables, "difficulty")
-        );
-        match &r.endorsed {
-            Some(e) => {
-                let _ = write!(
-                    h,
-                    "<h3>Accepted or endorsed</h3><p class=\"finding\">{}</p>{}",
-                    esc(&super::rq::endorsed_sentence(r, e)),
-                    table_html(tables, "accepted_or_endorsed")
-                );
-            }
-            None => {
-                let _ = write!(h, "<p>{}</p>", esc(super::rq::NO_COMMENTS));
-            }
-        }
-        let curves: Vec<svg::Curve> = f
-            .curves
-            .iter()
-            .map(|c| svg::Curve {
-                label: r.category_name(&c.category),
-                points: c.points.clone(),
-                published_median: published
-                    .and_then(|p| p.hours.get(&c.category))
-                    .map(|h| h[1]),
-            })
-            .collect();
-        let km_desc: Vec<String> = f
-            .curves
-            .iter()
-            .map(|c| {
-                format!(
-                    "{} {} within a day",
-                    r.category_name(&c.category),
-                    c.summary.p_within[1]
-                        .map_or("—".into(), |p| format!("{} %", num(Some(100.0 * p), 1)))
-                )
-            })
-            .collect();
-        let all = &r.stats.all.acceptance_km;
-        let share = |i: usize| match (all.p_within[i], all.p_within_ci[i]) {
-            (Some(p), Some([lo, hi])) => format!(
-                "{} % [{}, {}]",
-                num(Some(100.0 * p), 1),
-                num(Some(100.0 * lo), 1),
-                num(Some(100.0 * hi), 1)
-            ),
-            _ => "—".into(),
-        };
-        let median = match (all.median_hours, &all.median_reason) {
-            (Some(m), _) => format!(
-                "half have one after {} hours (the Kaplan–Meier median)",
-                num(Some(m), 1)
-            ),
-            (None, Some(why)) => format!("there is no median time: {why}"),
-            (None, None) => "there is no median time".into(),
-        };
-        let km_sentence = format!(
-            "Counting the {} questions still waiting at the dump's date, {} of all questions had an accepted answer within a day and {} within 30 days \
-             (Kaplan–Meier estimates with 95 % Greenwood log(−log) intervals); {median}.",
-            int(all.censored),
-            share(1),
-            share(3)
-        );
-        let _ = write!(
-            h,
-            "<h3>Time to an accepted answer, counting the questions still waiting</h3><p class=\"finding\">{}</p>{}{}",
-            esc(&km_sentence),
-            svg::km_curves(
-                "km",
-                "Share of questions with an accepted answer by each time, per kind",
-                &format!(
-                    "Kaplan–Meier curves per kind on a log time axis; questions without an accepted answer count as still waiting at the dump's date. Diamonds on the 50 % line: the study's published medians (among accepted questions). {}.",
-                    km_desc.join(", ")
-                ),
-                "hours since the question (log scale; under a minute drawn at one minute)",
-                &curves
-            ),
-            table_html(tables, "time_to_accepted")
-        );
-        let _ = write!(h, "{}", table_html(tables, "time_to_first_answer"));
-        if let Some(p) = &f.performance {
-            let verdict = match (p.chi_square, p.mann_whitney) {
-                (Some(c), Some(m)) => format!(
-                    "Performance questions get an accepted answer in {}% of cases against {}% for the other kinds (Pearson χ² = {}, p {}), and wait a median {} h against {} h among accepted questions (Mann–Whitney U, p {}, Cliff's δ = {}).",
-                    num(Some(100.0 * p.rate_performance), 1),
-                    num(Some(100.0 * p.rate_others), 1),
-                    num(Some(c.chi2), 2),
-                    p_text(c.p),
-                    num(p.median_hours_performance, 2),
-                    num(p.median_hours_others, 2),
-                    p_text(m.p),
-                    num(Some(m.cliffs_delta), 3)
-                ),
-                _ => "Too few questions to test.".into(),
-            };
-            let verdict = match p.log_rank {
-                Some(l) => format!(
-                    "{verdict} Counting the questions still waiting, the log-rank test of their time to an accepted answer gives χ² = {}, p {}.",
-                    num(Some(l.statistic), 3),
-                    p_text(l.p)
-                ),
-                None => verdict,
-            };
-            let _ = write!(
-                h,
-                "<h3>Are performance questions harder?</h3><p class=\"finding\">{}</p>{}",
-                esc(&verdict),
-                table_html(tables, "performance_test")
-            );
-        }
-        let _ = write!(
-            h,
-            "<h3>Each kind against the others</h3>{}",
-            table_html(tables, "kind_tests")
-        );
-    } else {
-        let _ = write!(
-            h,
-            "<h2 id=\"kinds\">Kinds of questions</h2><p>No question is classified yet: run <code>stackmine classify</code>.</p><h2 id=\"difficulty\">Difficulty</h2><p>Needs classified questions.</p>"
-        );
+        let html = build(&r).unwrap().html;
+        assert!(html.contains("<a href=\"#causes\">Root causes</a><a href=\"#quality\">"));
+        assert!(html.contains(&format!(
+            "<h2 id=\"causes\">Root causes</h2><p>{}</p><h2 id=\"quality\">",
+            super::super::svg::esc(super::super::rq::NO_CODES)
+        )));
     }
-    match &r.causes {
-        Some(c) => {
-            let _ = write!(
-                h,
-                "<h2 id=\"causes\">Root causes</h2><p class=\"finding\">{}</p>{}{}{}{}",
-                esc(&super::rq::cause_sentence(r, c)),
-                table_html(tables, "root_cause_codes"),
-                super::rq::examples_html(r, c),
-                table_html(tables, "root_causes_by_kind"),
-                table_html(tables, "root_cause_shares_by_kind")
-            );
-        }
-        None if !r.root_cause_defs.is_empty() => {
-            let _ = write!(
-                h,
-                "<h2 id=\"causes\">Root causes</h2><p>{}</p>",
-                esc(super::rq::NO_CODES)
-            );
-        }
-        None => {}
+
+    #[test]
+    fn published_classifier_defaults_reproduce_the_study_setup() {
+        let p: Published =
+            toml::from_str("source = \"s\"\n[classifier]\nprecision = 0.796\nrecall = 0.7\n")
+                .unwrap();
+        let c = p.classifier.unwrap();
+        assert_eq!(
+            c.protocol,
+            "60/40 split of 715 posts; correct when any of the post's labels"
+        );
+        assert_eq!(c.posts, 286);
     }
-    let _ = write!(
-        h,
-        "<h2 id=\"quality\">Classifier and annotators</h2>{}{}",
-        table_html(tables, "classifier"),
-        table_html(tables, "agreement")
-    );
-    if tables
-        .iter()
-        .any(|t| t.name == "root_causes" && !t.rows.is_empty())
-    {
-        let _ = write!(h, "{}", table_html(tables, "root_causes"));
-    }
-    let _ = write!(h, "<h2 id=\"published\">The published figures</h2>");
-    match published {
-        Some(p) => {
-            let _ = write!(
-                h,
-                "<p>Beside this run's figures above: {}. Differences are findings to explain, not failures to reproduce:</p><ul>",
-                esc(&p.source)
-            );
-            for c in &p.caveats {
-                let _ = write!(h, "<li>{}</li>", esc(c));
-            }
-            let _ = write!(
-                h,
-                "<li>This run classifies with a model of its own, whose measured quality is above; the study's keyword lists and labels were not published.</li></ul>"
-            );
-        }
-        None => {
-            let _ = write!(
-                h,
-                "<p>The study file gives no published figures to compare with.</p>"
-            );
-        }
-    }
-    let _ = writeln!(
-        h,
-        "<h2 id=\"license\">License and attribution</h2><p>The questions and answers counted and quoted here are Stack Exchange content by their authors, licensed under CC BY-SA \
-         (2.5, 3.0 or 4.0 by date: <a href=\"https://stackoverflow.com/help/licensing\">stackoverflow.com/help/licensing</a>); each post can be found by its site and Id. \
-         This report's tables derived from them are shared under the same license.</p></main><footer><p class=\"muted\">Made by stackmine {} from the study's store; \
-         every table is also in <code>tables/</code> as CSV, JSON and Markdown.</p></footer></body></html>",
-        env!("CARGO_PKG_VERSION")
-    );
-    h
 }

@@ -1,10 +1,74 @@
 //! A report table, rendered as CSV (full precision, for machines), JSON,
 //! Markdown and HTML (formatted for people).
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
+
+use serde::Serialize;
 
 use super::fmt::{int, md, num};
 use super::svg::esc;
+
+/// The report's tables, by key: the page looks a table up by its key, so a
+/// misspelt table fails to compile. [`Key::name`] is its file stem under
+/// `tables/` and its HTML id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Key {
+    Sites,
+    Ingest,
+    Table1,
+    Estimate,
+    EstimateByFramework,
+    EstimateByYear,
+    CategoryTrendsPpi,
+    Categories,
+    CategoriesByFramework,
+    CategoriesByYear,
+    CategoryTrends,
+    Difficulty,
+    PerformanceTest,
+    TimeToAccepted,
+    TimeToFirstAnswer,
+    KindTests,
+    AcceptedOrEndorsed,
+    RootCauseCodes,
+    RootCausesByKind,
+    RootCauseSharesByKind,
+    Classifier,
+    Agreement,
+    RootCauses,
+}
+
+impl Key {
+    /// The file stem under `tables/` (e.g. `table1`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Key::Sites => "sites",
+            Key::Ingest => "ingest",
+            Key::Table1 => "table1",
+            Key::Estimate => "estimate",
+            Key::EstimateByFramework => "estimate_by_framework",
+            Key::EstimateByYear => "estimate_by_year",
+            Key::CategoryTrendsPpi => "category_trends_ppi",
+            Key::Categories => "categories",
+            Key::CategoriesByFramework => "categories_by_framework",
+            Key::CategoriesByYear => "categories_by_year",
+            Key::CategoryTrends => "category_trends",
+            Key::Difficulty => "difficulty",
+            Key::PerformanceTest => "performance_test",
+            Key::TimeToAccepted => "time_to_accepted",
+            Key::TimeToFirstAnswer => "time_to_first_answer",
+            Key::KindTests => "kind_tests",
+            Key::AcceptedOrEndorsed => "accepted_or_endorsed",
+            Key::RootCauseCodes => "root_cause_codes",
+            Key::RootCausesByKind => "root_causes_by_kind",
+            Key::RootCauseSharesByKind => "root_cause_shares_by_kind",
+            Key::Classifier => "classifier",
+            Key::Agreement => "agreement",
+            Key::RootCauses => "root_causes",
+        }
+    }
+}
 
 /// One cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,14 +113,11 @@ impl Cell {
         }
     }
 
-    fn json(&self) -> serde_json::Value {
+    fn json(&self) -> JsonCell<'_> {
         match self {
-            Cell::Text(s) => serde_json::Value::String(s.clone()),
-            Cell::Int(v) => v.map_or(serde_json::Value::Null, |v| v.into()),
-            Cell::Num(v, _) | Cell::Pct(v, _) => v
-                .filter(|v| v.is_finite())
-                .and_then(serde_json::Number::from_f64)
-                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            Cell::Text(s) => JsonCell::Text(s),
+            Cell::Int(v) => JsonCell::Int(*v),
+            Cell::Num(v, _) | Cell::Pct(v, _) => JsonCell::Num(v.filter(|v| v.is_finite())),
         }
     }
 
@@ -65,11 +126,30 @@ impl Cell {
     }
 }
 
+/// A cell in a table's JSON: a string, an integer, a number or null.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum JsonCell<'a> {
+    Text(&'a str),
+    Int(Option<i64>),
+    Num(Option<f64>),
+}
+
+/// A table's JSON document. The fields are in the order the file has
+/// always had (alphabetical), and each row's columns are sorted by name.
+#[derive(Serialize)]
+struct JsonTable<'a> {
+    note: &'a Option<String>,
+    rows: Vec<BTreeMap<&'a str, JsonCell<'a>>>,
+    title: &'a str,
+}
+
 /// A titled table with a file name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
-    /// File stem under tables/ (e.g. `table1`).
-    pub name: String,
+    pub key: Key,
+    /// File stem under tables/ (e.g. `table1`): `key.name()`.
+    pub name: &'static str,
     pub title: String,
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
@@ -78,9 +158,10 @@ pub struct Table {
 }
 
 impl Table {
-    pub fn new(name: &str, title: &str, columns: &[&str]) -> Table {
+    pub fn new(key: Key, title: &str, columns: &[&str]) -> Table {
         Table {
-            name: name.into(),
+            key,
+            name: key.name(),
             title: title.into(),
             columns: columns.iter().map(|c| c.to_string()).collect(),
             rows: Vec::new(),
@@ -104,20 +185,23 @@ impl Table {
     }
 
     pub fn write_json<W: Write>(&self, mut out: W) -> io::Result<()> {
-        let rows: Vec<serde_json::Value> = self
+        // A column name given twice keeps its last cell, as the file always has.
+        let rows = self
             .rows
             .iter()
             .map(|row| {
-                serde_json::Value::Object(
-                    self.columns
-                        .iter()
-                        .zip(row)
-                        .map(|(c, cell)| (c.clone(), cell.json()))
-                        .collect(),
-                )
+                self.columns
+                    .iter()
+                    .map(String::as_str)
+                    .zip(row.iter().map(Cell::json))
+                    .collect()
             })
             .collect();
-        let doc = serde_json::json!({"title": self.title, "note": self.note, "rows": rows});
+        let doc = JsonTable {
+            note: &self.note,
+            rows,
+            title: &self.title,
+        };
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)
     }
@@ -154,7 +238,7 @@ impl Table {
     pub fn html(&self) -> String {
         let mut s = format!(
             "<div class=\"tw\"><table id=\"t-{}\"><caption>{}</caption><thead><tr>",
-            esc(&self.name),
+            esc(self.name),
             esc(&self.title)
         );
         for c in &self.columns {
@@ -175,7 +259,7 @@ impl Table {
         }
         s.push_str(&format!(
             "<p class=\"files\">Data: <a href=\"tables/{0}.csv\">CSV</a> · <a href=\"tables/{0}.json\">JSON</a> · <a href=\"tables/{0}.md\">Markdown</a></p>",
-            esc(&self.name)
+            esc(self.name)
         ));
         s
     }
@@ -187,7 +271,7 @@ mod tests {
 
     #[test]
     fn csv_text_is_never_a_spreadsheet_formula() {
-        let mut t = Table::new("t", "A table", &["note", "n"]);
+        let mut t = Table::new(Key::Sites, "A table", &["note", "n"]);
         for text in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "plain"] {
             t.rows
                 .push(vec![Cell::text(text), Cell::Num(Some(-0.5), 1)]);
@@ -202,7 +286,7 @@ mod tests {
 
     #[test]
     fn renders_all_formats() {
-        let mut t = Table::new("t", "A table", &["kind", "questions", "share"]);
+        let mut t = Table::new(Key::Sites, "A table", &["kind", "questions", "share"]);
         t.rows.push(vec![
             Cell::text("crash"),
             Cell::Int(Some(1234)),

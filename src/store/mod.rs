@@ -27,6 +27,7 @@ mod endorsements;
 mod estimates;
 mod export;
 mod labels;
+mod results;
 pub use classify::{Classified, CodeRow, stored_doc};
 pub use endorsements::{AskerComment, Endorsement, INGEST_KEY, PHRASES_KEY};
 pub use estimates::Member;
@@ -34,6 +35,7 @@ pub use labels::{
     AnswerView, BatchSummary, CommentView, FinalLabel, LabelRow, LabelSetSummary, PostView,
     split_kinds,
 };
+pub use results::{Latest, Unreadable};
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`, for logs and history.
 pub fn utc_now() -> String {
@@ -83,6 +85,8 @@ pub enum StoreError {
         path.display()
     )]
     WalWithoutShm { path: PathBuf },
+    #[error("cannot store result {key}: {why}")]
+    Encode { key: String, why: String },
     #[error("cannot read {}: {error}", path.display())]
     Io {
         path: PathBuf,
