@@ -9,7 +9,6 @@
 
 use anyhow::Result;
 use stackmine::classify::features::Doc;
-use stackmine::classify::tokenize::StopWords;
 use stackmine::report::fmt::{int, num};
 use stackmine::store::{STORE_FILE, Store};
 
@@ -28,7 +27,6 @@ pub fn run(args: ClassifyArgs, quiet: bool) -> Result<()> {
     let loaded = load_model(dir, choice, &keys)?;
     let model = &loaded.model;
     let started = std::time::Instant::now();
-    let stop = StopWords::default();
     let mut rows: Vec<(String, i64, String, f64)> = Vec::new();
     let mut embedded = 0;
     let bar = match model.encoder() {
@@ -42,7 +40,7 @@ pub fn run(args: ClassifyArgs, quiet: bool) -> Result<()> {
             .map(|(site, id, doc)| (site.as_str(), *id, doc))
             .collect();
         embedded += loaded.attach(&store, &mut posts, &done)?;
-        rows.extend(stackmine::classify::classify_batch(model, batch, &stop));
+        rows.extend(stackmine::classify::classify_batch(model, batch));
         Ok(())
     })?;
     bar.finish_and_clear();
