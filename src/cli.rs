@@ -625,17 +625,19 @@ fn confidence_level(s: &str) -> Result<f64, String> {
 }
 
 fn c_value(s: &str) -> Result<f64, String> {
-    use stackmine::classify::{MAX_C, MIN_C};
-    float_in(s, MIN_C, false, MAX_C, false)
+    use stackmine::classify::kinds::linear::C;
+    C.parse(s).map_err(|e| e.to_string())
 }
 
 fn alpha_value(s: &str) -> Result<f64, String> {
-    float_in(s, 0.0, false, stackmine::classify::MAX_ALPHA, false)
+    use stackmine::classify::kinds::keyword::ALPHA;
+    ALPHA.parse(s).map_err(|e| e.to_string())
 }
 
 fn embedding_weight(s: &str) -> Result<f32, String> {
-    let max = stackmine::classify::MAX_EMBEDDING_WEIGHT;
-    let x = float_in(s, 0.0, true, max, false)?;
+    use stackmine::classify::kinds::hybrid::EMBEDDING_WEIGHT;
+    let max = EMBEDDING_WEIGHT.hi;
+    let x = EMBEDDING_WEIGHT.parse(s).map_err(|e| e.to_string())?;
     // Read as f32 directly (not rounded twice through f64).
     let w = s.trim().parse::<f32>().map_err(|e| e.to_string())?;
     if w > 0.0 {

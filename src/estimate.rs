@@ -971,7 +971,6 @@ pub fn predict_questions(
                 .collect::<Result<Vec<u16>, _>>()
         })
         .collect::<Result<_, _>>()?;
-    let stop = crate::classify::tokenize::StopWords::default();
     let mut out = HashMap::with_capacity(keys.len());
     store.for_each_question_doc(4096, |batch| {
         let mut batch: Vec<(String, i64, Doc)> = batch
@@ -989,7 +988,7 @@ pub fn predict_questions(
         let predicted: Vec<((String, i64), Vec<u16>)> = batch
             .into_par_iter()
             .map(|(site, id, doc)| {
-                let p = Model::predict_each(models, &doc, &stop)
+                let p = Model::predict_each(models, &doc)
                     .iter()
                     .zip(&maps)
                     .map(|(p, map)| map[p.category])

@@ -11,7 +11,6 @@ use crate::analyze::stats::{self, Stats};
 use crate::classify::encoder::Precision;
 use crate::classify::features::Doc;
 use crate::classify::select::{self, Choice, EMBEDDING, Loaded, SelectError};
-use crate::classify::tokenize::StopWords;
 use crate::ingest::{self, IngestError, IngestOptions, Progress};
 use crate::report::output::{Output, OutputError};
 use crate::store::{IngestLog, QuestionFacts, StoreError};
@@ -219,7 +218,6 @@ pub fn classify(
 ) -> Result<Classified, PipelineError> {
     let model = &loaded.model;
     let started = std::time::Instant::now();
-    let stop = StopWords::default();
     let mut rows: Vec<(String, i64, String, f64)> = Vec::new();
     let mut embedded = 0;
     if model.encoder().is_some() {
@@ -233,7 +231,7 @@ pub fn classify(
             .map(|(site, id, doc)| (site.as_str(), *id, doc))
             .collect();
         embedded += loaded.attach(store, &mut posts, &done)?;
-        rows.extend(crate::classify::classify_batch(model, batch, &stop));
+        rows.extend(crate::classify::classify_batch(model, batch));
         Ok(())
     })?;
     progress.end();

@@ -18,7 +18,6 @@ use stackmine::classify::encoder::Encoder;
 use stackmine::classify::eval::Example;
 use stackmine::classify::features::Doc;
 use stackmine::classify::model::Model;
-use stackmine::classify::tokenize::StopWords;
 use stackmine::classify::{self, Kind, TrainParams};
 use stackmine::study::Study;
 use util::Dir;
@@ -1697,7 +1696,6 @@ fn load_and_predict(text: &str) -> Result<(), TestCaseError> {
         return Ok(());
     };
     prop_assert!(m.check().is_ok());
-    let stop = StopWords::default();
     let dim = m.encoder().map_or(0, |e| e.dim);
     for (title, embedding) in [
         ("", vec![]),
@@ -1711,7 +1709,7 @@ fn load_and_predict(text: &str) -> Result<(), TestCaseError> {
             tags: vec!["pytorch".into()],
             embedding,
         };
-        let p = m.predict(&doc, &stop);
+        let p = m.predict(&doc);
         prop_assert!(p.category < m.categories.len());
         prop_assert!(p.confidence.is_finite() && (0.0..=1.0).contains(&p.confidence));
     }

@@ -5,11 +5,12 @@
 //! (`sublinear_tf=True`, `smooth_idf=True`): tf = 1 + ln(count),
 //! idf = ln((1 + n) / (1 + df)) + 1.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::tokenize::{StopWords, error_names, lower, stem, words};
+use super::tokenize::{WordChain, error_names, lower};
 
 /// The text of a post the classifiers read.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +44,59 @@ impl Source {
             Source::Code => "code",
             Source::Tags => "tags",
             Source::Errors => "errors",
+        }
+    }
+
+    /// Calls `f` with the words of a post this source reads, before
+    /// n-grams: the text through `chain` (title, body, code), the tags
+    /// lower-cased, or the error names of body and code. The one place both
+    /// fitting and predicting get a post's words from.
+    pub fn with_words<R>(
+        self,
+        doc: &Doc,
+        chain: WordChain,
+        f: impl FnOnce(&[Cow<'_, str>]) -> R,
+    ) -> R {
+        let text = match self {
+            Source::Title => &doc.title,
+            Source::Body => &doc.body,
+            Source::Code => &doc.code,
+            Source::Tags => {
+                let tags: Vec<Cow<str>> = doc.tags.iter().map(|t| Cow::Owned(lower(t))).collect();
+                return f(&tags);
+            }
+            Source::Errors => {
+                let mut e = error_names(&doc.body);
+                e.extend(error_names(&doc.code));
+                let e: Vec<Cow<str>> = e.into_iter().map(Cow::Owned).collect();
+                return f(&e);
+            }
+        };
+        let lowered = WordChain::lower(text);
+        let mut words = Vec::new();
+        chain.run(&lowered, &mut words);
+        f(&words)
+    }
+}
+
+/// Calls `f` with each term of some words: the words, then their n-grams up
+/// to `max_ngram` (joined by spaces, in a reused buffer). Fitting collects
+/// them, predicting looks them up.
+pub fn each_term<S: AsRef<str>>(words: &[S], max_ngram: usize, mut f: impl FnMut(&str)) {
+    for w in words {
+        f(w.as_ref());
+    }
+    let mut buf = String::new();
+    for k in 2..=max_ngram {
+        for w in words.windows(k) {
+            buf.clear();
+            for (i, part) in w.iter().enumerate() {
+                if i > 0 {
+                    buf.push(' ');
+                }
+                buf.push_str(part.as_ref());
+            }
+            f(&buf);
         }
     }
 }
@@ -82,39 +136,26 @@ impl Field {
         }
     }
 
-    /// The field's words (or tags, or error names) of a post, before n-grams.
-    fn base_of(&self, doc: &Doc, stop: &StopWords) -> Vec<String> {
-        let words = |text: &str| {
-            let w = words(text, stop);
-            if self.stem {
-                w.iter().map(|t| stem(t).into_owned()).collect()
-            } else {
-                w
-            }
-        };
-        match self.source {
-            Source::Title => words(&doc.title),
-            Source::Body => words(&doc.body),
-            Source::Code => words(&doc.code),
-            Source::Tags => doc.tags.iter().map(|t| lower(t)).collect(),
-            Source::Errors => {
-                let mut e = error_names(&doc.body);
-                e.extend(error_names(&doc.code));
-                e
-            }
-        }
+    /// The word chain of the field's text.
+    fn chain(&self) -> WordChain {
+        WordChain { stem: self.stem }
     }
 
-    /// The field's terms of a post, with n-grams.
-    pub fn terms_of(&self, doc: &Doc, stop: &StopWords) -> Vec<String> {
-        ngrams(self.base_of(doc, stop), self.max_ngram)
+    /// The field's terms of a post, with n-grams (the fit path).
+    pub fn terms_of(&self, doc: &Doc) -> Vec<String> {
+        self.source.with_words(doc, self.chain(), |words| {
+            let mut out = Vec::new();
+            each_term(words, self.max_ngram, |t| out.push(t.to_string()));
+            out
+        })
     }
 
-    /// The vocabulary indexes of a post's terms, without building the terms:
-    /// words are slices of the lower-cased field, n-grams are looked up in a
-    /// reused buffer (the classify hot path).
-    fn indexes_of(&self, doc: &Doc, stop: &StopWords, out: &mut Vec<u32>) {
-        self.with_words(doc, stop, |words| self.lookup(words, out));
+    /// The vocabulary indexes of a post's terms, without building the terms
+    /// (the classify hot path): the same words and n-grams as
+    /// [`Field::terms_of`], looked up.
+    fn indexes_of(&self, doc: &Doc, out: &mut Vec<u32>) {
+        self.source
+            .with_words(doc, self.chain(), |words| self.lookup(words, out));
     }
 
     /// Whether `other` reads a post the same way (source, n-grams, stemming):
@@ -123,52 +164,12 @@ impl Field {
         self.source == other.source && self.max_ngram == other.max_ngram && self.stem == other.stem
     }
 
-    /// Calls `f` with the words of a post as this field reads them (before
-    /// n-grams), found once.
-    fn with_words<R>(&self, doc: &Doc, stop: &StopWords, f: impl FnOnce(&[&str]) -> R) -> R {
-        match self.source {
-            Source::Title | Source::Body | Source::Code => {
-                let text = match self.source {
-                    Source::Title => &doc.title,
-                    Source::Body => &doc.body,
-                    _ => &doc.code,
-                };
-                let lowered = text.to_lowercase();
-                let slices = super::tokenize::word_slices(&lowered, stop);
-                if self.stem {
-                    let stems: Vec<std::borrow::Cow<str>> =
-                        slices.iter().map(|w| stem(w)).collect();
-                    let words: Vec<&str> = stems.iter().map(|s| s.as_ref()).collect();
-                    f(&words)
-                } else {
-                    f(&slices)
-                }
+    fn lookup(&self, words: &[Cow<'_, str>], out: &mut Vec<u32>) {
+        each_term(words, self.max_ngram, |t| {
+            if let Some(&i) = self.index.get(t) {
+                out.push(i);
             }
-            Source::Tags | Source::Errors => {
-                let owned = self.base_of(doc, stop);
-                let words: Vec<&str> = owned.iter().map(String::as_str).collect();
-                f(&words)
-            }
-        }
-    }
-
-    fn lookup(&self, words: &[&str], out: &mut Vec<u32>) {
-        out.extend(words.iter().filter_map(|w| self.index.get(*w)));
-        let mut buf = String::new();
-        for k in 2..=self.max_ngram {
-            for w in words.windows(k) {
-                buf.clear();
-                for (i, part) in w.iter().enumerate() {
-                    if i > 0 {
-                        buf.push(' ');
-                    }
-                    buf.push_str(part);
-                }
-                if let Some(&i) = self.index.get(buf.as_str()) {
-                    out.push(i);
-                }
-            }
-        }
+        });
     }
 
     /// Learns the vocabulary and idf from the terms of each document.
@@ -238,14 +239,10 @@ impl Field {
     }
 }
 
-/// Words plus their n-grams up to `n`, joined by spaces.
+/// Words plus their n-grams up to `n`, joined by spaces ([`each_term`]).
 pub fn ngrams(words: Vec<String>, n: usize) -> Vec<String> {
-    let mut out = words.clone();
-    for k in 2..=n {
-        for w in words.windows(k) {
-            out.push(w.join(" "));
-        }
-    }
+    let mut out = Vec::new();
+    each_term(&words, n, |t| out.push(t.to_string()));
     out
 }
 
@@ -254,9 +251,6 @@ pub fn ngrams(words: Vec<String>, n: usize) -> Vec<String> {
 pub struct Features {
     pub fields: Vec<Field>,
 }
-
-/// The stop words every field uses.
-static STOP: std::sync::LazyLock<StopWords> = std::sync::LazyLock::new(StopWords::default);
 
 impl Features {
     /// The default fields: title (1–2-grams, weight 2), body text (1–2-grams,
@@ -284,7 +278,7 @@ impl Features {
     /// Fits every field's vocabulary on the training posts.
     pub fn fit(&mut self, docs: &[Doc]) {
         for f in &mut self.fields {
-            let terms: Vec<Vec<String>> = docs.iter().map(|d| f.terms_of(d, &STOP)).collect();
+            let terms: Vec<Vec<String>> = docs.iter().map(|d| f.terms_of(d)).collect();
             f.fit(&terms);
         }
     }
@@ -308,7 +302,7 @@ impl Features {
         let mut idx = Vec::new();
         for f in &self.fields {
             idx.clear();
-            f.indexes_of(doc, &STOP, &mut idx);
+            f.indexes_of(doc, &mut idx);
             f.weigh(&mut idx, offset, &mut out);
             offset += f.terms.len() as u32;
         }
@@ -335,7 +329,7 @@ impl Features {
         let mut offsets = vec![0u32; all.len()];
         let mut idx = Vec::new();
         for (i, field) in first.fields.iter().enumerate() {
-            field.with_words(doc, &STOP, |words| {
+            field.source.with_words(doc, field.chain(), |words| {
                 for (m, features) in all.iter().enumerate() {
                     let f = &features.fields[i];
                     idx.clear();
@@ -465,9 +459,9 @@ mod tests {
         );
         assert!(f.fields[1].terms.is_empty(), "min df 2 on one post");
         // The classify path (indexes_of) finds every term the fit path made.
-        let terms: Vec<String> = f.fields[0].terms_of(&doc, &STOP);
+        let terms: Vec<String> = f.fields[0].terms_of(&doc);
         let mut idx = Vec::new();
-        f.fields[0].indexes_of(&doc, &STOP, &mut idx);
+        f.fields[0].indexes_of(&doc, &mut idx);
         assert_eq!(idx.len(), terms.len());
         // Off by default, and not written to model files then.
         let plain = Features::default_fields();

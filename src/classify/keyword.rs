@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::eval::Example;
 use super::features::Doc;
-use super::tokenize::{StopWords, words};
+use super::tokenize::words;
 
 /// A fitted keyword model.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -26,9 +26,10 @@ pub struct Keyword {
     pub weights: Vec<BTreeMap<String, f64>>,
 }
 
-fn post_words(doc: &Doc, stop: &StopWords) -> Vec<String> {
-    let mut w = words(&doc.title, stop);
-    w.extend(words(&doc.body, stop));
+/// A post's words: title and body through the word chain (no stemming).
+fn post_words(doc: &Doc) -> Vec<String> {
+    let mut w = words(&doc.title);
+    w.extend(words(&doc.body));
     w
 }
 
@@ -41,10 +42,9 @@ impl Keyword {
         alpha: f64,
         top: usize,
     ) -> Keyword {
-        let stop = StopWords::default();
         let mut tf: Vec<HashMap<String, u64>> = vec![HashMap::new(); classes.len()];
         for e in examples {
-            let ws = post_words(&e.doc, &stop);
+            let ws = post_words(&e.doc);
             for (c, class) in classes.iter().enumerate() {
                 if e.kinds.contains(class) {
                     for w in &ws {
@@ -80,9 +80,9 @@ impl Keyword {
     }
 
     /// The score of each kind.
-    pub fn scores(&self, doc: &Doc, stop: &StopWords) -> Vec<f64> {
+    pub fn scores(&self, doc: &Doc) -> Vec<f64> {
         let mut tf: HashMap<String, f64> = HashMap::new();
-        for w in post_words(doc, stop) {
+        for w in post_words(doc) {
             *tf.entry(w).or_default() += 1.0;
         }
         self.weights
@@ -96,8 +96,8 @@ impl Keyword {
     }
 
     /// The predicted kind's index and its confidence (share of all scores).
-    pub fn predict(&self, doc: &Doc, stop: &StopWords) -> (usize, f64) {
-        let s = self.scores(doc, stop);
+    pub fn predict(&self, doc: &Doc) -> (usize, f64) {
+        let s = self.scores(doc);
         let best = super::linear::argmax(&s);
         let total: f64 = s.iter().sum();
         let top = s.get(best).copied().unwrap_or(0.0);
@@ -139,18 +139,17 @@ mod tests {
         assert!((m.weights[0]["nan"] - (0.2 + 0.18)).abs() < 1e-12);
         // pip is outside the top words: α alone.
         assert!((m.weights[1]["pip"] - 0.18).abs() < 1e-12);
-        let stop = StopWords::default();
         let doc = Doc {
             title: "pip install fails".into(),
             ..Doc::default()
         };
         // installation: install 0.5 + pip 0.18 = 0.68; training: install 0.2.
-        let s = m.scores(&doc, &stop);
+        let s = m.scores(&doc);
         assert!(
             (s[1] - 0.68).abs() < 1e-12 && (s[0] - 0.2).abs() < 1e-12,
             "{s:?}"
         );
-        let (best, conf) = m.predict(&doc, &stop);
+        let (best, conf) = m.predict(&doc);
         assert_eq!(best, 1);
         assert!((conf - 0.68 / 0.88).abs() < 1e-12);
     }

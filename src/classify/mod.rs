@@ -1,52 +1,33 @@
 //! Question classifiers: text steps ([`tokenize`]), features ([`features`]),
-//! models ([`linear`], [`keyword`]), files ([`model`]) and evaluation
-//! ([`eval`]). `Params → train → Model → predict`.
+//! algorithms ([`linear`], [`keyword`]), the kinds of classifier behind one
+//! interface ([`kinds`]), files ([`model`]) and evaluation ([`eval`]).
+//! `TrainParams → train → Model → predict`.
 
 pub mod encoder;
 pub mod eval;
 pub mod features;
 pub mod keyword;
+pub mod kinds;
 pub mod linear;
 pub mod model;
 pub mod select;
 pub mod tokenize;
 
-use serde::{Deserialize, Serialize};
-
 use eval::Example;
-use features::Features;
-use keyword::Keyword;
-use linear::{Linear, LinearParams};
-use model::{Classifier, EncoderSpec, FORMAT, Model, Training, labels_hash};
+use linear::LinearParams;
+use model::{EncoderSpec, FORMAT, Model, Training, labels_hash};
+
+pub use kinds::Kind;
+pub use kinds::hybrid::{
+    HYBRID_MAX_TOKENS, HYBRID_WEIGHT, MAX_EMBEDDING_WEIGHT, MAX_MAX_TOKENS, MIN_MAX_TOKENS,
+};
+pub use kinds::keyword::MAX_ALPHA;
+pub use kinds::linear::{MAX_C, MIN_C};
 
 use crate::study::Category;
-use crate::text::compact_number;
 
-/// Which model `train` fits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// The study's keyword-weighted model.
-    Keyword,
-    /// TF-IDF fields and one-vs-rest logistic regression.
-    Linear,
-    /// The linear model's TF-IDF fields plus a sentence embedding of the
-    /// title and prose (all-MiniLM-L6-v2, run from local files).
-    Hybrid,
-    /// The linear model's TF-IDF fields plus the title and prose embedded
-    /// with the static table distilled from all-MiniLM-L6-v2 (no
-    /// transformer at run time: for huge studies).
-    Static,
-}
-
-impl Kind {
-    /// Whether the kind's examples carry embeddings (hybrid and static).
-    pub fn embeds(self) -> bool {
-        matches!(self, Kind::Hybrid | Kind::Static)
-    }
-}
-
-/// Settings of `train`.
+/// Settings of `train`, as the command line gives them: each kind reads
+/// and checks its own part ([`kinds::KindParams`]).
 #[derive(Debug, Clone)]
 pub struct TrainParams {
     pub kind: Kind,
@@ -63,31 +44,6 @@ pub struct TrainParams {
     /// fingerprint).
     pub table: Option<model::StaticSpec>,
 }
-
-/// Tokens a hybrid model embeds per post by default: the median labeled
-/// post has about 140, and 256 gained under 0.01 macro-F1 for twice the time.
-pub const HYBRID_MAX_TOKENS: usize = 128;
-
-/// The embedding block's default weight beside the TF-IDF blocks (chosen by
-/// cv5 on the shared labels among 1, 2, 3, 4; see BENCHMARKS.md).
-pub const HYBRID_WEIGHT: f32 = 3.0;
-
-/// Smallest `--c` (inverse regularization strength) accepted: below it the
-/// penalty swamps the data and every question lands in one class.
-pub const MIN_C: f64 = 1e-4;
-
-/// Largest `--c` (inverse regularization strength) accepted.
-pub const MAX_C: f64 = 1e6;
-
-/// Largest `--alpha` (keyword model) accepted.
-pub const MAX_ALPHA: f64 = 1e6;
-
-/// Largest embedding weight (hybrid model) accepted.
-pub const MAX_EMBEDDING_WEIGHT: f64 = 100.0;
-
-/// Range of the tokens a hybrid model embeds per post.
-pub const MIN_MAX_TOKENS: usize = 8;
-pub const MAX_MAX_TOKENS: usize = 512;
 
 /// Errors training or testing a model: settings out of range, or labels a
 /// model cannot be trained on or tested with.
@@ -140,75 +96,12 @@ pub enum TrainError {
     Unusable(model::Inconsistent),
 }
 
-fn param(name: &'static str, value: impl std::fmt::Display, range: String) -> TrainError {
-    TrainError::Param {
-        name,
-        value: value.to_string(),
-        range,
-    }
-}
-
-/// `x` finite and in `lo..=hi` (`lo` excluded when `open`).
-fn check_float(name: &'static str, x: f64, lo: f64, open: bool, hi: f64) -> Result<(), TrainError> {
-    let above = if open { x > lo } else { x >= lo };
-    if x.is_finite() && above && x <= hi {
-        return Ok(());
-    }
-    let left = if open { '(' } else { '[' };
-    let (lo_s, hi_s) = (compact_number(lo), compact_number(hi));
-    Err(param(
-        name,
-        compact_number(x),
-        format!("a number in {left}{lo_s}, {hi_s}]"),
-    ))
-}
-
 impl TrainParams {
     /// Checks every setting the kind reads is in range (the command line
     /// checks the same ranges when it parses them), so training never writes
     /// a model that does not load.
     pub fn validate(&self) -> Result<(), TrainError> {
-        match self.kind {
-            Kind::Keyword => {
-                check_float("alpha", self.alpha, 0.0, false, MAX_ALPHA)?;
-                if self.top == 0 {
-                    return Err(param("top", 0, "at least 1".into()));
-                }
-            }
-            Kind::Linear | Kind::Hybrid | Kind::Static => {
-                let l = &self.linear;
-                check_float("C", l.c, MIN_C, false, MAX_C)?;
-                check_float("tol", l.tol, 0.0, true, 1.0)?;
-                if l.max_iter == 0 {
-                    return Err(param("max_iter", 0, "at least 1".into()));
-                }
-            }
-        }
-        if self.kind.embeds() {
-            let e = &self.encoder;
-            if !(MIN_MAX_TOKENS..=MAX_MAX_TOKENS).contains(&e.max_tokens) {
-                return Err(param(
-                    "max_tokens",
-                    e.max_tokens,
-                    format!("in {MIN_MAX_TOKENS}..={MAX_MAX_TOKENS}"),
-                ));
-            }
-            check_float(
-                "embedding weight",
-                f64::from(e.weight),
-                0.0,
-                true,
-                MAX_EMBEDDING_WEIGHT,
-            )?;
-            if !(1..=model::MAX_EMBEDDING_DIM).contains(&e.dim) {
-                return Err(param(
-                    "embedding size",
-                    e.dim,
-                    format!("in 1..={}", model::MAX_EMBEDDING_DIM),
-                ));
-            }
-        }
-        Ok(())
+        self.kind.check(self)
     }
 }
 
@@ -304,82 +197,32 @@ pub fn train(
         }
         _ => {}
     }
-    let model = fit(examples, categories, params, name, label_set);
+    let model = fit(examples, categories, params, name, label_set)?;
     model.check().map_err(TrainError::Unusable)?;
     Ok(model)
 }
 
-/// The fit itself, on examples `train` has checked.
+/// The fit itself, on examples `train` has checked: the kind's own.
 fn fit(
     examples: &[Example],
     categories: &[Category],
     params: &TrainParams,
     name: &str,
     label_set: &str,
-) -> Model {
+) -> Result<Model, TrainError> {
     let keys: Vec<String> = categories.iter().map(|c| c.key.clone()).collect();
     let classes: Vec<String> = keys
         .iter()
         .filter(|k| examples.iter().any(|e| &e.primary == *k))
         .cloned()
         .collect();
-    let classifier = match params.kind {
-        Kind::Keyword => {
-            let manual: Vec<Vec<String>> = classes
-                .iter()
-                .map(|k| {
-                    categories
-                        .iter()
-                        .find(|c| &c.key == k)
-                        .map(|c| c.keywords.clone())
-                        .unwrap_or_default()
-                })
-                .collect();
-            Classifier::Keyword {
-                keyword: Keyword::fit(examples, &classes, &manual, params.alpha, params.top),
-            }
-        }
-        Kind::Linear | Kind::Hybrid | Kind::Static => {
-            let mut features = Features::default_fields();
-            if params.stem {
-                features = features.stemmed();
-            }
-            let docs: Vec<features::Doc> = examples.iter().map(|e| e.doc.clone()).collect();
-            features.fit(&docs);
-            let labels: Vec<usize> = examples
-                .iter()
-                .map(|e| classes.iter().position(|c| c == &e.primary).unwrap_or(0))
-                .collect();
-            let spec = params.kind.embeds().then_some(&params.encoder);
-            let xs: Vec<features::Sparse> = docs
-                .iter()
-                .map(|d| match spec {
-                    Some(s) => features.transform_with_embedding(d, s.weight),
-                    None => features.transform(d),
-                })
-                .collect();
-            let dim = features.dim() + spec.map_or(0, |s| s.dim);
-            let linear = Linear::fit(&xs, &labels, &classes, dim, params.linear);
-            match spec {
-                Some(spec) if params.kind == Kind::Static => Classifier::Static {
-                    features,
-                    encoder: spec.clone(),
-                    table: params.table.clone().unwrap_or_else(|| model::StaticSpec {
-                        weighting: "zipf".into(),
-                        fingerprint: String::new(),
-                    }),
-                    linear,
-                },
-                Some(spec) => Classifier::Hybrid {
-                    features,
-                    encoder: spec.clone(),
-                    linear,
-                },
-                None => Classifier::Linear { features, linear },
-            }
-        }
+    let data = kinds::FitData {
+        examples,
+        categories,
+        classes,
     };
-    Model {
+    let classifier = params.kind.fit(params, &data)?;
+    Ok(Model {
         format: FORMAT,
         name: name.to_string(),
         created_by: concat!("stackmine ", env!("CARGO_PKG_VERSION")).to_string(),
@@ -391,16 +234,15 @@ fn fit(
         },
         validation: None,
         classifier,
-    }
+    })
 }
 
 /// Predicts every example's category key with `model`.
 pub fn predict_all(model: &Model, examples: &[&Example]) -> Vec<String> {
     use rayon::prelude::*;
-    let stop = tokenize::StopWords::default();
     examples
         .par_iter()
-        .map(|e| model.categories[model.predict(&e.doc, &stop).category].clone())
+        .map(|e| model.categories[model.predict(&e.doc).category].clone())
         .collect()
 }
 
@@ -410,13 +252,12 @@ pub fn predict_all(model: &Model, examples: &[&Example]) -> Vec<String> {
 pub fn classify_batch(
     model: &Model,
     batch: Vec<(String, i64, features::Doc)>,
-    stop: &tokenize::StopWords,
 ) -> Vec<(String, i64, String, f64)> {
     use rayon::prelude::*;
     batch
         .into_par_iter()
         .map(|(site, id, doc)| {
-            let p = model.predict(&doc, stop);
+            let p = model.predict(&doc);
             (site, id, model.categories[p.category].clone(), p.confidence)
         })
         .collect()
@@ -680,4 +521,272 @@ pub fn small_categories(
             (n > 0 && n < folds).then(|| (c.key.clone(), n))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use features::Doc;
+
+    fn category(key: &str, keywords: &[&str]) -> Category {
+        Category {
+            key: key.into(),
+            name: key.into(),
+            description: String::new(),
+            keywords: keywords.iter().map(|k| k.to_string()).collect(),
+        }
+    }
+
+    fn study() -> Vec<Category> {
+        vec![
+            category("crash", &["segfault"]),
+            category("training", &["nan"]),
+            category("installation", &["pip"]),
+        ]
+    }
+
+    fn ex(id: i64, title: &str, kinds: &[&str]) -> Example {
+        Example {
+            site: "s".into(),
+            post_id: id,
+            doc: Doc {
+                title: title.into(),
+                ..Doc::default()
+            },
+            primary: kinds[0].into(),
+            kinds: kinds.iter().map(|k| k.to_string()).collect(),
+        }
+    }
+
+    /// Ten posts: five of installation (listed first), five of training.
+    fn posts() -> Vec<Example> {
+        let mut out = Vec::new();
+        for i in 0..5 {
+            out.push(ex(i, &format!("pip install fails {i}"), &["installation"]));
+            out.push(ex(10 + i, &format!("loss is nan {i}"), &["training"]));
+        }
+        out
+    }
+
+    #[test]
+    fn fnv1a_matches_the_published_test_vectors() {
+        // The FNV authors' test vectors (isthe.com/chongo/tech/comp/fnv).
+        assert_eq!(fnv1a_hex(&[b""]), "cbf29ce484222325");
+        assert_eq!(fnv1a_hex(&[b"a"]), "af63dc4c8601ec8c");
+        assert_eq!(fnv1a_hex(&[b"foobar"]), "85944171f73967e8");
+        // Parts are read one after the other, with nothing between them.
+        assert_eq!(fnv1a_hex(&[b"foo", b"bar"]), fnv1a_hex(&[b"foobar"]));
+    }
+
+    #[test]
+    fn primaries_in_first_seen_order() {
+        let e = posts();
+        assert_eq!(primaries(e.iter()), ["installation", "training"]);
+        assert!(primaries([].iter()).is_empty());
+    }
+
+    #[test]
+    fn check_examples_refuses_foreign_kinds_and_wrong_embeddings() {
+        let cats = study();
+        let mut e = posts();
+        assert!(check_examples(&e, &cats, None).is_ok());
+        e[3].kinds.push("deployment".into());
+        let err = check_examples(&e, &cats, None).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "post s/11 is labeled deployment, which is not a category of the study (crash, training, installation); fix study.toml or the labels"
+        );
+        let mut e = posts();
+        e[0].doc.embedding = vec![0.5; 4];
+        assert!(check_examples(&e, &cats, None).is_ok(), "no embedding read");
+        let err = check_examples(&e, &cats, Some(4)).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "post s/10 has an embedding of 0 values, the encoder gives 4"
+        );
+    }
+
+    #[test]
+    fn train_refuses_no_posts_and_one_category() {
+        let cats = study();
+        let p = TrainParams::default();
+        let err = train(&[], &cats, &p, "m", "x").unwrap_err();
+        assert!(matches!(err, TrainError::NoExamples), "{err}");
+        let one: Vec<Example> = posts()
+            .into_iter()
+            .filter(|e| e.primary == "training")
+            .collect();
+        let err = train(&one, &cats, &p, "m", "x").unwrap_err().to_string();
+        assert!(
+            err.starts_with("every labeled post is of one category (training)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn each_kind_checks_only_its_own_settings() {
+        let mut p = TrainParams {
+            kind: Kind::Keyword,
+            ..TrainParams::default()
+        };
+        p.linear.c = f64::NAN;
+        assert!(p.validate().is_ok(), "keyword reads no C");
+        p.alpha = f64::INFINITY;
+        assert_eq!(
+            p.validate().unwrap_err().to_string(),
+            "alpha is inf, it must be a number in [0, 1000000]"
+        );
+        p.alpha = 0.0;
+        p.top = 0;
+        assert_eq!(
+            p.validate().unwrap_err().to_string(),
+            "top is 0, it must be at least 1"
+        );
+        let mut p = TrainParams {
+            alpha: -1.0,
+            ..TrainParams::default()
+        };
+        assert!(p.validate().is_ok(), "linear reads no alpha");
+        p.encoder.max_tokens = 4;
+        assert!(p.validate().is_ok(), "linear reads no encoder");
+        p.linear.tol = 0.0;
+        assert_eq!(
+            p.validate().unwrap_err().to_string(),
+            "tol is 0, it must be a number in (0, 1]"
+        );
+        for kind in [Kind::Hybrid, Kind::Static] {
+            let mut p = TrainParams {
+                kind,
+                ..TrainParams::default()
+            };
+            assert!(p.validate().is_ok());
+            p.encoder.max_tokens = 4;
+            assert_eq!(
+                p.validate().unwrap_err().to_string(),
+                "max_tokens is 4, it must be in 8..=512"
+            );
+            p.encoder.max_tokens = 8;
+            p.encoder.weight = 0.0;
+            assert_eq!(
+                p.validate().unwrap_err().to_string(),
+                "embedding weight is 0, it must be a number in (0, 100]"
+            );
+            p.encoder.weight = 1.0;
+            p.linear.c = 0.0;
+            assert_eq!(
+                p.validate().unwrap_err().to_string(),
+                "C is 0, it must be a number in [0.0001, 1000000]",
+                "the TF-IDF part's settings first"
+            );
+        }
+    }
+
+    #[test]
+    fn bounds_parse_as_the_command_line_reads_them() {
+        let c = kinds::linear::C;
+        assert_eq!(c.parse(" 10 "), Ok(10.0));
+        assert_eq!(c.parse("1e-4"), Ok(1e-4));
+        assert_eq!(
+            c.parse("0").unwrap_err().to_string(),
+            "0 is not in [0.0001, 1000000]"
+        );
+        assert_eq!(
+            c.parse("nan").unwrap_err().to_string(),
+            "NaN is not in [0.0001, 1000000]"
+        );
+        assert_eq!(
+            c.parse("ten").unwrap_err().to_string(),
+            "not a number; expected one in [0.0001, 1000000]"
+        );
+        let w = kinds::hybrid::EMBEDDING_WEIGHT;
+        assert!(w.parse("0").is_err() && w.parse("100").is_ok() && w.parse("100.5").is_err());
+        assert_eq!(kinds::keyword::ALPHA.parse("0"), Ok(0.0));
+    }
+
+    #[test]
+    fn kind_names_round_trip_and_match_model_files() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::parse(kind.name()), Some(kind));
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.name()));
+        }
+        assert_eq!(Kind::parse("Linear"), None);
+        assert!(Kind::Hybrid.embeds() && Kind::Static.embeds());
+        assert!(!Kind::Linear.embeds() && !Kind::Keyword.embeds());
+    }
+
+    #[test]
+    fn trained_models_keep_study_order_and_predict_their_posts() {
+        let cats = study();
+        let e = posts();
+        for kind in [Kind::Keyword, Kind::Linear] {
+            let p = TrainParams {
+                kind,
+                ..TrainParams::default()
+            };
+            let m = train(&e, &cats, &p, "m", "set").unwrap();
+            assert_eq!(m.kind(), kind.name());
+            assert_eq!(m.trained_kind(), kind);
+            assert_eq!(m.categories, ["crash", "training", "installation"]);
+            assert_eq!(m.training.examples, 10);
+            assert_eq!(m.training.label_set, "set");
+            let classes = m.classifier.fitted().classes().to_vec();
+            assert_eq!(classes, ["training", "installation"], "{kind:?}");
+            let refs: Vec<&Example> = e.iter().collect();
+            let got = predict_all(&m, &refs);
+            let want: Vec<&str> = e.iter().map(|x| x.primary.as_str()).collect();
+            assert_eq!(got, want, "{kind:?}");
+            // The same through classify_batch, with a confidence in [0, 1].
+            let batch = e
+                .iter()
+                .map(|x| (x.site.clone(), x.post_id, x.doc.clone()))
+                .collect();
+            for (row, x) in classify_batch(&m, batch).iter().zip(&e) {
+                assert_eq!((row.1, row.2.as_str()), (x.post_id, x.primary.as_str()));
+                assert!((0.0..=1.0).contains(&row.3), "{row:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn protocol_parts_are_checked() {
+        let e = posts();
+        let err = check_part(&e, &|_| true, "split".into()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "split leaves no posts to test: label more posts"
+        );
+        let err = check_part(&e, &|i| i % 2 == 0, "fold 1".into()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "fold 1 would train on posts of one category only (installation): label more posts of other categories"
+        );
+        let err = check_part(&e, &|_| false, "fold 2".into()).unwrap_err();
+        assert!(err.to_string().contains("only (none)"), "{err}");
+        assert!(check_part(&e, &|i| i < 6, "ok".into()).is_ok());
+        let cats = study();
+        let p = TrainParams::default();
+        let err = cross_validate(&e[..4], &cats, &p, "m", "x").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "5-fold cross-validation needs at least 5 labeled posts, the label set has 4"
+        );
+    }
+
+    #[test]
+    fn small_categories_are_those_under_the_folds() {
+        let cats = study();
+        let mut e = posts();
+        e.push(ex(99, "segfault on import", &["crash"]));
+        assert_eq!(small_categories(&e, &cats, 5), [("crash".to_string(), 1)]);
+        assert_eq!(
+            small_categories(&e, &cats, 6),
+            [
+                ("crash".to_string(), 1),
+                ("training".to_string(), 5),
+                ("installation".to_string(), 5)
+            ]
+        );
+        assert!(small_categories(&e, &cats, 1).is_empty());
+    }
 }

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::eval::Example;
 use super::features::{Doc, Features};
-use super::keyword::Keyword;
 use super::linear::Linear;
-use super::tokenize::StopWords;
+
+pub use super::kinds::Classifier;
 
 /// The model file format version.
 pub const FORMAT: u32 = 1;
@@ -93,34 +93,6 @@ pub struct Training {
     pub examples: u64,
     /// FNV-1a 64 of the sorted `site/id=primary;secondary…` lines, in hex.
     pub labels_hash: String,
-}
-
-/// The classifier inside a model.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Classifier {
-    Linear {
-        features: Features,
-        linear: Linear,
-    },
-    Keyword {
-        keyword: Keyword,
-    },
-    /// TF-IDF features followed by a sentence embedding, one linear model.
-    Hybrid {
-        features: Features,
-        encoder: EncoderSpec,
-        linear: Linear,
-    },
-    /// TF-IDF features followed by a static-table embedding (the hybrid
-    /// model's layout; `encoder` names the table's source encoder and the
-    /// table's size as `dim`).
-    Static {
-        features: Features,
-        encoder: EncoderSpec,
-        table: StaticSpec,
-        linear: Linear,
-    },
 }
 
 /// The static table a static model reads.
@@ -252,12 +224,7 @@ impl Model {
                 found: u64::from(m.format),
             });
         }
-        if let Classifier::Linear { features, .. }
-        | Classifier::Hybrid { features, .. }
-        | Classifier::Static { features, .. } = &mut m.classifier
-        {
-            features.reindex();
-        }
+        m.classifier.fitted_mut().reindex();
         m.check().map_err(|reason| ModelError::Invalid {
             path: origin.to_path_buf(),
             reason,
@@ -303,70 +270,9 @@ impl Model {
                 None => Ok(()),
             }
         };
-        match &self.classifier {
-            Classifier::Keyword { keyword } => {
-                classes_ok(&keyword.classes)?;
-                if keyword.weights.len() != keyword.classes.len() {
-                    return Err(format!(
-                        "{} classes but {} weight tables",
-                        keyword.classes.len(),
-                        keyword.weights.len()
-                    ));
-                }
-                finite_in("alpha", keyword.alpha, 0.0, super::MAX_ALPHA)?;
-                for (class, w) in keyword.classes.iter().zip(&keyword.weights) {
-                    if let Some((word, v)) = w
-                        .iter()
-                        .find(|(_, v)| !(v.is_finite() && (0.0..=MAX_KEYWORD_WEIGHT).contains(*v)))
-                    {
-                        return Err(format!(
-                            "class {class}: weight of {word:?} is {v}, not in [0, {MAX_KEYWORD_WEIGHT}]"
-                        ));
-                    }
-                }
-            }
-            Classifier::Linear { features, linear } => {
-                classes_ok(&linear.classes)?;
-                check_features(features)?;
-                check_linear(linear, features.dim())?;
-            }
-            Classifier::Hybrid {
-                features,
-                encoder,
-                linear,
-            }
-            | Classifier::Static {
-                features,
-                encoder,
-                linear,
-                ..
-            } => {
-                classes_ok(&linear.classes)?;
-                check_features(features)?;
-                if !(1..=MAX_EMBEDDING_DIM).contains(&encoder.dim) {
-                    return Err(format!(
-                        "embedding size {} is not in 1..={MAX_EMBEDDING_DIM}",
-                        encoder.dim
-                    ));
-                }
-                if !(super::MIN_MAX_TOKENS..=super::MAX_MAX_TOKENS).contains(&encoder.max_tokens) {
-                    return Err(format!(
-                        "max_tokens {} is not in {}..={}",
-                        encoder.max_tokens,
-                        super::MIN_MAX_TOKENS,
-                        super::MAX_MAX_TOKENS
-                    ));
-                }
-                let w = f64::from(encoder.weight);
-                if !(w.is_finite() && w > 0.0 && w <= super::MAX_EMBEDDING_WEIGHT) {
-                    return Err(format!(
-                        "embedding weight {w} is not in (0, {}]",
-                        super::MAX_EMBEDDING_WEIGHT
-                    ));
-                }
-                check_linear(linear, features.dim() + encoder.dim)?;
-            }
-        }
+        let fitted = self.classifier.fitted();
+        classes_ok(fitted.classes())?;
+        fitted.check()?;
         if let Some(v) = &self.validation {
             for (what, x) in [
                 ("accuracy", v.accuracy),
@@ -452,57 +358,25 @@ impl Model {
     /// The static table the model reads, if it reads one (its posts' embeddings
     /// come from the table, not the encoder).
     pub fn static_table(&self) -> Option<&StaticSpec> {
-        match &self.classifier {
-            Classifier::Static { table, .. } => Some(table),
-            _ => None,
-        }
+        self.classifier.fitted().static_table()
     }
 
     /// The encoder the model reads, if it reads one: its posts need their
     /// `Doc::embedding` (of `max_tokens` tokens) before [`Model::predict`].
     pub fn encoder(&self) -> Option<&EncoderSpec> {
-        match &self.classifier {
-            Classifier::Hybrid { encoder, .. } | Classifier::Static { encoder, .. } => {
-                Some(encoder)
-            }
-            _ => None,
-        }
+        self.classifier.fitted().encoder()
     }
 
     /// Classifies one post with a checked model (one from [`Model::load`],
     /// [`Model::from_json`] or `classify::train`). A hybrid model reads
     /// `doc.embedding`, which the caller fills (`classify::attach_embeddings`);
     /// without it (or with one of another size) only the TF-IDF part speaks.
-    pub fn predict(&self, doc: &Doc, stop: &StopWords) -> Prediction {
-        match &self.classifier {
-            Classifier::Linear { features, linear } => {
-                self.linear_prediction(linear, &features.transform(doc))
-            }
-            Classifier::Hybrid {
-                features,
-                encoder,
-                linear,
-            }
-            | Classifier::Static {
-                features,
-                encoder,
-                linear,
-                ..
-            } => {
-                let x = if doc.embedding.len() == encoder.dim {
-                    features.transform_with_embedding(doc, encoder.weight)
-                } else {
-                    features.transform(doc)
-                };
-                self.linear_prediction(linear, &x)
-            }
-            Classifier::Keyword { keyword } => {
-                let (best, confidence) = keyword.predict(doc, stop);
-                Prediction {
-                    category: self.index_of(&keyword.classes[best]),
-                    confidence,
-                }
-            }
+    pub fn predict(&self, doc: &Doc) -> Prediction {
+        let fitted = self.classifier.fitted();
+        let (best, confidence) = fitted.predict(doc);
+        Prediction {
+            category: self.index_of(&fitted.classes()[best]),
+            confidence,
         }
     }
 
@@ -510,24 +384,10 @@ impl Model {
     /// fold models): linear and hybrid models that read posts the same way
     /// share the work of finding its words. The same predictions as
     /// [`Model::predict`] of each.
-    pub fn predict_each(models: &[&Model], doc: &Doc, stop: &StopWords) -> Vec<Prediction> {
-        let parts: Option<Vec<(&Features, &Linear, Option<f32>)>> = models
+    pub fn predict_each(models: &[&Model], doc: &Doc) -> Vec<Prediction> {
+        let parts: Option<Vec<super::kinds::Tfidf>> = models
             .iter()
-            .map(|m| match &m.classifier {
-                Classifier::Linear { features, linear } => Some((features, linear, None)),
-                Classifier::Hybrid {
-                    features,
-                    encoder,
-                    linear,
-                }
-                | Classifier::Static {
-                    features,
-                    encoder,
-                    linear,
-                    ..
-                } => Some((features, linear, Some(encoder.weight))),
-                Classifier::Keyword { .. } => None,
-            })
+            .map(|m| m.classifier.fitted().tfidf())
             .collect();
         let shared = parts.as_ref().and_then(|p| {
             let feats: Vec<&Features> = p.iter().map(|x| x.0).collect();
@@ -551,15 +411,15 @@ impl Model {
                     m.linear_prediction(linear, &x)
                 })
                 .collect(),
-            _ => models.iter().map(|m| m.predict(doc, stop)).collect(),
+            _ => models.iter().map(|m| m.predict(doc)).collect(),
         }
     }
 
     fn linear_prediction(&self, linear: &Linear, x: &super::features::Sparse) -> Prediction {
-        let (best, probs) = linear.predict(x);
+        let (best, confidence) = super::kinds::linear::predict_linear(linear, x);
         Prediction {
             category: self.index_of(&linear.classes[best]),
-            confidence: probs[best],
+            confidence,
         }
     }
 
@@ -569,12 +429,12 @@ impl Model {
 
     /// The kind of classifier, as `train --kind` names it.
     pub fn kind(&self) -> &'static str {
-        match self.classifier {
-            Classifier::Linear { .. } => "linear",
-            Classifier::Keyword { .. } => "keyword",
-            Classifier::Hybrid { .. } => "hybrid",
-            Classifier::Static { .. } => "static",
-        }
+        self.classifier.kind().name()
+    }
+
+    /// The kind of classifier.
+    pub fn trained_kind(&self) -> super::Kind {
+        self.classifier.kind()
     }
 }
 
@@ -588,7 +448,7 @@ fn distinct(what: &str, items: &[String]) -> Result<(), String> {
 }
 
 /// Fails unless `x` is finite and in `lo..=hi`.
-fn finite_in(what: &str, x: f64, lo: f64, hi: f64) -> Result<(), String> {
+pub(crate) fn finite_in(what: &str, x: f64, lo: f64, hi: f64) -> Result<(), String> {
     if x.is_finite() && (lo..=hi).contains(&x) {
         Ok(())
     } else {
@@ -596,7 +456,7 @@ fn finite_in(what: &str, x: f64, lo: f64, hi: f64) -> Result<(), String> {
     }
 }
 
-fn check_features(features: &Features) -> Result<(), String> {
+pub(crate) fn check_features(features: &Features) -> Result<(), String> {
     if features.fields.is_empty() {
         return Err("it has no feature fields".into());
     }
@@ -631,7 +491,7 @@ fn check_features(features: &Features) -> Result<(), String> {
     Ok(())
 }
 
-fn check_linear(linear: &Linear, dim: usize) -> Result<(), String> {
+pub(crate) fn check_linear(linear: &Linear, dim: usize) -> Result<(), String> {
     let n = linear.classes.len();
     if linear.weights.len() != n || linear.bias.len() != n {
         return Err(format!(

@@ -1,8 +1,12 @@
-//! Text → tokens, as small composable steps: [`tokens`] splits keeping
-//! identifiers whole (`tf.nn.conv2d`, `CUDA_ERROR_OUT_OF_MEMORY`) and also
-//! yields a dotted identifier's parts; [`lower`] folds case; [`StopWords`]
-//! drops function words; [`stem`] (optional) reduces words to their stems;
+//! Text → tokens, as one chain of small steps ([`WordChain`], as tantivy's
+//! `Tokenizer` → `TokenFilter`s): lower case, [`tokens`] (splits keeping
+//! identifiers whole, `tf.nn.conv2d`, `CUDA_ERROR_OUT_OF_MEMORY`, and also
+//! yields a dotted identifier's parts), then the [`TokenFilter`] steps
+//! [`DropStopWords`] (function words), [`DropNumbers`] and, optional,
+//! [`Stem`]. Fitting and predicting both read text through it.
 //! [`error_names`] pulls out exception and error names.
+
+use std::borrow::Cow;
 
 /// Splits text into tokens: runs of letters, digits, `_` and inner `.`.
 /// A dotted identifier yields itself and then its parts (`tf.nn.conv2d` →
@@ -227,15 +231,6 @@ impl StopWords {
     }
 }
 
-/// The word pipeline over text that is already lower case: tokens without
-/// stop words and numbers, borrowed from `lowered`.
-pub fn word_slices<'a>(lowered: &'a str, stop: &StopWords) -> Vec<&'a str> {
-    tokens(lowered)
-        .into_iter()
-        .filter(|t| !stop.is_stop(t) && !t.bytes().all(|c| c.is_ascii_digit()))
-        .collect()
-}
-
 /// The optional stemming step: the Snowball English (Porter2) stem of a
 /// lower-case word of letters only (`training` → `train`); identifiers,
 /// numbers and anything else pass through unchanged, so `tf.nn.conv2d` and
@@ -243,24 +238,107 @@ pub fn word_slices<'a>(lowered: &'a str, stop: &StopWords) -> Vec<&'a str> {
 /// the Snowball 2 rules: on the 13,540 distinct words of the labeled dumps it
 /// agrees with Python `snowballstemmer` 3.1.1 on all but 27, Snowball 3's
 /// newer exceptions (`organization`, `internal`, `added`, …).
-pub fn stem(word: &str) -> std::borrow::Cow<'_, str> {
+pub fn stem(word: &str) -> Cow<'_, str> {
     static ENGLISH: std::sync::LazyLock<rust_stemmers::Stemmer> = std::sync::LazyLock::new(|| {
         rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English)
     });
     if word.len() > 2 && word.bytes().all(|b| b.is_ascii_lowercase()) {
         ENGLISH.stem(word)
     } else {
-        std::borrow::Cow::Borrowed(word)
+        Cow::Borrowed(word)
     }
 }
 
-/// The word pipeline: lower case → tokens → without stop words and numbers.
-/// (Lower-casing the text first, once, is what [`word_slices`] expects.)
-pub fn words(text: &str, stop: &StopWords) -> Vec<String> {
-    word_slices(&text.to_lowercase(), stop)
-        .into_iter()
-        .map(String::from)
-        .collect()
+/// One step of the word chain after splitting (tantivy's `TokenFilter`):
+/// keeps a token, changes it or drops it.
+pub trait TokenFilter {
+    fn filter<'a>(&self, token: Cow<'a, str>) -> Option<Cow<'a, str>>;
+}
+
+/// Drops stop words.
+pub struct DropStopWords<'s>(pub &'s StopWords);
+
+impl TokenFilter for DropStopWords<'_> {
+    #[inline]
+    fn filter<'a>(&self, token: Cow<'a, str>) -> Option<Cow<'a, str>> {
+        (!self.0.is_stop(&token)).then_some(token)
+    }
+}
+
+/// Drops tokens of digits only.
+pub struct DropNumbers;
+
+impl TokenFilter for DropNumbers {
+    #[inline]
+    fn filter<'a>(&self, token: Cow<'a, str>) -> Option<Cow<'a, str>> {
+        (!token.bytes().all(|c| c.is_ascii_digit())).then_some(token)
+    }
+}
+
+/// Reduces words to their stems ([`stem`]).
+pub struct Stem;
+
+impl TokenFilter for Stem {
+    #[inline]
+    fn filter<'a>(&self, token: Cow<'a, str>) -> Option<Cow<'a, str>> {
+        Some(match token {
+            Cow::Borrowed(t) => stem(t),
+            Cow::Owned(t) => Cow::Owned(stem(&t).into_owned()),
+        })
+    }
+}
+
+/// The stop words every model reads text with ([`STOP_WORDS`]).
+pub fn stop_words() -> &'static StopWords {
+    static STOP: std::sync::LazyLock<StopWords> = std::sync::LazyLock::new(StopWords::default);
+    &STOP
+}
+
+/// The word chain: lower case → [`tokens`] → [`DropStopWords`] →
+/// [`DropNumbers`] → [`Stem`] when `stem`. The one definition of a post's
+/// words: the keyword model and every TF-IDF field, at fit and predict time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WordChain {
+    pub stem: bool,
+}
+
+impl WordChain {
+    /// Lower-cases `text` (the first step): [`WordChain::run`] reads the result.
+    pub fn lower(text: &str) -> String {
+        text.to_lowercase()
+    }
+
+    /// The steps after lower case, over text that is already lower case:
+    /// appends its words to `out`, borrowed from `lowered` where a step did
+    /// not change them.
+    pub fn run<'a>(&self, lowered: &'a str, out: &mut Vec<Cow<'a, str>>) {
+        let stop = DropStopWords(stop_words());
+        for t in tokens(lowered) {
+            let Some(t) = stop.filter(Cow::Borrowed(t)) else {
+                continue;
+            };
+            let Some(t) = DropNumbers.filter(t) else {
+                continue;
+            };
+            match self.stem {
+                true => out.extend(Stem.filter(t)),
+                false => out.push(t),
+            }
+        }
+    }
+
+    /// The whole chain over some text, as owned words.
+    pub fn words(&self, text: &str) -> Vec<String> {
+        let lowered = WordChain::lower(text);
+        let mut out = Vec::new();
+        self.run(&lowered, &mut out);
+        out.into_iter().map(Cow::into_owned).collect()
+    }
+}
+
+/// The word chain without stemming (the keyword model's words).
+pub fn words(text: &str) -> Vec<String> {
+    WordChain::default().words(text)
 }
 
 #[cfg(test)]
@@ -332,13 +410,12 @@ mod tests {
                 "cuda_error_out_of_memory"
             ]
         );
-        let stop = StopWords::default();
         assert!(
             STOP_WORDS.iter().all(|w| w.len() <= 10),
             "is_stop's length shortcut"
         );
         assert_eq!(
-            words("How do I save the model in 2 files?", &stop),
+            words("How do I save the model in 2 files?"),
             ["how", "save", "model", "files"]
         );
     }

@@ -77,7 +77,7 @@ fn by_protocol(
     protocol: Protocol,
     args: &EvalArgs,
 ) -> Result<Evaluation> {
-    let name = format!("{:?}", p.kind).to_lowercase();
+    let name = p.kind.name();
     Ok(match protocol {
         Protocol::Study => {
             classify::study_split(examples, &study.categories, p, &name, &args.labels)?

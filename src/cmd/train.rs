@@ -31,7 +31,7 @@ pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
     let name = args
         .name
         .clone()
-        .unwrap_or_else(|| format!("{:?}", args.kind).to_lowercase());
+        .unwrap_or_else(|| Kind::from(args.kind).name().to_string());
     if !stackmine::classify::model::valid_model_name(&name) {
         bail!(
             "a model name is {}",

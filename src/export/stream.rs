@@ -28,7 +28,6 @@ use arrow_schema::{ArrowError, DataType, Field, Schema};
 use crate::classify::encoder::{self, Encoder};
 use crate::classify::features::Doc;
 use crate::classify::model::Model;
-use crate::classify::tokenize::StopWords;
 use crate::classify::{classify_batch, fnv1a_hex};
 
 /// Why a stream could not be classified.
@@ -278,7 +277,6 @@ pub fn classify_stream(
     let reader = StreamReader::try_new(input, None).map_err(StreamError::Read)?;
     let schema = output_schema();
     let mut writer = StreamWriter::try_new(output, &schema).map_err(StreamError::Write)?;
-    let stop = StopWords::default();
     let mut summary = StreamSummary::default();
     for batch in reader {
         let batch = batch.map_err(StreamError::Read)?;
@@ -296,7 +294,7 @@ pub fn classify_stream(
         }
         summary.questions += posts.len() as u64;
         summary.batches += 1;
-        let rows = classify_batch(model, posts, &stop);
+        let rows = classify_batch(model, posts);
         let mut site = StringBuilder::new();
         let mut id = Int64Builder::new();
         let mut category = StringBuilder::new();
