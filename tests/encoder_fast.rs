@@ -209,3 +209,65 @@ fn int8_hybrid_cv5_is_within_0_005_of_fp32() {
     .unwrap();
     assert!(!shipped.contains("precision"));
 }
+
+/// The int8 path gives the same bits on every instruction-set path this CPU
+/// runs (portable, AVX2 with AVX-VNNI where present, AVX-512 with VNNI),
+/// over every fixture text.
+#[test]
+fn int8_embeddings_are_the_same_on_every_instruction_set_path() {
+    use stackmine::classify::encoder::kernels::Isa;
+    let Some(dir) = util::encoder_dir() else {
+        return;
+    };
+    let mut e = Encoder::load(&dir).unwrap();
+    e.set_precision(stackmine::classify::encoder::Precision::Int8);
+    let r = reference();
+    let texts: Vec<&str> = r
+        .questions
+        .iter()
+        .chain(&r.made_up)
+        .map(|q| q.text.as_str())
+        .collect();
+    e.set_isa(Isa::Portable);
+    let want = e.embed_many(&texts, 128, &|_| {});
+    for isa in [Isa::Avx2, Isa::Avx512]
+        .into_iter()
+        .filter(|i| i.available())
+    {
+        e.set_isa(isa);
+        assert_eq!(e.embed_many(&texts, 128, &|_| {}), want, "{isa:?}");
+    }
+}
+
+/// A real config.json whose hidden_act is changed is refused, naming the
+/// file and the activation; "gelu" (Hugging Face's erf GELU) is the one
+/// accepted.
+#[test]
+fn a_real_config_with_another_activation_is_refused() {
+    let Some(dir) = util::encoder_dir() else {
+        return;
+    };
+    let d = util::Dir::new();
+    let copy = d.path("encoder");
+    std::fs::create_dir_all(&copy).unwrap();
+    for f in ["vocab.txt", "model.safetensors"] {
+        std::fs::copy(dir.join(f), copy.join(f)).unwrap();
+    }
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["hidden_act"], "gelu");
+    for act in ["gelu_new", "relu", "silu"] {
+        config["hidden_act"] = serde_json::json!(act);
+        std::fs::write(copy.join("config.json"), config.to_string()).unwrap();
+        let err = Encoder::load(&copy).unwrap_err().to_string();
+        assert!(
+            err.ends_with(&format!(
+                "config.json: hidden_act \"{act}\" is not implemented (only \"gelu\" is)"
+            )),
+            "{err}"
+        );
+    }
+    config["hidden_act"] = serde_json::json!("gelu");
+    std::fs::write(copy.join("config.json"), config.to_string()).unwrap();
+    assert!(Encoder::load(&copy).is_ok());
+}
