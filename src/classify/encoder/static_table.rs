@@ -199,6 +199,11 @@ impl StaticTable {
         })
     }
 
+    /// The vocabulary the table was made with (its tokenizer).
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+
     /// The embedding's length.
     pub fn dim(&self) -> usize {
         self.header.dims

@@ -8,7 +8,12 @@
 //! added tokens with `normalized: false`).
 //!
 //! Each step is its own function: [`normalize`] → [`pre_tokenize`] →
-//! [`Vocab::word_pieces`] → [`Vocab::encode`].
+//! [`Vocab::word_pieces`] → [`Vocab::encode`]. [`Vocab::encode`] runs them
+//! lazily, one whitespace-separated chunk of the raw text at a time, and
+//! stops once the token limit is reached (a long post is not normalized
+//! past what the limit reads); ASCII chunks, most of the text, take a fast
+//! path over bytes. Both give the ids the whole-text steps give: ASCII
+//! whitespace becomes a space, which no normalization step reads across.
 
 use std::collections::HashMap;
 
@@ -115,12 +120,19 @@ pub enum VocabError {
     TooLarge(usize),
 }
 
+/// Token bytes to ids, hashed with foldhash (fixed seed: deterministic).
+type Table = HashMap<Box<[u8]>, u32, foldhash::fast::FixedState>;
+
 /// A WordPiece vocabulary (`vocab.txt`: one token per line, id = line number).
 #[derive(Debug, Clone)]
 pub struct Vocab {
-    ids: HashMap<String, u32>,
+    ids: Table,
     /// With the `##` prefix removed, for continuation pieces.
-    continuation: HashMap<String, u32>,
+    continuation: Table,
+    /// The longest key of `ids` and of `continuation`, in bytes: a longer
+    /// piece is never looked up.
+    longest: usize,
+    longest_continuation: usize,
     pub unk: u32,
     pub cls: u32,
     pub sep: u32,
@@ -143,21 +155,28 @@ impl Vocab {
 
     /// Reads `vocab.txt`; refuses one without `[UNK]`, `[CLS]` or `[SEP]`.
     pub fn parse(text: &str) -> Result<Vocab, VocabError> {
-        let mut ids = HashMap::new();
-        let mut continuation = HashMap::new();
+        let mut ids = Table::default();
+        let mut continuation = Table::default();
+        let (mut longest, mut longest_continuation) = (0, 0);
         let mut len = 0;
         for (i, line) in text.lines().enumerate() {
             let id = u32::try_from(i).map_err(|_| VocabError::TooLarge(i))?;
             len = i + 1;
             if let Some(rest) = line.strip_prefix("##") {
-                continuation.entry(rest.to_string()).or_insert(id);
+                continuation.entry(rest.as_bytes().into()).or_insert(id);
+                longest_continuation = longest_continuation.max(rest.len());
             }
-            ids.entry(line.to_string()).or_insert(id);
+            ids.entry(line.as_bytes().into()).or_insert(id);
+            longest = longest.max(line.len());
         }
-        let get = |t: &'static str| ids.get(t).copied().ok_or(VocabError::MissingToken(t));
+        let get = |t: &'static str| {
+            ids.get(t.as_bytes())
+                .copied()
+                .ok_or(VocabError::MissingToken(t))
+        };
         let specials = SPECIAL_TOKENS
             .iter()
-            .filter_map(|&t| ids.get(t).map(|&id| (t, id)))
+            .filter_map(|&t| ids.get(t.as_bytes()).map(|&id| (t, id)))
             .collect();
         Ok(Vocab {
             specials,
@@ -166,6 +185,8 @@ impl Vocab {
             sep: get("[SEP]")?,
             ids,
             continuation,
+            longest,
+            longest_continuation,
             len,
         })
     }
@@ -173,6 +194,9 @@ impl Vocab {
     /// A word's pieces by greedy longest match; the whole word is `[UNK]` if
     /// any part has no piece or it is longer than 100 characters.
     pub fn word_pieces(&self, word: &str, out: &mut Vec<u32>) {
+        if word.is_ascii() {
+            return self.ascii_word_pieces(word.as_bytes(), out);
+        }
         if word.chars().count() > MAX_WORD_CHARS {
             out.push(self.unk);
             return;
@@ -180,20 +204,65 @@ impl Vocab {
         let mark = out.len();
         let mut start = 0;
         while start < word.len() {
-            let table = if start == 0 {
-                &self.ids
-            } else {
-                &self.continuation
-            };
-            let mut end = word.len();
+            let (table, longest) = self.table(start);
+            // No key is longer than `longest`: start at the last char
+            // boundary within it (the same match as starting at the end).
+            let mut end = (start + longest).min(word.len());
+            while !word.is_char_boundary(end) {
+                end -= 1;
+            }
             let found = loop {
+                if end == start {
+                    break None;
+                }
+                if let Some(&id) = table.get(word[start..end].as_bytes()) {
+                    break Some(id);
+                }
+                end = start
+                    + word[start..end]
+                        .char_indices()
+                        .next_back()
+                        .map_or(0, |(i, _)| i);
+            };
+            let Some(id) = found else {
+                out.truncate(mark);
+                out.push(self.unk);
+                return;
+            };
+            out.push(id);
+            start = end;
+        }
+    }
+
+    /// The table of pieces starting at byte `start` of a word, and its
+    /// longest key.
+    fn table(&self, start: usize) -> (&Table, usize) {
+        if start == 0 {
+            (&self.ids, self.longest)
+        } else {
+            (&self.continuation, self.longest_continuation)
+        }
+    }
+
+    /// [`Vocab::word_pieces`] of an ASCII word (one char per byte).
+    fn ascii_word_pieces(&self, word: &[u8], out: &mut Vec<u32>) {
+        if word.len() > MAX_WORD_CHARS {
+            out.push(self.unk);
+            return;
+        }
+        let mark = out.len();
+        let mut start = 0;
+        while start < word.len() {
+            let (table, longest) = self.table(start);
+            let mut end = (start + longest).min(word.len());
+            let found = loop {
+                if end == start {
+                    break None;
+                }
                 if let Some(&id) = table.get(&word[start..end]) {
                     break Some(id);
                 }
-                match word[start..end].char_indices().next_back() {
-                    Some((i, _)) if i > 0 => end = start + i,
-                    _ => break None,
-                }
+                end -= 1;
             };
             let Some(id) = found else {
                 out.truncate(mark);
@@ -232,27 +301,86 @@ impl Vocab {
 
     /// Token ids of a text: `[CLS]`, its first `max_len - 2` pieces, `[SEP]`.
     pub fn encode(&self, text: &str, max_len: usize) -> Vec<u32> {
-        let mut ids = vec![self.cls];
         let limit = max_len.max(2) - 1;
-        'parts: for part in self.split_specials(text) {
-            match part {
-                Ok(id) => ids.push(id),
-                Err(text) => {
-                    for word in pre_tokenize(&normalize(text)) {
-                        self.word_pieces(word, &mut ids);
-                        if ids.len() >= limit {
-                            break 'parts;
+        let mut ids = Vec::with_capacity(limit.min(512) + 1);
+        ids.push(self.cls);
+        let mut buf = Vec::new();
+        for chunk in text
+            .as_bytes()
+            .split(|&b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            if ids.len() >= limit {
+                break;
+            }
+            if chunk.is_empty() {
+                continue;
+            }
+            if chunk.is_ascii() && (self.specials.is_empty() || !chunk.contains(&b'[')) {
+                self.ascii_chunk(chunk, limit, &mut buf, &mut ids);
+                continue;
+            }
+            // Split at ASCII bytes only: each chunk is valid UTF-8.
+            let chunk = std::str::from_utf8(chunk).unwrap_or_default();
+            for part in self.split_specials(chunk) {
+                match part {
+                    Ok(id) => ids.push(id),
+                    Err(text) => {
+                        for word in pre_tokenize(&normalize(text)) {
+                            self.word_pieces(word, &mut ids);
+                            if ids.len() >= limit {
+                                break;
+                            }
                         }
                     }
                 }
-            }
-            if ids.len() >= limit {
-                break;
+                if ids.len() >= limit {
+                    break;
+                }
             }
         }
         ids.truncate(limit);
         ids.push(self.sep);
         ids
+    }
+
+    /// The pieces of an ASCII chunk without whitespace or special tokens, as
+    /// [`normalize`] and [`pre_tokenize`] would give them: control bytes
+    /// dropped, lower-cased, every punctuation byte a word of its own.
+    fn ascii_chunk(&self, chunk: &[u8], limit: usize, buf: &mut Vec<u8>, ids: &mut Vec<u32>) {
+        let word: &[u8] = if chunk
+            .iter()
+            .any(|&b| b.is_ascii_uppercase() || b.is_ascii_control())
+        {
+            buf.clear();
+            buf.extend(
+                chunk
+                    .iter()
+                    .filter(|b| !b.is_ascii_control())
+                    .map(u8::to_ascii_lowercase),
+            );
+            buf
+        } else {
+            chunk
+        };
+        let mut start = 0;
+        for (i, &b) in word.iter().enumerate() {
+            if b.is_ascii_punctuation() {
+                if start < i {
+                    self.ascii_word_pieces(&word[start..i], ids);
+                    if ids.len() >= limit {
+                        return;
+                    }
+                }
+                self.ascii_word_pieces(&word[i..i + 1], ids);
+                if ids.len() >= limit {
+                    return;
+                }
+                start = i + 1;
+            }
+        }
+        if start < word.len() {
+            self.ascii_word_pieces(&word[start..], ids);
+        }
     }
 }
 
