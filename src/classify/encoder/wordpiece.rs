@@ -387,6 +387,87 @@ impl Vocab {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The whole-text steps, as [`Vocab::encode`] ran them before it became
+    /// lazy: every special token split off, each part normalized whole,
+    /// pre-tokenized, pieces by greedy match from the word's end.
+    fn reference(v: &Vocab, text: &str, max_len: usize) -> Vec<u32> {
+        let pieces = |word: &str, out: &mut Vec<u32>| {
+            if word.chars().count() > MAX_WORD_CHARS {
+                out.push(v.unk);
+                return;
+            }
+            let mark = out.len();
+            let mut start = 0;
+            while start < word.len() {
+                let table = if start == 0 { &v.ids } else { &v.continuation };
+                let mut end = word.len();
+                let found = loop {
+                    if let Some(&id) = table.get(word[start..end].as_bytes()) {
+                        break Some(id);
+                    }
+                    match word[start..end].char_indices().next_back() {
+                        Some((i, _)) if i > 0 => end = start + i,
+                        _ => break None,
+                    }
+                };
+                let Some(id) = found else {
+                    out.truncate(mark);
+                    out.push(v.unk);
+                    return;
+                };
+                out.push(id);
+                start = end;
+            }
+        };
+        let mut ids = vec![v.cls];
+        for part in v.split_specials(text) {
+            match part {
+                Ok(id) => ids.push(id),
+                Err(text) => {
+                    for word in pre_tokenize(&normalize(text)) {
+                        pieces(word, &mut ids);
+                    }
+                }
+            }
+        }
+        ids.truncate(max_len.max(2) - 1);
+        ids.push(v.sep);
+        ids
+    }
+
+    fn rich_vocab() -> Vocab {
+        let mut text = String::from("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n");
+        for t in [
+            "a", "b", "ab", "abc", "cd", "##b", "##c", "##cd", "##d", "é", "e", "##é", "σ", "ς",
+            "##ς", "深", "i", ".", "[", "]", "(", "##a", "##ab", "x", "##x", "ǆ",
+        ] {
+            text.push_str(t);
+            text.push('\n');
+        }
+        Vocab::parse(&text).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn lazy_encode_gives_the_whole_text_ids(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "a", "B", "Ab", "c", "D", " ", "\t", "\n", "\r", "\u{b}", "\u{c}", "\u{0}", "\u{7f}", "\u{1f}", ".", "[", "]", "(", "[CLS]", "[SEP]", "[MASK]", "[UNK", "é", "E\u{301}", "\u{301}", "Σ", "ΑΣ", "\u{a0}", "\u{85}", "深", "İ", "\u{fffd}", "\u{2000}", "\u{200b}", "Ǆ", "x", "\u{37e}", "’",
+            ]), 0..40),
+            long in 0usize..3,
+            max_len in 0usize..40,
+        ) {
+            let v = rich_vocab();
+            let mut text: String = parts.concat();
+            if long > 0 {
+                text.push_str(&"ab".repeat(40 * long));
+            }
+            prop_assert_eq!(v.encode(&text, max_len), reference(&v, &text, max_len));
+            prop_assert_eq!(v.encode(&text, usize::MAX), reference(&v, &text, usize::MAX));
+        }
+    }
 
     fn vocab() -> Vocab {
         Vocab::parse("[PAD]\n[UNK]\n[CLS]\n[SEP]\nun\n##aff\n##able\nrun\n##ning\n,\ntf\n.\nnn\n")
