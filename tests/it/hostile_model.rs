@@ -7,11 +7,10 @@
 //! PyTorch questions, real SQLite file; a property test fuzzes the model
 //! loader.
 
-mod util;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::util::Dir;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use stackmine::classify::encoder::Encoder;
@@ -20,12 +19,11 @@ use stackmine::classify::features::Doc;
 use stackmine::classify::model::Model;
 use stackmine::classify::{self, Kind, TrainParams};
 use stackmine::study::Study;
-use util::Dir;
 
 /// Real labels of the PyTorch questions (tests/data/labels/dl-questions.csv):
 /// primary kind → post Ids, in file order.
 fn pytorch_labels() -> BTreeMap<String, Vec<String>> {
-    let text = std::fs::read_to_string(util::data("labels/dl-questions.csv")).unwrap();
+    let text = std::fs::read_to_string(crate::util::data("labels/dl-questions.csv")).unwrap();
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for line in text.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
@@ -390,7 +388,7 @@ fn every_kind_refuses_small_sets_in_the_library_too() {
 fn numeric_options_are_validated_where_they_are_parsed() {
     let d = Dir::new();
     let s = d.study("s");
-    let dump = util::path("stackoverflow-pytorch-labeled/Posts.xml");
+    let dump = crate::util::path("stackoverflow-pytorch-labeled/Posts.xml");
     let train = ["train", "--study", "s", "--labels", "x"];
     let eval = [
         "eval",
@@ -594,7 +592,7 @@ fn renamed_study(d: &Dir, name: &str) -> String {
     d.write(&format!("{s}/study.toml"), renamed.as_bytes());
     d.ok(&[
         "ingest",
-        &util::path("stackoverflow-pytorch-labeled/Posts.xml"),
+        &crate::util::path("stackoverflow-pytorch-labeled/Posts.xml"),
         "--all-questions",
         "--study",
         &s,
@@ -663,7 +661,7 @@ fn a_model_of_other_categories_is_refused_by_classify_eval_report_and_run() {
     // run: refused at classify, no report written.
     let err = d.fails(&[
         "run",
-        &util::path("stackoverflow-pytorch-labeled/Posts.xml"),
+        &crate::util::path("stackoverflow-pytorch-labeled/Posts.xml"),
         "--study",
         "r",
         "--all-questions",
@@ -746,7 +744,7 @@ impl PytorchNamed for Dir {
         let s = self.study(name);
         self.ok(&[
             "ingest",
-            &util::path("stackoverflow-pytorch-labeled/Posts.xml"),
+            &crate::util::path("stackoverflow-pytorch-labeled/Posts.xml"),
             "--all-questions",
             "--study",
             &s,
@@ -1642,7 +1640,7 @@ fn study_file_and_model_errors_say_each_cause_once() {
 // The model loader on arbitrary and damaged input: never a panic; either an
 // error or a model every prediction runs on. The case counts keep `cargo
 // test` fast; for a longer local run:
-//   PROPTEST_CASES=100000 cargo test --release --test hostile_model fuzz
+//   PROPTEST_CASES=100000 cargo test --release --test it hostile_model::fuzz
 // (PROPTEST_CASES replaces every count below; an explicit count in a
 // proptest config would otherwise win over it).
 
@@ -1938,7 +1936,7 @@ fn c_below_its_lower_bound_is_refused() {
 fn range_errors_print_numbers_compactly() {
     let d = Dir::new();
     let s = d.study("s");
-    let dump = util::path("stackoverflow-pytorch-labeled/Posts.xml");
+    let dump = crate::util::path("stackoverflow-pytorch-labeled/Posts.xml");
     let estimate = ["estimate", "--study", "s", "--sample", "b"];
     let sample = ["sample", "--study", "s", "--name", "b"];
     let train = ["train", "--study", "s", "--labels", "x"];

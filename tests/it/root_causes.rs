@@ -4,9 +4,7 @@
 //! root-cause codes on labels, final labels, CSV import/export and `agree`,
 //! and the migration of a schema-5 study.
 
-mod util;
-
-use util::{Dir, Server, data, http, labeled_study, path};
+use crate::util::{Dir, Server, data, http, labeled_study, path};
 
 const AI: &str = "ai.stackexchange.com-2017";
 const PYTORCH: &str = "stackoverflow-pytorch-labeled";
@@ -519,7 +517,7 @@ fn agree_per_root_cause_matches_scikit_learn() {
         assert_eq!(g["counts"], w["counts"]);
         for key in ["agreement", "kappa"] {
             match w[key].as_f64() {
-                Some(x) => util::close(&g[key], x, &format!("{} {key}", w["code"])),
+                Some(x) => crate::util::close(&g[key], x, &format!("{} {key}", w["code"])),
                 None => assert!(g[key].is_null(), "{} {key}: {}", w["code"], g[key]),
             }
         }
@@ -535,7 +533,9 @@ fn agree_per_root_cause_matches_scikit_learn() {
     );
     assert!(md.contains("| static_graph | — | — | 0 | 0 |"), "{md}");
 
-    if let Some(py) = util::reference_python("root_causes.json is not re-made with scikit-learn") {
+    if let Some(py) =
+        crate::util::reference_python("root_causes.json is not re-made with scikit-learn")
+    {
         let out = d.path("remade.json");
         let status = std::process::Command::new(py)
             .arg(data("reference/make_root_cause_reference.py"))

@@ -1,9 +1,7 @@
 //! Sampling, label import/export and agreement, through the real binary on
 //! the real labeled questions (tests/data/labels/dl-questions.csv).
 
-mod util;
-
-use util::{Dir, close, data, labeled_study, path};
+use crate::util::{Dir, close, data, labeled_study, path};
 
 /// The 820 real questions labeled by two annotators. Reference values:
 /// scikit-learn 1.x, `cohen_kappa_score(annotator_a, annotator_b)` =

@@ -6,8 +6,6 @@
 //! encoder's files (scripts/fetch-encoder.sh); skipped with a notice without
 //! them, except under CI=true.
 
-mod util;
-
 use stackmine::classify::encoder::Encoder;
 
 #[derive(serde::Deserialize)]
@@ -25,7 +23,7 @@ struct Reference {
 }
 
 fn reference() -> Reference {
-    let text = std::fs::read_to_string(util::data("encoder/fast_reference.json")).unwrap();
+    let text = std::fs::read_to_string(crate::util::data("encoder/fast_reference.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -41,7 +39,7 @@ fn worst(a: &[f32], b: &[f32]) -> f32 {
 /// also inside a word.
 #[test]
 fn literal_special_tokens_are_read_as_hugging_face_does() {
-    let Some(dir) = util::encoder_dir() else {
+    let Some(dir) = crate::util::encoder_dir() else {
         return;
     };
     let encoder = Encoder::load(&dir).unwrap();
@@ -66,7 +64,7 @@ fn literal_special_tokens_are_read_as_hugging_face_does() {
 /// the batch and the number of threads, and within 2e-5 of the numpy BERT.
 #[test]
 fn batched_embeddings_equal_unbatched_and_the_reference() {
-    let Some(dir) = util::encoder_dir() else {
+    let Some(dir) = crate::util::encoder_dir() else {
         return;
     };
     let encoder = Encoder::load(&dir).unwrap();
@@ -111,7 +109,7 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
 /// at least 0.995, none below 0.98; and batched int8 equals one at a time.
 #[test]
 fn int8_embeddings_are_close_to_fp32_and_deterministic() {
-    let Some(dir) = util::encoder_dir() else {
+    let Some(dir) = crate::util::encoder_dir() else {
         return;
     };
     let fp32 = Encoder::load(&dir).unwrap();
@@ -120,7 +118,7 @@ fn int8_embeddings_are_close_to_fp32_and_deterministic() {
     assert_ne!(int8.cache_key(), fp32.cache_key());
     let r = reference();
     let old: Vec<Item> = serde_json::from_str(
-        &std::fs::read_to_string(util::data("encoder/reference.json")).unwrap(),
+        &std::fs::read_to_string(crate::util::data("encoder/reference.json")).unwrap(),
     )
     .unwrap();
     let texts: Vec<&str> = r
@@ -151,10 +149,10 @@ fn int8_embeddings_are_close_to_fp32_and_deterministic() {
 /// cache keeps the two precisions apart; a model trained in int8 says so.
 #[test]
 fn int8_hybrid_cv5_is_within_0_005_of_fp32() {
-    let Some(d) = util::Dir::with_encoder() else {
+    let Some(d) = crate::util::Dir::with_encoder() else {
         return;
     };
-    let s = util::labeled_study(&d, Some("dl-questions"));
+    let s = crate::util::labeled_study(&d, Some("dl-questions"));
     let cv5 = |precision: &str| {
         d.eval_json(&[
             "--study",
@@ -216,7 +214,7 @@ fn int8_hybrid_cv5_is_within_0_005_of_fp32() {
 #[test]
 fn int8_embeddings_are_the_same_on_every_instruction_set_path() {
     use stackmine::classify::encoder::kernels::Isa;
-    let Some(dir) = util::encoder_dir() else {
+    let Some(dir) = crate::util::encoder_dir() else {
         return;
     };
     let mut e = Encoder::load(&dir).unwrap();
@@ -244,10 +242,10 @@ fn int8_embeddings_are_the_same_on_every_instruction_set_path() {
 /// accepted.
 #[test]
 fn a_real_config_with_another_activation_is_refused() {
-    let Some(dir) = util::encoder_dir() else {
+    let Some(dir) = crate::util::encoder_dir() else {
         return;
     };
-    let d = util::Dir::new();
+    let d = crate::util::Dir::new();
     let copy = d.path("encoder");
     std::fs::create_dir_all(&copy).unwrap();
     for f in ["vocab.txt", "model.safetensors"] {

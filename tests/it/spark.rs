@@ -6,12 +6,10 @@
 //! else ~/.cache/stackmine-spark-venv, which .ci/run makes) and Java 17.
 //! Skipped with a notice when absent, except under CI=true, where it fails.
 
-mod util;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use util::{Dir, files, path};
+use crate::util::{Dir, files, path};
 
 fn spark_python() -> Option<PathBuf> {
     let p = std::env::var_os("STACKMINE_SPARK_PYTHON")
@@ -103,7 +101,7 @@ fn rel_close(a: &serde_json::Value, b: &serde_json::Value, what: &str) {
 fn spark_classify_stats_and_ingest_give_what_stackmine_gives() {
     let Some(py) = spark_python() else { return };
     let started = std::time::Instant::now();
-    let with_encoder = util::encoder_dir();
+    let with_encoder = crate::util::encoder_dir();
     let d = match &with_encoder {
         Some(_) => Dir::with_encoder().unwrap(),
         None => Dir::new(),

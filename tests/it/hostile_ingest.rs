@@ -3,9 +3,7 @@
 //! (tests/data, CC BY-SA, see tests/data/README.md) through the real binary
 //! into real SQLite files.
 
-mod util;
-
-use util::{Dir, data, path};
+use crate::util::{Dir, data, path};
 
 const PYTORCH: &str = "stackoverflow-pytorch-labeled/Posts.xml";
 

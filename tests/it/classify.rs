@@ -1,9 +1,7 @@
 //! Training, evaluating and applying classifiers through the real binary on
 //! the 820 real labeled questions (tests/data/labels/dl-questions.csv).
 
-mod util;
-
-use util::{Dir, labeled_study};
+use crate::util::{Dir, labeled_study};
 
 /// Cross-validated quality on the shared labels. The figures are deterministic
 /// (seeded folds, deterministic fits), so they are pinned as a snapshot: a
@@ -67,7 +65,7 @@ fn cross_validation_is_deterministic_and_the_linear_model_beats_the_keyword_mode
 fn the_default_model_is_rebuilt_byte_for_byte() {
     let d = Dir::new();
     let s = labeled_study(&d, Some("dl-questions"));
-    util::check_built_in(&d, &s, &["--kind", "linear", "--c", "10"], "default");
+    crate::util::check_built_in(&d, &s, &["--kind", "linear", "--c", "10"], "default");
     let md = d.ok(&["eval", "--study", &s, "--labels", "dl-questions"]);
     assert!(md.contains("**Warning:**"), "{md}");
 }
@@ -103,7 +101,7 @@ fn models_are_plain_json_and_classify_replaces_never_duplicates() {
     assert!(
         out.contains(&format!(
             "classified {} questions with model default (linear)",
-            util::thousands(n)
+            crate::util::thousands(n)
         )),
         "{out}"
     );

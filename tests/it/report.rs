@@ -1,12 +1,10 @@
 //! The report through the real binary on the real sample dump: every section,
 //! every table in three formats, byte-identical re-runs, nothing absolute.
 
-mod util;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use util::{Dir, files, labeled_study, path};
+use crate::util::{Dir, files, labeled_study, path};
 
 const DEPLOY: &str = "stackoverflow-dl-deploy/Posts.xml";
 

@@ -4,16 +4,14 @@
 //! (scripts/fetch-encoder.sh) are skipped with a notice without them, except
 //! under CI=true.
 
-mod util;
-
-use util::{Dir, labeled_study};
+use crate::util::{Dir, labeled_study};
 
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Cross-validated quality of the hybrid model, pinned like the linear one's
-/// in tests/classify.rs. The tolerance is wider: the embeddings' last bits
+/// in tests/it/classify.rs. The tolerance is wider: the embeddings' last bits
 /// depend on which sgemm kernel the CPU runs.
 #[test]
 fn the_hybrid_model_beats_the_linear_one_and_is_rebuilt_byte_for_byte() {
@@ -23,7 +21,7 @@ fn the_hybrid_model_beats_the_linear_one_and_is_rebuilt_byte_for_byte() {
     let s = labeled_study(&d, Some("dl-questions"));
     // Without stemming (the default of `train`; the built-in model stems).
     // In fp32: int8 (the default where the CPU has VNNI) is compared with
-    // it in tests/encoder_fast.rs.
+    // it in tests/it/encoder_fast.rs.
     let fp32_cv5 = || {
         d.eval_json(&[
             "--study",
@@ -47,7 +45,7 @@ fn the_hybrid_model_beats_the_linear_one_and_is_rebuilt_byte_for_byte() {
         (lenient - 0.9244).abs() < 0.003,
         "hybrid cv5 lenient {lenient}"
     );
-    // The linear model's pinned cv5 macro F1 is 0.6318 (tests/classify.rs).
+    // The linear model's pinned cv5 macro F1 is 0.6318 (tests/it/classify.rs).
     assert!(f1 > 0.6318 + 0.1);
     for (k, m) in hybrid["per_category"].as_object().unwrap() {
         assert!(m["f1"].as_f64().unwrap() > 0.6, "{k}: {m}");
@@ -60,7 +58,7 @@ fn the_hybrid_model_beats_the_linear_one_and_is_rebuilt_byte_for_byte() {
     assert_eq!(d.count(&s, cached), 820);
 
     // scripts/build-default-model.sh's command gives models/default-hybrid.json
-    // (trained on fp32 embeddings; it serves int8 too, see tests/encoder_fast.rs),
+    // (trained on fp32 embeddings; it serves int8 too, see tests/it/encoder_fast.rs),
     // and with the encoder the built-in default is the hybrid model.
     let settings = [
         "--kind",
@@ -75,7 +73,7 @@ fn the_hybrid_model_beats_the_linear_one_and_is_rebuilt_byte_for_byte() {
         "3",
         "--stem",
     ];
-    util::check_built_in(&d, &s, &settings, "default-hybrid");
+    crate::util::check_built_in(&d, &s, &settings, "default-hybrid");
 }
 
 /// A study of the 630 real PyTorch questions: classify with the built-in
@@ -125,7 +123,7 @@ fn classify_with_the_hybrid_default_embeds_each_question_once() {
     // An encoder whose files differ from the model's (here, two vocabulary
     // lines swapped) is refused for the named model, and the built-in
     // default falls back to the linear model, saying why.
-    let real = util::encoder_dir().unwrap();
+    let real = crate::util::encoder_dir().unwrap();
     let other = d.path("other-encoder");
     std::fs::create_dir(&other).unwrap();
     for f in ["config.json", "model.safetensors"] {
@@ -178,7 +176,7 @@ fn without_the_encoder_the_default_is_linear_and_says_so() {
         "{err}"
     );
     // The shared labels of the PyTorch questions only.
-    let csv = std::fs::read_to_string(util::data("labels/dl-questions.csv")).unwrap();
+    let csv = std::fs::read_to_string(crate::util::data("labels/dl-questions.csv")).unwrap();
     let pytorch: Vec<&str> = csv
         .lines()
         .enumerate()

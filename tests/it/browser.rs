@@ -2,13 +2,9 @@
 //! (Debian packages `chromium` and `chromium-driver`). Without them the test
 //! is skipped with a notice, except under CI=true, where it fails.
 
-#[path = "util/chrome.rs"]
-mod chrome;
-mod util;
-
-use chrome::{browser, driver, text, until};
+use crate::chrome::{browser, driver, text, until};
+use crate::util::{Dir, Server, study_with_batch};
 use fantoccini::{Client, Locator, key::Key};
-use util::{Dir, Server, study_with_batch};
 
 /// The payload post must be inert: nothing it carries ran or survived.
 async fn assert_inert(c: &Client) {
@@ -251,7 +247,7 @@ fn the_report_reads_well_in_a_real_browser() {
     let d = Dir::new();
     d.ok(&[
         "run",
-        &util::path("stackoverflow-dl-deploy/Posts.xml"),
+        &crate::util::path("stackoverflow-dl-deploy/Posts.xml"),
         "--study",
         "s",
         "-q",

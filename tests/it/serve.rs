@@ -1,9 +1,7 @@
 //! The labeling server over raw HTTP: security headers, Origin checks, 4xx
 //! for bad input (never a 500), storage at once, and a kill -9 losing nothing.
 
-mod util;
-
-use util::{Dir, Server, http, study_with_batch};
+use crate::util::{Dir, Server, http, study_with_batch};
 
 fn first_post(d: &Dir, s: &str) -> (String, i64) {
     d.db(s)

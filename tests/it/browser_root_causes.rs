@@ -1,19 +1,15 @@
 //! The labeling page's thread and root-cause keys in a real headless
 //! Chromium, driven over WebDriver (Debian packages `chromium` and
-//! `chromium-driver`; setup as in tests/browser.rs). Without them the test is
+//! `chromium-driver`; setup as in tests/it/browser.rs). Without them the test is
 //! skipped with a notice, except under CI=true, where it fails.
 
-#[path = "util/chrome.rs"]
-mod chrome;
-mod util;
-
-use chrome::{browser, driver, text, until};
+use crate::chrome::{browser, driver, text, until};
+use crate::util::{Dir, Server, path};
 use fantoccini::{Client, Locator, key::Key};
-use util::{Dir, Server, path};
 
 const AI: &str = "ai.stackexchange.com-2017";
 /// "Why is searching important in AIs?": accepted answer 1883, comments on
-/// the question and under the answers (tests/root_causes.rs describes it).
+/// the question and under the answers (tests/it/root_causes.rs describes it).
 const POST: i64 = 1877;
 
 /// Waits for the page's save counter to reach `n`.

@@ -4,12 +4,10 @@
 //! is rebuilt, the report's accepted-or-endorsed rates (RQ2) and its root
 //! causes per kind (RQ3).
 
-mod util;
-
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::process::Command;
 
-use util::{Dir, path};
+use crate::util::{Dir, path};
 
 const AI: &str = "ai.stackexchange.com-2017";
 const CHECKED: &str = "endorsements/ai-2017.csv";
@@ -33,7 +31,7 @@ fn wilson(k: u64, n: u64) -> (f64, f64) {
 #[test]
 fn wilson_formula_is_statsmodels() {
     let stored: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(util::data("reference/wilson.json")).unwrap(),
+        &std::fs::read_to_string(crate::util::data("reference/wilson.json")).unwrap(),
     )
     .unwrap();
     for c in stored["cases"].as_array().unwrap() {
@@ -44,10 +42,10 @@ fn wilson_formula_is_statsmodels() {
         assert!((lo - c["low"].as_f64().unwrap()).abs() < 1e-9, "{c}");
         assert!((hi - c["high"].as_f64().unwrap()).abs() < 1e-9, "{c}");
     }
-    if let Some(py) = util::reference_python("wilson.json is not re-made live") {
+    if let Some(py) = crate::util::reference_python("wilson.json is not re-made live") {
         let d = Dir::new();
         let out = Command::new(&py)
-            .arg(util::data("reference/make_wilson_reference.py"))
+            .arg(crate::util::data("reference/make_wilson_reference.py"))
             .arg(d.tmp.path())
             .output()
             .expect("run python");
@@ -87,7 +85,7 @@ struct Hand {
 }
 
 fn hand_checked() -> Vec<Hand> {
-    let mut r = csv::Reader::from_path(util::data(CHECKED)).unwrap();
+    let mut r = csv::Reader::from_path(crate::util::data(CHECKED)).unwrap();
     assert_eq!(
         r.headers().unwrap().iter().collect::<Vec<_>>(),
         [

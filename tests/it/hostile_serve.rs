@@ -4,8 +4,6 @@
 //! a real ingest, a `javascript:` site URL, and a load test with a kill -9
 //! in the middle. Every check reads the real study.db with rusqlite.
 
-mod util;
-
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
@@ -14,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use util::{Dir, study_with_batch};
+use crate::util::{Dir, study_with_batch};
 
 /// A `label serve` process with extra arguments, killed on drop.
 struct Srv {
@@ -1005,7 +1003,8 @@ fn a_save_on_a_locked_store_waits_then_gets_a_json_503() {
 /// (about 2.8 MB each).
 fn big_dump(d: &Dir, copies: usize) -> String {
     let text =
-        std::fs::read_to_string(util::data("stackoverflow-pytorch-labeled/Posts.xml")).unwrap();
+        std::fs::read_to_string(crate::util::data("stackoverflow-pytorch-labeled/Posts.xml"))
+            .unwrap();
     let rows: Vec<&str> = text
         .lines()
         .filter(|l| l.trim_start().starts_with("<row "))
@@ -1154,7 +1153,7 @@ fn load_test_twenty_annotators_and_a_kill_in_the_middle() {
     const SAVES_EACH: usize = 50;
     let d = Dir::new();
     let s = d.study("s");
-    let dump = util::payload_dump(&d, 40);
+    let dump = crate::util::payload_dump(&d, 40);
     d.ok(&[
         "ingest",
         &dump,

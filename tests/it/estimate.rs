@@ -10,12 +10,10 @@
 //! stored in tests/data/reference/estimate_pytorch_*.json (written by a live
 //! run with UPDATE_REFERENCE=1).
 
-mod util;
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::util::{Dir, close, path};
 use serde_json::Value;
-use util::{Dir, close, path};
 
 const PYTORCH: &str = "stackoverflow-pytorch-labeled";
 const CATEGORIES: [&str; 7] = [
@@ -33,7 +31,7 @@ type Row = (String, i64, String, String);
 
 /// The shared labels: the header and the rows.
 fn labels() -> (Vec<String>, Vec<Row>) {
-    let text = std::fs::read_to_string(util::data("labels/dl-questions.csv")).unwrap();
+    let text = std::fs::read_to_string(crate::util::data("labels/dl-questions.csv")).unwrap();
     let mut lines = text.lines();
     let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
     let rows = lines
@@ -153,7 +151,7 @@ fn estimate_json(d: &Dir, args: &[&str]) -> Value {
 /// STACKMINE_PYTHON is set (and, with UPDATE_REFERENCE=1, stored under
 /// `key`), else the stored ones.
 fn reference(inputs: &str, key: &str) -> Value {
-    let stored_path = util::data(&format!("reference/estimate_pytorch_{key}.json"));
+    let stored_path = crate::util::data(&format!("reference/estimate_pytorch_{key}.json"));
     let mut stored: BTreeMap<String, Value> = std::fs::read_to_string(&stored_path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -161,7 +159,7 @@ fn reference(inputs: &str, key: &str) -> Value {
     match std::env::var("STACKMINE_PYTHON") {
         Ok(py) if !py.is_empty() => {
             let out = std::process::Command::new(&py)
-                .arg(util::data("reference/make_ppi_reference.py"))
+                .arg(crate::util::data("reference/make_ppi_reference.py"))
                 .arg("--check")
                 .arg(inputs)
                 .output()
@@ -735,7 +733,7 @@ fn ppi_intervals_cover_the_true_shares() {
     use stackmine::classify::{self, TrainParams};
     use stackmine::estimate::{Method, Unit, estimate};
     let d = Dir::new();
-    let s = util::labeled_study(&d, Some("dl-questions"));
+    let s = crate::util::labeled_study(&d, Some("dl-questions"));
     let store = stackmine::store::Store::open_existing(&d.path(&s).join("study.db")).unwrap();
     let study = stackmine::study::Study::load(&d.path(&s)).unwrap();
     let examples = classify::examples(&store, "dl-questions").unwrap().examples;

@@ -1,9 +1,7 @@
 //! Ingest, stats and info, run through the real binary on real dumps
 //! (tests/data, CC BY-SA, see tests/data/README.md) into real SQLite files.
 
-mod util;
-
-use util::{Dir, close, data, path};
+use crate::util::{Dir, close, data, path};
 
 const DEPLOY: &str = "stackoverflow-dl-deploy/Posts.xml";
 

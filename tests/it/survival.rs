@@ -1,15 +1,13 @@
 //! Time to an accepted answer and trends (issue 10, parts 2 and 3), through
 //! the real binary, and the reference values re-made live with lifelines.
 
-mod util;
-
 use std::path::Path;
 use std::process::Command;
 
 /// The interpreter with lifelines, numpy, scipy and statsmodels, from
 /// `STACKMINE_PYTHON`; `None` (after a notice) when unset.
 fn python() -> Option<String> {
-    util::reference_python(
+    crate::util::reference_python(
         "the reference values are not re-made with lifelines (the stored ones are still checked by the unit tests)",
     )
 }
@@ -47,8 +45,8 @@ fn same(a: &serde_json::Value, b: &serde_json::Value, tol: f64, at: &str) {
 #[test]
 fn stored_reference_is_what_lifelines_gives() {
     let Some(py) = python() else { return };
-    let dir = util::Dir::new();
-    let script = util::data("reference/make_survival_reference.py");
+    let dir = crate::util::Dir::new();
+    let script = crate::util::data("reference/make_survival_reference.py");
     let out = Command::new(&py)
         .arg(&script)
         .arg(dir.tmp.path())
@@ -64,16 +62,16 @@ fn stored_reference_is_what_lifelines_gives() {
             serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
         };
         let fresh = read(&dir.path(name));
-        let stored = read(&util::data(&format!("reference/{name}")));
+        let stored = read(&crate::util::data(&format!("reference/{name}")));
         same(&fresh, &stored, 1e-12, name);
     }
 }
 
 const DL_DEPLOY: &str = "stackoverflow-dl-deploy/Posts.xml";
 
-fn dl_deploy(d: &util::Dir) -> String {
+fn dl_deploy(d: &crate::util::Dir) -> String {
     let s = d.study("s");
-    d.ok(&["ingest", &util::path(DL_DEPLOY), "--study", &s, "-q"]);
+    d.ok(&["ingest", &crate::util::path(DL_DEPLOY), "--study", &s, "-q"]);
     s
 }
 
@@ -128,11 +126,11 @@ fn check_stats_against(stats: &serde_json::Value, reference: &serde_json::Value)
 /// `make_survival_reference.py --store`), keys in the documented order.
 #[test]
 fn stats_json_km_matches_lifelines() {
-    let d = util::Dir::new();
+    let d = crate::util::Dir::new();
     let s = dl_deploy(&d);
     let stats = d.stats(&s);
     let reference: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(util::data("reference/stats-km-dl-deploy.json")).unwrap(),
+        &std::fs::read_to_string(crate::util::data("reference/stats-km-dl-deploy.json")).unwrap(),
     )
     .unwrap();
     check_stats_against(&stats, &reference);
@@ -192,11 +190,11 @@ fn stats_json_km_matches_lifelines() {
 #[test]
 fn stats_json_km_matches_lifelines_live() {
     let Some(py) = python() else { return };
-    let d = util::Dir::new();
+    let d = crate::util::Dir::new();
     let s = dl_deploy(&d);
     let out_json = d.path("ref.json");
     let out = Command::new(&py)
-        .arg(util::data("reference/make_survival_reference.py"))
+        .arg(crate::util::data("reference/make_survival_reference.py"))
         .arg("--store")
         .arg(d.path(&s).join("study.db"))
         .arg(&out_json)
@@ -230,9 +228,9 @@ fn latest_creation(path: &Path) -> String {
 /// or answer row, kept or not; a re-ingest replaces it.
 #[test]
 fn ingest_records_the_dump_date_of_every_row() {
-    let d = util::Dir::new();
+    let d = crate::util::Dir::new();
     let s = dl_deploy(&d);
-    let want = latest_creation(&util::data(DL_DEPLOY));
+    let want = latest_creation(&crate::util::data(DL_DEPLOY));
     let (as_of, ms): (String, i64) = d
         .db(&s)
         .query_row("SELECT as_of, as_of_ms FROM sites", [], |r| {
@@ -283,7 +281,7 @@ fn ingest_records_the_dump_date_of_every_row() {
     // Re-ingesting the deployment dump as the same site replaces the date.
     d.ok(&[
         "ingest",
-        &util::path(DL_DEPLOY),
+        &crate::util::path(DL_DEPLOY),
         "--site",
         "tiny",
         "--study",
@@ -303,7 +301,7 @@ fn ingest_records_the_dump_date_of_every_row() {
 /// or one before the latest question is an error (exit 2, one message).
 #[test]
 fn as_of_overrides_and_is_validated() {
-    let d = util::Dir::new();
+    let d = crate::util::Dir::new();
     let s = dl_deploy(&d);
     let later = d.ok(&["stats", "--json", "--study", &s, "--as-of", "2021-01-01"]);
     let later: serde_json::Value = serde_json::from_str(&later).unwrap();
@@ -351,7 +349,7 @@ fn as_of_overrides_and_is_validated() {
     // run: the date reaches the printed statistics, stats.json and the report.
     let out = d.ok(&[
         "run",
-        &util::path(DL_DEPLOY),
+        &crate::util::path(DL_DEPLOY),
         "--study",
         "r",
         "--as-of",
@@ -365,7 +363,7 @@ fn as_of_overrides_and_is_validated() {
     assert!(km.contains("(latest: 2021-01-01T00:00:00.000)"), "{km}");
     let err = d.fails(&[
         "run",
-        &util::path(DL_DEPLOY),
+        &crate::util::path(DL_DEPLOY),
         "--study",
         &s,
         "--as-of",
@@ -380,8 +378,8 @@ fn as_of_overrides_and_is_validated() {
 /// each kind against the others with Holm, and the tested trends in a sentence.
 #[test]
 fn report_has_curves_kind_tests_and_trends() {
-    let d = util::Dir::new();
-    d.ok(&["run", &util::path(DL_DEPLOY), "--study", "s", "-q"]);
+    let d = crate::util::Dir::new();
+    d.ok(&["run", &crate::util::path(DL_DEPLOY), "--study", "s", "-q"]);
     let html = std::fs::read_to_string(d.path("s/report/index.html")).unwrap();
     let km = &html[html
         .find("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 720 340\"")
@@ -425,8 +423,8 @@ fn report_has_curves_kind_tests_and_trends() {
 /// and CITATION.md with the dump's site and date.
 #[test]
 fn report_writes_paper_figures_tables_and_citation() {
-    let d = util::Dir::new();
-    d.ok(&["run", &util::path(DL_DEPLOY), "--study", "s", "-q"]);
+    let d = crate::util::Dir::new();
+    d.ok(&["run", &crate::util::path(DL_DEPLOY), "--study", "s", "-q"]);
     let out = d.path("s/report");
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     let mut names: Vec<String> = std::fs::read_dir(out.join("figures"))
@@ -602,17 +600,17 @@ fn check_report_against(report: &Path, reference: &serde_json::Value) {
 /// same store.
 #[test]
 fn report_tests_match_lifelines_and_statsmodels() {
-    let d = util::Dir::new();
-    d.ok(&["run", &util::path(DL_DEPLOY), "--study", "s", "-q"]);
+    let d = crate::util::Dir::new();
+    d.ok(&["run", &crate::util::path(DL_DEPLOY), "--study", "s", "-q"]);
     let reference: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(util::data("reference/stats-km-dl-deploy.json")).unwrap(),
+        &std::fs::read_to_string(crate::util::data("reference/stats-km-dl-deploy.json")).unwrap(),
     )
     .unwrap();
     check_report_against(&d.path("s/report"), &reference);
     if let Some(py) = python() {
         let out_json = d.path("ref.json");
         let out = Command::new(&py)
-            .arg(util::data("reference/make_survival_reference.py"))
+            .arg(crate::util::data("reference/make_survival_reference.py"))
             .arg("--store")
             .arg(d.path("s/study.db"))
             .arg(&out_json)

@@ -5,8 +5,6 @@
 //! (scripts/fetch-encoder.sh); skipped with a notice without them, except
 //! under CI=true.
 
-mod util;
-
 use stackmine::classify::encoder::Encoder;
 
 #[derive(serde::Deserialize)]
@@ -18,13 +16,13 @@ struct Item {
 }
 
 fn reference() -> Vec<Item> {
-    let text = std::fs::read_to_string(util::data("encoder/reference.json")).unwrap();
+    let text = std::fs::read_to_string(crate::util::data("encoder/reference.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
 #[test]
 fn tokens_and_embeddings_match_the_reference() {
-    let Some(dir) = util::encoder_dir() else {
+    let Some(dir) = crate::util::encoder_dir() else {
         return;
     };
     let encoder = Encoder::load(&dir).unwrap();
@@ -55,7 +53,7 @@ fn tokens_and_embeddings_match_the_reference() {
 
 #[test]
 fn missing_or_broken_files_are_clear_errors() {
-    let dir = util::Dir::new();
+    let dir = crate::util::Dir::new();
     let err = Encoder::load(dir.tmp.path()).unwrap_err().to_string();
     assert!(err.contains("scripts/fetch-encoder.sh"), "{err}");
     std::fs::write(

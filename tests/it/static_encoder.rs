@@ -6,14 +6,12 @@
 //! Tests that need the encoder's files (scripts/fetch-encoder.sh) are
 //! skipped with a notice without them, except under CI=true.
 
-mod util;
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::OnceLock;
 
+use crate::util::{Dir, labeled_study};
 use stackmine::classify::encoder::static_table::{self, Pca, StaticTable};
-use util::{Dir, labeled_study};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -88,7 +86,7 @@ struct Reference {
 /// `PCA(svd_solver="full")` and model2vec's weighting formula.
 #[test]
 fn pca_and_zipf_weights_match_scikit_learn_and_model2vec() {
-    let text = std::fs::read_to_string(util::data("reference/static_pca.json")).unwrap();
+    let text = std::fs::read_to_string(crate::util::data("reference/static_pca.json")).unwrap();
     let r: Reference = serde_json::from_str(&text).unwrap();
     let mut x = Vec::with_capacity(r.n * r.d);
     for i in 0..r.n {
@@ -172,7 +170,7 @@ fn the_table_is_distilled_byte_for_byte() {
 }
 
 /// Cross-validated quality of the static model, pinned like the hybrid and
-/// linear ones (tests/hybrid.rs, tests/classify.rs); scripts/build-default-
+/// linear ones (tests/it/hybrid.rs, tests/it/classify.rs); scripts/build-default-
 /// model.sh's command gives models/default-static.json byte for byte.
 #[test]
 fn the_static_model_is_pinned_and_rebuilt_byte_for_byte() {
@@ -208,8 +206,8 @@ fn the_static_model_is_pinned_and_rebuilt_byte_for_byte() {
     );
     // Static embeddings are not cached: computing one is faster.
     assert_eq!(d.count(&s, "SELECT COUNT(*) FROM embeddings"), 0);
-    // Between the linear model (cv5 macro F1 0.6318, tests/classify.rs)
-    // and the hybrid one (0.7815, tests/hybrid.rs).
+    // Between the linear model (cv5 macro F1 0.6318, tests/it/classify.rs)
+    // and the hybrid one (0.7815, tests/it/hybrid.rs).
     assert!(f1 > 0.6318 && f1 < 0.7815, "{f1}");
 
     let out = d.path("default-static.json");
@@ -388,7 +386,7 @@ fn without_the_table_static_fails_clearly() {
         "{err}"
     );
     assert!(!missing.exists());
-    let csv = std::fs::read_to_string(util::data("labels/dl-questions.csv")).unwrap();
+    let csv = std::fs::read_to_string(crate::util::data("labels/dl-questions.csv")).unwrap();
     let pytorch: Vec<&str> = csv
         .lines()
         .enumerate()

@@ -5,7 +5,7 @@
 //! either parsed consistently or counted as malformed.
 //!
 //! Case counts are bounded so that `cargo test` stays fast; for a longer run:
-//! `PROPTEST_CASES=20000 cargo test --release --test invariants`.
+//! `PROPTEST_CASES=20000 cargo test --release --test it invariants::`.
 
 use std::collections::HashSet;
 

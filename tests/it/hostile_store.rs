@@ -8,15 +8,13 @@
 //! Tests that need `mount` (a read-only bind mount, a small tmpfs) print a
 //! notice and skip when the process may not mount (they run as root here).
 
-mod util;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::util::{Dir, labeled_study, path, study_with_batch};
 use proptest::prelude::*;
 use stackmine::store::{Found, Plan, ReadMode, Refusal, Store, plan, read_mode};
 use stackmine::study::Study;
-use util::{Dir, labeled_study, path, study_with_batch};
 
 const DEPLOY: &str = "stackoverflow-dl-deploy/Posts.xml";
 
@@ -332,7 +330,7 @@ fn odd_values_in_the_store_do_not_panic_the_readers() {
 fn a_study_folder_with_uri_characters() {
     let d = Dir::new();
     let s = d.study("a b?#%é&=;");
-    let dump = util::payload_dump(&d, 3);
+    let dump = crate::util::payload_dump(&d, 3);
     d.ok(&["ingest", &dump, "--all-questions", "--study", &s]);
     let out = d.ok(&["info", "--study", &s]);
     assert!(out.contains("3 questions"), "{out}");
@@ -508,7 +506,7 @@ fn a_read_only_study_that_needs_a_migration_says_so() {
     let s = d.study("s");
     {
         let db = rusqlite::Connection::open(d.path("s/study.db")).unwrap();
-        db.execute_batch(include_str!("../src/store/schema.sql"))
+        db.execute_batch(include_str!("../../src/store/schema.sql"))
             .unwrap();
         db.execute(
             "INSERT INTO meta (key, value) VALUES ('created_by', 'stackmine 0.0.1')",
@@ -1172,7 +1170,7 @@ fn every_error_says_each_cause_once() {
 // ----------------------------------- beyond the list: property tests
 
 fn real_labels() -> Vec<u8> {
-    std::fs::read(util::data("labels/dl-questions.csv")).unwrap()
+    std::fs::read(crate::util::data("labels/dl-questions.csv")).unwrap()
 }
 
 /// A store holding the real PyTorch questions, made once for the property
@@ -1274,7 +1272,7 @@ fn mutate(mut bytes: Vec<u8>, edits: &[(usize, u8, u8)]) -> Vec<u8> {
 }
 
 /// 200 cases each, or `PROPTEST_CASES` (a longer run for local use:
-/// `PROPTEST_CASES=20000 cargo test --test hostile_store prop_`).
+/// `PROPTEST_CASES=20000 cargo test --test it hostile_store::prop_`).
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()

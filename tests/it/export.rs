@@ -4,17 +4,15 @@
 //! pyarrow and duckdb when STACKMINE_SPARK_PYTHON (or the venv .ci/run
 //! makes, ~/.cache/stackmine-spark-venv) has them.
 
-mod util;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::util::{Dir, files, path};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use util::{Dir, files, path};
 
 type Row = (String, i64, String, f64, String);
 
@@ -199,7 +197,7 @@ fn python() -> Option<PathBuf> {
 #[test]
 fn export_writes_every_table_deterministically_with_sqlite_rows() {
     let d = Dir::new();
-    let s = util::labeled_study(&d, Some("dl"));
+    let s = crate::util::labeled_study(&d, Some("dl"));
     d.ok(&["classify", "--study", &s, "-q"]);
     let out = d.ok(&["export", "--study", &s, "--out", "x1"]);
     assert!(out.contains("| questions |"), "{out}");
