@@ -80,10 +80,10 @@ fn by_protocol(
     let name = p.kind.name();
     Ok(match protocol {
         Protocol::Study => {
-            classify::study_split(examples, &study.categories, p, &name, &args.labels)?
+            classify::study_split(examples, &study.categories, p, name, &args.labels)?
         }
         Protocol::Cv5 => {
-            let e = classify::cross_validate(examples, &study.categories, p, &name, &args.labels)?;
+            let e = classify::cross_validate(examples, &study.categories, p, name, &args.labels)?;
             small_category_notes(examples, study);
             e
         }

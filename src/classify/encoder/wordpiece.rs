@@ -215,7 +215,7 @@ impl Vocab {
                 if end == start {
                     break None;
                 }
-                if let Some(&id) = table.get(word[start..end].as_bytes()) {
+                if let Some(&id) = table.get(&word.as_bytes()[start..end]) {
                     break Some(id);
                 }
                 end = start
@@ -404,7 +404,7 @@ mod tests {
                 let table = if start == 0 { &v.ids } else { &v.continuation };
                 let mut end = word.len();
                 let found = loop {
-                    if let Some(&id) = table.get(word[start..end].as_bytes()) {
+                    if let Some(&id) = table.get(&word.as_bytes()[start..end]) {
                         break Some(id);
                     }
                     match word[start..end].char_indices().next_back() {
