@@ -1,14 +1,13 @@
 //! A BERT encoder's forward pass on the CPU (the architecture of
 //! all-MiniLM-L6-v2: post-LayerNorm, GELU, absolute positions), mean pooling
 //! over the tokens and L2 normalization, as sentence-transformers computes a
-//! sentence embedding. fp32 matrix products use `matrixmultiply`'s sgemm, int8 ones [`super::int8`]; texts
+//! sentence embedding. Matrix products use `matrixmultiply`'s sgemm; texts
 //! are packed into batches ([`Bert::embed_batch`]) and one batch runs on one
 //! thread, so callers parallelize over batches.
 
 use std::collections::HashMap;
 
 use super::int8::{QDense, QScratch};
-use super::kernels::{self, Act, Isa};
 
 /// The sizes and settings read from `config.json`.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -197,9 +196,6 @@ pub struct Bert {
     pub config: Config,
     /// With [`Bert::quantize`]: the dense layers run in int8.
     pub int8: Option<Vec<QLayer>>,
-    /// The instruction-set path of the int8 path's kernels
-    /// ([`Isa::current`] unless set).
-    pub isa: Isa,
     pub word: Vec<f32>,
     pub position: Vec<f32>,
     pub token_type: Vec<f32>,
@@ -283,7 +279,6 @@ impl Bert {
         Ok(Bert {
             config,
             int8: None,
-            isa: Isa::current(),
             word,
             position,
             token_type,
@@ -348,20 +343,13 @@ impl Bert {
                 }
             }
         }
-        let isa = self.isa;
-        let (norm, eps) = (&self.embedding_norm, self.config.layer_norm_eps);
-        match self.int8 {
-            Some(_) => kernels::add_norm(&mut x, None, &norm.gamma, &norm.beta, eps, isa),
-            None => layer_norm(&mut x, norm, h, eps),
-        }
+        layer_norm(&mut x, &self.embedding_norm, h, self.config.layer_norm_eps);
         let longest = spans.iter().map(|s| s.1).max().unwrap_or(0);
         let mut s = Scratch::new(total, longest, h, self.config.intermediate_size);
         let mut qs = QScratch::default();
         for (i, layer) in self.layers.iter().enumerate() {
-            match self.int8.as_ref().and_then(|q| q.get(i)) {
-                Some(q) => self.layer_int8(layer, q, &mut x, &mut s, &mut qs, total, &spans, isa),
-                None => self.layer_fp32(layer, &mut x, &mut s, total, &spans),
-            }
+            let q = self.int8.as_ref().and_then(|q| q.get(i));
+            self.layer(layer, q, &mut x, &mut s, &mut qs, total, &spans);
         }
         spans
             .iter()
@@ -379,25 +367,27 @@ impl Bert {
             .collect()
     }
 
-    /// An fp32 layer: `matrixmultiply`'s sgemm and libm's exp, unchanged
-    /// since the built-in models were trained on its embeddings (the
-    /// packed kernels of [`super::kernels`] are faster but round
-    /// differently; switching means rebuilding the models).
-    fn layer_fp32(
+    #[allow(clippy::too_many_arguments)]
+    fn layer(
         &self,
         l: &Layer,
+        q: Option<&QLayer>,
         x: &mut [f32],
         s: &mut Scratch,
+        qs: &mut QScratch,
         rows: usize,
         spans: &[(usize, usize)],
     ) {
         let h = self.config.hidden_size;
         let heads = self.config.num_attention_heads;
         let d = h / heads;
-        let lin = |fp: &Dense, x: &[f32], out: &mut [f32]| dense(fp, x, out, rows);
-        lin(&l.query, x, &mut s.q);
-        lin(&l.key, x, &mut s.k);
-        lin(&l.value, x, &mut s.v);
+        let mut lin = |fp: &Dense, q8: Option<&QDense>, x: &[f32], out: &mut [f32]| match q8 {
+            Some(q8) => q8.forward(x, out, rows, qs),
+            None => dense(fp, x, out, rows),
+        };
+        lin(&l.query, q.map(|q| &q.query), x, &mut s.q);
+        lin(&l.key, q.map(|q| &q.key), x, &mut s.k);
+        lin(&l.value, q.map(|q| &q.value), x, &mut s.v);
         let scale = 1.0 / (d as f32).sqrt();
         for &(start, n) in spans.iter().filter(|s| s.1 > 0) {
             let base = start * h;
@@ -427,7 +417,10 @@ impl Bert {
                     );
                 }
                 for row in s.scores[..n * n].chunks_mut(n) {
-                    softmax(row);
+                    match q {
+                        Some(_) => super::fastmath::softmax(row),
+                        None => softmax(row),
+                    }
                 }
                 // context_h = scores · v_h, written into columns of head h.
                 // SAFETY: as above.
@@ -451,76 +444,25 @@ impl Bert {
                 }
             }
         }
-        lin(&l.attention_out, &s.context, &mut s.q);
+        lin(
+            &l.attention_out,
+            q.map(|q| &q.attention_out),
+            &s.context,
+            &mut s.q,
+        );
         add_norm(x, &s.q, &l.attention_norm, h, self.config.layer_norm_eps);
-        lin(&l.intermediate, x, &mut s.inter);
-        for v in s.inter.iter_mut() {
-            *v = gelu(*v);
+        lin(&l.intermediate, q.map(|q| &q.intermediate), x, &mut s.inter);
+        match q {
+            // int8: a vectorized exp (fp32 keeps libm's, bit for bit as before).
+            Some(_) => super::fastmath::gelu_slice(&mut s.inter[..rows * l.intermediate.outputs]),
+            None => {
+                for v in s.inter.iter_mut() {
+                    *v = gelu(*v);
+                }
+            }
         }
-        lin(&l.output, &s.inter, &mut s.q);
+        lin(&l.output, q.map(|q| &q.output), &s.inter, &mut s.q);
         add_norm(x, &s.q, &l.output_norm, h, self.config.layer_norm_eps);
-    }
-
-    /// An int8 layer: int8 dense layers with bias and GELU fused into
-    /// their output pass, attention and layer norm by [`super::kernels`].
-    #[allow(clippy::too_many_arguments)]
-    fn layer_int8(
-        &self,
-        l: &Layer,
-        q: &QLayer,
-        x: &mut [f32],
-        s: &mut Scratch,
-        qs: &mut QScratch,
-        rows: usize,
-        spans: &[(usize, usize)],
-        isa: Isa,
-    ) {
-        let h = self.config.hidden_size;
-        let heads = self.config.num_attention_heads;
-        let d = h / heads;
-        let eps = self.config.layer_norm_eps;
-        let mut lin = |q8: &QDense, x: &[f32], out: &mut [f32], act: Act| {
-            q8.forward(x, out, rows, act, qs, isa)
-        };
-        lin(&q.query, x, &mut s.q, Act::None);
-        lin(&q.key, x, &mut s.k, Act::None);
-        lin(&q.value, x, &mut s.v, Act::None);
-        for &(start, n) in spans.iter().filter(|s| s.1 > 0) {
-            let view = start * h..(start + n) * h;
-            kernels::attention(
-                &s.q[view.clone()],
-                &s.k[view.clone()],
-                &s.v[view.clone()],
-                &mut s.context[view],
-                n,
-                h,
-                d,
-                &mut s.scores,
-                isa,
-            );
-        }
-        lin(&q.attention_out, &s.context, &mut s.q, Act::None);
-        let n = rows * h;
-        let norm = &l.attention_norm;
-        kernels::add_norm(
-            &mut x[..n],
-            Some(&s.q[..n]),
-            &norm.gamma,
-            &norm.beta,
-            eps,
-            isa,
-        );
-        lin(&q.intermediate, x, &mut s.inter, Act::Gelu);
-        lin(&q.output, &s.inter, &mut s.q, Act::None);
-        let norm = &l.output_norm;
-        kernels::add_norm(
-            &mut x[..n],
-            Some(&s.q[..n]),
-            &norm.gamma,
-            &norm.beta,
-            eps,
-            isa,
-        );
     }
 }
 

@@ -28,7 +28,7 @@ pub fn exp(x: f32) -> f32 {
 
 /// GELU with erf by Abramowitz & Stegun 7.1.26, as `bert::gelu`, on [`exp`].
 #[inline(always)]
-pub fn gelu(x: f32) -> f32 {
+fn gelu(x: f32) -> f32 {
     let z = x * std::f32::consts::FRAC_1_SQRT_2;
     let a = z.abs();
     let t = 1.0 / (1.0 + 0.327_591_1 * a);

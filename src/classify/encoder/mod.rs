@@ -8,7 +8,6 @@
 pub mod bert;
 pub mod fastmath;
 pub mod int8;
-pub mod kernels;
 pub mod static_table;
 pub mod wordpiece;
 
@@ -108,10 +107,9 @@ pub enum Precision {
 }
 
 impl Precision {
-    /// int8 where the CPU has AVX-512 VNNI or AVX-VNNI (the fast kernels),
-    /// else fp32.
+    /// int8 where the CPU has AVX-512 VNNI (the fast kernel), else fp32.
     pub fn for_this_cpu() -> Precision {
-        if int8::has_vnni() || int8::has_avx_vnni() {
+        if int8::has_vnni() {
             Precision::Int8
         } else {
             Precision::Fp32
@@ -209,13 +207,6 @@ impl Encoder {
             Precision::Int8 => {}
         }
         self.precision = precision;
-    }
-
-    /// Runs the int8 path's kernels on instruction-set path `isa` from now
-    /// on (the best below it if the CPU lacks it); every path gives the
-    /// same bits.
-    pub fn set_isa(&mut self, isa: kernels::Isa) {
-        self.bert.isa = isa.min(kernels::Isa::best());
     }
 
     /// The key of this encoder's embeddings in the store's cache: the
