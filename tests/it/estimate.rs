@@ -149,8 +149,9 @@ fn estimate_json(d: &Dir, args: &[&str]) -> Value {
 
 /// ppi-python's figures for inputs written by `--write-inputs`: live when
 /// STACKMINE_PYTHON is set (and, with UPDATE_REFERENCE=1, stored under
-/// `key`), else the stored ones.
-fn reference(inputs: &str, key: &str) -> Value {
+/// `key`), else the stored ones. Live and stored agree to `rel` (the
+/// tolerance the test holds stackmine to).
+fn reference(inputs: &str, key: &str, rel: f64) -> Value {
     let stored_path = crate::util::data(&format!("reference/estimate_pytorch_{key}.json"));
     let mut stored: BTreeMap<String, Value> = std::fs::read_to_string(&stored_path)
         .ok()
@@ -178,9 +179,15 @@ fn reference(inputs: &str, key: &str) -> Value {
                 )
                 .unwrap();
             } else if let Some(s) = stored.get(key) {
-                assert_eq!(
-                    s, &live,
-                    "stored reference {key} differs from ppi-python: rerun with UPDATE_REFERENCE=1"
+                // To the last bits only: ppi-python's numpy differs in them
+                // from one CPU to another.
+                crate::util::json_close(
+                    s,
+                    &live,
+                    rel,
+                    &format!(
+                        "stored reference {key} against ppi-python (to update: UPDATE_REFERENCE=1)"
+                    ),
                 );
             }
             live
@@ -364,7 +371,7 @@ fn ppi_and_cross_prediction_match_ppi_python_on_the_pytorch_questions() {
             &format!("{c} classified"),
         );
     }
-    let want = reference(&ppi_in, "ppi");
+    let want = reference(&ppi_in, "ppi", 1e-9);
     compare(&e["shares"], &want["all"], "ppi");
     // Every sampled PyTorch question is of 2020: the sample does not cover
     // the years, so there is no prediction-powered slope.
@@ -391,7 +398,11 @@ fn ppi_and_cross_prediction_match_ppi_python_on_the_pytorch_questions() {
         unl.iter().all(|r| r.as_array().unwrap().len() == 5),
         "5 folds"
     );
-    compare(&x["shares"], &reference(&cross_in, "cross")["all"], "cross");
+    compare(
+        &x["shares"],
+        &reference(&cross_in, "cross", 1e-9)["all"],
+        "cross",
+    );
 
     // Stored in the study with what it depends on.
     let stored: String = d
@@ -471,7 +482,7 @@ fn a_stratified_sample_is_estimated_per_stratum_and_combined() {
         )
         .unwrap()
     };
-    let want = reference(&inp, "stratified");
+    let want = reference(&inp, "stratified", 1e-9);
     for st in strata {
         let name = st["stratum"].as_str().unwrap();
         close(
@@ -921,7 +932,7 @@ fn the_yearly_slope_matches_ppi_ols_ci_where_the_sample_covers_the_years() {
         .map(|v| v.as_f64().unwrap() as i64)
         .collect();
     assert!(years.len() >= 2, "the sample covers the years: {years:?}");
-    let want = reference(&inp, "years");
+    let want = reference(&inp, "years", 1e-6);
     for c in CATEGORIES {
         let w = &want["trend"][c];
         let t = &e["trend"][c];

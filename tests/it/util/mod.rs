@@ -169,6 +169,37 @@ pub fn close(a: &serde_json::Value, b: f64, what: &str) {
     );
 }
 
+/// Asserts two JSON values have the same shape and strings, and numbers
+/// that agree to `rel` relative or 1e-12 absolute: two runs of a numpy
+/// reference on different CPUs (BLAS kernels, summation order) differ in the
+/// last bits, more where the problem is ill-conditioned.
+pub fn json_close(a: &serde_json::Value, b: &serde_json::Value, rel: f64, what: &str) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            assert!(
+                (x - y).abs() <= 1e-12_f64.max(rel * y.abs()),
+                "{what}: {x} vs {y}"
+            );
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{what}: lengths");
+            for (i, (x, y)) in x.iter().zip(y).enumerate() {
+                json_close(x, y, rel, &format!("{what}[{i}]"));
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            let keys = |m: &serde_json::Map<String, Value>| m.keys().cloned().collect::<Vec<_>>();
+            assert_eq!(keys(x), keys(y), "{what}: keys");
+            for (k, v) in x {
+                json_close(v, &y[k], rel, &format!("{what}.{k}"));
+            }
+        }
+        _ => assert_eq!(a, b, "{what}"),
+    }
+}
+
 /// A `stackmine label serve` process on a free loopback port, killed on drop.
 pub struct Server {
     pub child: std::process::Child,
