@@ -651,14 +651,10 @@ fn embedding_weight(s: &str) -> Result<f32, String> {
     }
 }
 
-/// A model name (never a path): see `classify::model::valid_model_name`.
+/// A model name (never a path): see `classify::model::check_model_name`.
 fn model_name(s: &str) -> Result<String, String> {
-    if stackmine::classify::model::valid_model_name(s) {
-        Ok(s.to_string())
-    } else {
-        Err(format!(
-            "a model name is {} (a model file elsewhere: --model-file PATH)",
-            stackmine::classify::model::MODEL_NAME_RULE
-        ))
+    match stackmine::classify::model::check_model_name(s) {
+        Ok(name) => Ok(name.to_string()),
+        Err(e) => Err(format!("{e} (a model file elsewhere: --model-file PATH)")),
     }
 }

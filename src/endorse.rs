@@ -15,6 +15,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use crate::PostKey;
 use crate::analyze::inference::{Interval, wilson};
 use crate::store::{AskerComment, Endorsement, QuestionFacts, Store, StoreError};
 use crate::study::{Endorsements, Study};
@@ -487,9 +488,9 @@ pub struct Sensitivity {
 /// questions with an endorsed answer.
 pub fn sensitivity(
     facts: &[QuestionFacts],
-    category_of: &HashMap<(String, i64), String>,
+    category_of: &HashMap<PostKey, String>,
     categories: &[String],
-    endorsed: &HashSet<(String, i64)>,
+    endorsed: &HashSet<PostKey>,
 ) -> Vec<Sensitivity> {
     let mut counts: BTreeMap<Option<usize>, [u64; 3]> = BTreeMap::new();
     let index: HashMap<&str, usize> = categories
@@ -498,7 +499,7 @@ pub fn sensitivity(
         .map(|(i, c)| (c.as_str(), i))
         .collect();
     for q in facts {
-        let key = (q.site.clone(), q.id);
+        let key = q.key();
         let Some(&c) = category_of.get(&key).and_then(|c| index.get(c.as_str())) else {
             continue;
         };

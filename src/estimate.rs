@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::PostKey;
 use crate::analyze::inference::wilson;
 use crate::analyze::ppi::{self, PpiMean, Stratum};
 use crate::classify::eval::{Example, stratified_folds};
@@ -310,7 +311,7 @@ pub fn load_sample(
         });
     }
     let population = design.population.clone().unwrap_or(Population::All);
-    let mut left_out: HashSet<(String, i64)> = HashSet::new();
+    let mut left_out: HashSet<PostKey> = HashSet::new();
     for b in &design.excluded_batches {
         left_out.extend(store.batch_posts(b)?);
     }
@@ -318,51 +319,51 @@ pub fn load_sample(
         .members()?
         .into_iter()
         .filter(|m| population.contains(m))
-        .partition(|m| !left_out.contains(&(m.site.clone(), m.id)));
+        .partition(|m| !left_out.contains(&m.key()));
     let in_population: HashSet<(&str, i64)> =
         members.iter().map(|m| (m.site.as_str(), m.id)).collect();
     let labels = crate::label::gather(store, set)?;
     let is_batch = store.batch_exists(set)?;
     // The sample: the batch's posts (with their strata), or the set's posts.
-    let drawn: Vec<(String, i64, String)> = if is_batch {
+    let drawn: Vec<(PostKey, String)> = if is_batch {
         let strata = store.batch_strata(set)?;
         store
             .batch_posts(set)?
             .into_iter()
-            .map(|(site, id)| {
-                let s = strata.get(&(site.clone(), id)).cloned().unwrap_or_default();
-                (site, id, s)
+            .map(|key| {
+                let s = strata.get(&key).cloned().unwrap_or_default();
+                (key, s)
             })
             .collect()
     } else {
         labels
             .keys()
-            .map(|(s, id)| (s.clone(), *id, "all".to_string()))
+            .map(|key| (key.clone(), "all".to_string()))
             .collect()
     };
-    let drawn_keys: HashSet<(&str, i64)> =
-        drawn.iter().map(|(s, id, _)| (s.as_str(), *id)).collect();
+    let drawn_keys: HashSet<&PostKey> = drawn.iter().map(|(key, _)| key).collect();
     let outside_batch = labels
         .keys()
-        .filter(|(s, id)| !drawn_keys.contains(&(s.as_str(), *id)))
+        .filter(|key| !drawn_keys.contains(key))
         .count();
-    let outside: Vec<&(String, i64, String)> = drawn
+    let outside: Vec<&PostKey> = drawn
         .iter()
-        .filter(|(s, id, _)| !in_population.contains(&(s.as_str(), *id)))
+        .map(|(key, _)| key)
+        .filter(|key| !in_population.contains(&(key.site.as_str(), key.id)))
         .collect();
     if let Some(first) = outside.first() {
         return Err(EstimateError::OutsidePopulation {
             set: set.to_string(),
             population: population.describe(),
             count: outside.len(),
-            site: first.0.clone(),
-            id: first.1,
+            site: first.site.clone(),
+            id: first.id,
         });
     }
     let mut posts = Vec::with_capacity(drawn.len());
     let (mut unlabeled, mut unresolved) = (0, 0);
     let mut strata: Vec<String> = Vec::new();
-    for (site, id, stratum) in drawn {
+    for (key, stratum) in drawn {
         let stratum = if design.kind == DesignKind::Stratified {
             stratum
         } else {
@@ -371,7 +372,7 @@ pub fn load_sample(
         if !strata.contains(&stratum) {
             strata.push(stratum.clone());
         }
-        let label = match labels.get(&(site.clone(), id)) {
+        let label = match labels.get(&key) {
             None => {
                 unlabeled += 1;
                 None
@@ -385,8 +386,8 @@ pub fn load_sample(
             },
         };
         posts.push(SamplePost {
-            site,
-            id,
+            site: key.site,
+            id: key.id,
             stratum,
             label,
         });
@@ -947,11 +948,11 @@ pub type Attach<'a> = dyn FnMut(&mut [(&str, i64, &mut Doc)]) -> Result<(), Stor
 /// batch's posts their embeddings when the models read them.
 pub fn predict_questions(
     store: &Store,
-    keys: &HashSet<(String, i64)>,
+    keys: &HashSet<PostKey>,
     models: &[&Model],
     categories: &[String],
     attach: &mut Attach<'_>,
-) -> Result<HashMap<(String, i64), Vec<u16>>, EstimateError> {
+) -> Result<HashMap<PostKey, Vec<u16>>, EstimateError> {
     use rayon::prelude::*;
     let index = category_index(categories);
     let maps: Vec<Vec<u16>> = models
@@ -975,7 +976,7 @@ pub fn predict_questions(
     store.for_each_question_doc(4096, |batch| {
         let mut batch: Vec<(String, i64, Doc)> = batch
             .into_iter()
-            .filter(|(site, id, _)| keys.contains(&(site.clone(), *id)))
+            .filter(|(site, id, _)| keys.contains(&PostKey::new(site.clone(), *id)))
             .collect();
         if batch.is_empty() {
             return Ok(());
@@ -985,7 +986,7 @@ pub fn predict_questions(
             .map(|(site, id, doc)| (site.as_str(), *id, doc))
             .collect();
         attach(&mut posts)?;
-        let predicted: Vec<((String, i64), Vec<u16>)> = batch
+        let predicted: Vec<(PostKey, Vec<u16>)> = batch
             .into_par_iter()
             .map(|(site, id, doc)| {
                 let p = Model::predict_each(models, &doc)
@@ -993,7 +994,7 @@ pub fn predict_questions(
                     .zip(&maps)
                     .map(|(p, map)| map[p.category])
                     .collect();
-                ((site, id), p)
+                (PostKey::new(site, id), p)
             })
             .collect();
         out.extend(predicted);
@@ -1007,7 +1008,7 @@ pub fn predict_questions(
 /// (`predicted`, by key) and its groups.
 pub fn units(
     data: &SampleData,
-    predicted: &HashMap<(String, i64), Vec<u16>>,
+    predicted: &HashMap<PostKey, Vec<u16>>,
     categories: &[String],
     frameworks: &[String],
 ) -> Vec<Unit> {
@@ -1034,10 +1035,7 @@ pub fn units(
                 label: post
                     .and_then(|p| p.label.as_deref())
                     .and_then(|l| index.get(l).copied()),
-                predicted: predicted
-                    .get(&(m.site.clone(), m.id))
-                    .cloned()
-                    .unwrap_or_default(),
+                predicted: predicted.get(&m.key()).cloned().unwrap_or_default(),
                 frameworks: m
                     .frameworks
                     .iter()

@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod label;
 pub mod limits;
 pub mod pipeline;
+pub mod post;
 pub mod report;
 pub mod sample;
 pub mod serve;
@@ -24,3 +25,5 @@ pub mod store;
 pub mod study;
 pub mod text;
 pub mod workspace;
+
+pub use post::PostKey;

@@ -17,6 +17,9 @@ use crate::store::{IngestLog, QuestionFacts, StoreError};
 use crate::study::DEFAULT_STUDY_TOML;
 use crate::workspace::{Access, StudyDir, Workspace, WorkspaceError};
 
+mod report;
+pub use report::{ReportError, Reported, write_report};
+
 /// Why a stage stopped; each says which file or step, once.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -28,6 +31,8 @@ pub enum PipelineError {
     Select(#[from] SelectError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
     #[error("cannot render the statistics")]
     Render(#[source] std::io::Error),
     /// `init` without force on a folder that has a study file.
@@ -218,7 +223,7 @@ pub fn classify(
 ) -> Result<Classified, PipelineError> {
     let model = &loaded.model;
     let started = std::time::Instant::now();
-    let mut rows: Vec<(String, i64, String, f64)> = Vec::new();
+    let mut rows: Vec<crate::classify::Classification> = Vec::new();
     let mut embedded = 0;
     if model.encoder().is_some() {
         progress.begin(EMBEDDING, Some(ws.store.question_count()?));
@@ -239,7 +244,12 @@ pub fn classify(
     let counts = model
         .categories
         .iter()
-        .map(|c| (c.clone(), rows.iter().filter(|r| &r.2 == c).count() as u64))
+        .map(|c| {
+            (
+                c.clone(),
+                rows.iter().filter(|r| &r.category == c).count() as u64,
+            )
+        })
         .collect();
     Ok(Classified {
         model: model.name.clone(),
@@ -268,9 +278,8 @@ pub struct RunOptions {
     pub precision: Precision,
 }
 
-/// What the caller of [`run`] provides: progress displays, what to show
-/// after each stage, and (for now) the report writer. Every hook may fail
-/// with the caller's own error type.
+/// What the caller of [`run`] provides: progress displays and what to show
+/// after each stage. Every hook may fail with the caller's own error type.
 pub trait Job {
     type Error: From<PipelineError>;
     /// Progress of reading dumps (bytes).
@@ -287,8 +296,8 @@ pub trait Job {
     /// The model is chosen (before classifying).
     fn model_chosen(&mut self, loaded: &Loaded) -> Result<(), Self::Error>;
     fn classified(&mut self, done: &Classified) -> Result<(), Self::Error>;
-    /// Writes the report of `data` into `out`; returns index.html's path.
-    fn write_report(&mut self, data: &StudyData, out: &Path) -> Result<PathBuf, Self::Error>;
+    /// The report is written (its notes are for the user).
+    fn reported(&mut self, done: &Reported) -> Result<(), Self::Error>;
 }
 
 /// The main job: init when the folder has no study file, ingest the dumps,
@@ -315,9 +324,10 @@ pub fn run<J: Job>(opts: &RunOptions, job: &mut J) -> Result<PathBuf, J::Error> 
     job.classified(&classified)?;
     job.stage(None);
     job.stage(Some("writing the report"));
-    let index = job.write_report(&data, &out)?;
+    let reported = write_report(&data, &out)?;
+    job.reported(&reported)?;
     job.stage(None);
-    Ok(index)
+    Ok(reported.index)
 }
 
 #[cfg(test)]

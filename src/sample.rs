@@ -9,6 +9,8 @@
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
+use crate::PostKey;
+
 /// The standard normal quantile function (Acklam's algorithm, relative error
 /// below 1.2e-9), for z = Φ⁻¹(1 − α/2).
 pub fn normal_quantile(p: f64) -> f64 {
@@ -214,6 +216,12 @@ pub struct Candidate {
     pub frameworks: Vec<String>,
 }
 
+impl Candidate {
+    pub fn key(&self) -> PostKey {
+        PostKey::new(self.site.clone(), self.id)
+    }
+}
+
 /// A drawn post and the stratum it was drawn for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Drawn {
@@ -255,7 +263,7 @@ fn short(x: f64) -> String {
 /// question in other batches, or none in the study's frameworks.
 pub fn draw_batch(
     mut candidates: Vec<Candidate>,
-    exclude: &std::collections::HashSet<(String, i64)>,
+    exclude: &std::collections::HashSet<PostKey>,
     frameworks: &[String],
     size: SizeRule,
     strata: Strata,
@@ -290,7 +298,7 @@ pub fn draw_batch(
     };
     let available: Vec<Candidate> = candidates
         .into_iter()
-        .filter(|c| !exclude.contains(&(c.site.clone(), c.id)))
+        .filter(|c| !exclude.contains(&c.key()))
         .collect();
     let excluded = population - available.len() as u64;
     if available.is_empty() {
@@ -462,8 +470,10 @@ mod tests {
         let (again, _) =
             draw_batch(shuffled, &none, &fws, SizeRule::Fixed(10), Strata::None, 3).unwrap();
         assert_eq!(first, again);
-        let taken: std::collections::HashSet<(String, i64)> =
-            first.iter().map(|d| (d.site.clone(), d.id)).collect();
+        let taken: std::collections::HashSet<PostKey> = first
+            .iter()
+            .map(|d| PostKey::new(d.site.clone(), d.id))
+            .collect();
         let (second, report) = draw_batch(
             cands(100),
             &taken,
@@ -478,7 +488,7 @@ mod tests {
         assert!(
             second
                 .iter()
-                .all(|d| !taken.contains(&(d.site.clone(), d.id)))
+                .all(|d| !taken.contains(&PostKey::new(d.site.clone(), d.id)))
         );
         let (per, _) = draw_batch(
             cands(100),
@@ -515,10 +525,9 @@ mod tests {
     fn empty_draws_say_why() {
         let fws = vec!["a".to_string(), "b".to_string()];
         let none = std::collections::HashSet::new();
-        let draw =
-            |c: Vec<Candidate>, ex: &std::collections::HashSet<(String, i64)>, size, strata| {
-                draw_batch(c, ex, &fws, size, strata, 1).map(|(d, r)| (d.len(), r))
-            };
+        let draw = |c: Vec<Candidate>, ex: &std::collections::HashSet<PostKey>, size, strata| {
+            draw_batch(c, ex, &fws, size, strata, 1).map(|(d, r)| (d.len(), r))
+        };
         assert_eq!(
             draw(cands(10), &none, SizeRule::Fixed(0), Strata::None).unwrap_err(),
             SampleError::ZeroSize
@@ -537,8 +546,8 @@ mod tests {
             draw(Vec::new(), &none, SizeRule::Fixed(3), Strata::None).unwrap_err(),
             SampleError::NoQuestions
         );
-        let all: std::collections::HashSet<(String, i64)> =
-            cands(10).iter().map(|c| (c.site.clone(), c.id)).collect();
+        let all: std::collections::HashSet<PostKey> =
+            cands(10).iter().map(Candidate::key).collect();
         assert_eq!(
             draw(cands(10), &all, SizeRule::Fixed(3), Strata::None).unwrap_err(),
             SampleError::AllDrawn(10)

@@ -229,9 +229,33 @@ pub struct Published {
     pub hours: std::collections::BTreeMap<String, [f64; 3]>,
     #[serde(default)]
     pub per_year: std::collections::BTreeMap<String, u64>,
+    /// Mean hours to the accepted answer: performance questions, then all
+    /// the others.
+    #[serde(default)]
+    pub performance_mean_hours: Option<[f64; 2]>,
     pub classifier: Option<PublishedClassifier>,
     #[serde(default)]
     pub caveats: Vec<String>,
+}
+
+impl Published {
+    /// The accepted-answer rates of performance questions and of all the
+    /// others (the other categories' rates weighted by their shares), when
+    /// the study gives the rate and share of performance and of another
+    /// category.
+    pub fn performance_rates(&self) -> Option<(f64, f64)> {
+        let perf = *self.accepted_rate.get("performance")?;
+        let (mut weight, mut sum) = (0.0, 0.0);
+        for (category, share) in &self.distribution {
+            if category != "performance" {
+                if let Some(rate) = self.accepted_rate.get(category) {
+                    weight += share;
+                    sum += share * rate;
+                }
+            }
+        }
+        (weight > 0.0).then(|| (perf, sum / weight))
+    }
 }
 
 /// A key of the file for a message: quoted, at most 40 characters.
@@ -507,11 +531,51 @@ impl Study {
     pub fn enabled_frameworks(&self) -> Vec<&Framework> {
         self.frameworks.iter().filter(|f| f.enabled).collect()
     }
+
+    /// The keys of the enabled frameworks, in study order.
+    pub fn framework_keys(&self) -> Vec<String> {
+        self.enabled_frameworks()
+            .iter()
+            .map(|f| f.key.clone())
+            .collect()
+    }
+
+    /// The category keys, in study order.
+    pub fn category_keys(&self) -> Vec<String> {
+        keys(&self.categories)
+    }
+
+    /// The root-cause codes' keys, in study order.
+    pub fn root_cause_keys(&self) -> Vec<String> {
+        self.root_causes.iter().map(|c| c.key.clone()).collect()
+    }
+}
+
+/// The keys of some categories, in their order.
+pub fn keys(categories: &[Category]) -> Vec<String> {
+    categories.iter().map(|c| c.key.clone()).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_published_performance_rates_weight_the_other_kinds_by_share() {
+        let s = Study::parse(DEFAULT_STUDY_TOML, Path::new("study.toml")).unwrap();
+        let p = s.published.unwrap();
+        let (perf, others) = p.performance_rates().unwrap();
+        assert_eq!(perf, 0.2527);
+        // By hand from assets/study.toml: Σ share × rate over the six other
+        // kinds = 0.312014, over Σ share = 0.92 (python3).
+        assert!((others - 0.312014 / 0.92).abs() < 1e-12, "{others}");
+        assert_eq!(p.performance_mean_hours, Some([4.3, 2.5]));
+        let none = Published {
+            source: "x".into(),
+            ..Published::default()
+        };
+        assert_eq!(none.performance_rates(), None);
+    }
 
     #[test]
     fn default_study_has_the_codebook() {

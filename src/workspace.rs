@@ -115,11 +115,7 @@ impl Workspace {
 
     /// The study's category keys, in study order.
     pub fn category_keys(&self) -> Vec<String> {
-        self.study
-            .categories
-            .iter()
-            .map(|c| c.key.clone())
-            .collect()
+        self.study.category_keys()
     }
 }
 

@@ -59,7 +59,7 @@ pub struct CauseSummary {
     /// Per kind, in the study's order of kinds, then the undecided.
     pub by_kind: Vec<KindCauses>,
     /// Up to three example posts (site, Id) per cause: the lowest Ids.
-    pub examples: Vec<(String, Vec<(String, i64)>)>,
+    pub examples: Vec<(String, Vec<crate::PostKey>)>,
     /// Codes found in labels that are not the study's, with their posts.
     pub unknown: Vec<(String, u64)>,
     /// Posts resolved by their final label.
@@ -169,12 +169,12 @@ pub fn summarize(labels: &[LabelCodes], causes: &[String], kinds: &[String]) -> 
     let examples = causes
         .iter()
         .map(|c| {
-            let mut ex: Vec<(String, i64)> = coded
+            let mut ex: Vec<crate::PostKey> = coded
                 .iter()
                 .filter(|(_, _, s)| s.contains(c.as_str()))
-                .map(|((site, id), _, _)| (site.to_string(), *id))
+                .map(|((site, id), _, _)| crate::PostKey::new(*site, *id))
                 .collect();
-            ex.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+            ex.sort_by(|a, b| (a.id, &a.site).cmp(&(b.id, &b.site)));
             ex.truncate(3);
             (c.clone(), ex)
         })
@@ -242,7 +242,7 @@ mod tests {
         assert_eq!(s.unknown, [("bogus".to_string(), 1)]);
         assert_eq!(
             s.examples[0].1,
-            [("s".to_string(), 2), ("s".to_string(), 4)]
+            [crate::PostKey::new("s", 2), crate::PostKey::new("s", 4)]
         );
         assert_eq!(s.overall[0].share, Some(0.5));
     }

@@ -408,7 +408,7 @@ fn adjusted_with_intervals(
 /// classifier's measured confusion, when known.
 pub fn compute(
     facts: &[QuestionFacts],
-    category_of: &HashMap<(String, i64), String>,
+    category_of: &HashMap<crate::PostKey, String>,
     categories: &[String],
     frameworks: &[String],
     confusion: Option<&[Vec<u64>]>,
@@ -423,7 +423,7 @@ pub fn compute(
     let classified: Vec<(&QuestionFacts, usize)> = facts
         .iter()
         .filter_map(|q| {
-            let c = category_of.get(&(q.site.clone(), q.id))?;
+            let c = category_of.get(&q.key())?;
             Some((q, *index.get(c.as_str())?))
         })
         .collect();
@@ -607,7 +607,7 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let of: HashMap<(String, i64), String> = [
+        let of: HashMap<crate::PostKey, String> = [
             (1, "crash"),
             (2, "crash"),
             (3, "performance"),
@@ -615,7 +615,7 @@ mod tests {
             (5, "crash"),
         ]
         .iter()
-        .map(|(i, c)| (("s".to_string(), *i), c.to_string()))
+        .map(|(i, c)| (crate::PostKey::new("s", *i), c.to_string()))
         .collect();
         let fws = vec!["tf".to_string(), "pt".to_string()];
         let confusion = vec![vec![9, 1], vec![2, 8]];

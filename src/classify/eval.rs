@@ -24,6 +24,12 @@ pub struct Example {
     pub kinds: Vec<String>,
 }
 
+impl Example {
+    pub fn key(&self) -> crate::PostKey {
+        crate::PostKey::new(self.site.clone(), self.post_id)
+    }
+}
+
 /// Precision, recall, F1 and support of one category.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ClassMetrics {

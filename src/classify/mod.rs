@@ -145,7 +145,7 @@ pub fn check_examples(
                 site: e.site.clone(),
                 post_id: e.post_id,
                 category: k.clone(),
-                categories: categories.iter().map(|c| c.key.clone()).collect(),
+                categories: crate::study::keys(categories),
             });
         }
         if let Some(dim) = embedding
@@ -210,7 +210,7 @@ fn fit(
     name: &str,
     label_set: &str,
 ) -> Result<Model, TrainError> {
-    let keys: Vec<String> = categories.iter().map(|c| c.key.clone()).collect();
+    let keys = crate::study::keys(categories);
     let classes: Vec<String> = keys
         .iter()
         .filter(|k| examples.iter().any(|e| &e.primary == *k))
@@ -246,19 +246,34 @@ pub fn predict_all(model: &Model, examples: &[&Example]) -> Vec<String> {
         .collect()
 }
 
+/// A question's category, as `classify` stores it and
+/// `import-classifications` reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classification {
+    pub post: crate::PostKey,
+    /// The category's key.
+    pub category: String,
+    /// The model's confidence in it, in [0, 1].
+    pub confidence: f64,
+}
+
 /// Classifies a batch of questions (site, Id, text with its embedding when
-/// the model reads one) on all cores: (site, Id, category key, confidence).
-/// `classify` and `classify --stdin` both go through it.
+/// the model reads one) on all cores. `classify` and `classify --stdin` both
+/// go through it.
 pub fn classify_batch(
     model: &Model,
     batch: Vec<(String, i64, features::Doc)>,
-) -> Vec<(String, i64, String, f64)> {
+) -> Vec<Classification> {
     use rayon::prelude::*;
     batch
         .into_par_iter()
         .map(|(site, id, doc)| {
             let p = model.predict(&doc);
-            (site, id, model.categories[p.category].clone(), p.confidence)
+            Classification {
+                post: crate::PostKey::new(site, id),
+                category: model.categories[p.category].clone(),
+                confidence: p.confidence,
+            }
         })
         .collect()
 }
@@ -343,27 +358,27 @@ pub fn examples(
     set: &str,
 ) -> Result<Examples, crate::label::LabelError> {
     let posts = crate::label::gather(store, set)?;
-    let keys: Vec<(String, i64)> = posts.keys().cloned().collect();
+    let keys: Vec<crate::PostKey> = posts.keys().cloned().collect();
     let mut docs = store.docs(&keys)?;
     let mut out = Examples {
         examples: Vec::new(),
         unresolved: 0,
         missing: 0,
     };
-    for ((site, id), p) in posts {
+    for (key, p) in posts {
         let Some((primary, secondary)) = p.resolved() else {
             out.unresolved += 1;
             continue;
         };
-        let Some(doc) = docs.remove(&(site.clone(), id)) else {
+        let Some(doc) = docs.remove(&key) else {
             out.missing += 1;
             continue;
         };
         let mut kinds = vec![primary.clone()];
         kinds.extend(secondary.into_iter().filter(|k| k != &primary));
         out.examples.push(Example {
-            site,
-            post_id: id,
+            site: key.site,
+            post_id: key.id,
             doc,
             primary,
             kinds,
@@ -438,7 +453,7 @@ pub fn study_split(
 ) -> Result<eval::Evaluation, TrainError> {
     params.validate()?;
     check_examples(examples, categories, None)?;
-    let keys: Vec<String> = categories.iter().map(|c| c.key.clone()).collect();
+    let keys = crate::study::keys(categories);
     let is_train = eval::stratified_split(examples, 0.6, 0);
     let is_train = |i: usize| is_train[i];
     let part = "the study's 60/40 split (of each category's posts, rounded)";
@@ -477,7 +492,7 @@ pub fn cross_validate(
             found: examples.len(),
         });
     }
-    let keys: Vec<String> = categories.iter().map(|c| c.key.clone()).collect();
+    let keys = crate::study::keys(categories);
     let folds = eval::stratified_folds(examples, FOLDS, 0);
     for f in 0..FOLDS {
         let part = format!("fold {} of {CV5_PROTOCOL}", f + 1);
@@ -742,8 +757,11 @@ mod tests {
                 .map(|x| (x.site.clone(), x.post_id, x.doc.clone()))
                 .collect();
             for (row, x) in classify_batch(&m, batch).iter().zip(&e) {
-                assert_eq!((row.1, row.2.as_str()), (x.post_id, x.primary.as_str()));
-                assert!((0.0..=1.0).contains(&row.3), "{row:?}");
+                assert_eq!(
+                    (row.post.id, row.category.as_str()),
+                    (x.post_id, x.primary.as_str())
+                );
+                assert!((0.0..=1.0).contains(&row.confidence), "{row:?}");
             }
         }
     }

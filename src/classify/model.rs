@@ -74,6 +74,24 @@ pub fn valid_model_name(name: &str) -> bool {
     crate::label::valid_name(name) && !name.starts_with('.')
 }
 
+/// A name that does not follow [`MODEL_NAME_RULE`]: the one message for it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name:?} is not a model name: a model name is {MODEL_NAME_RULE}")]
+pub struct BadModelName {
+    pub name: String,
+}
+
+/// `name` when it follows [`MODEL_NAME_RULE`].
+pub fn check_model_name(name: &str) -> Result<&str, BadModelName> {
+    if valid_model_name(name) {
+        Ok(name)
+    } else {
+        Err(BadModelName {
+            name: name.to_string(),
+        })
+    }
+}
+
 /// Largest n-gram length a model file may ask for.
 pub const MAX_NGRAM: usize = 8;
 
@@ -243,11 +261,8 @@ impl Model {
     }
 
     fn check_parts(&self) -> Result<(), String> {
-        if !valid_model_name(&self.name) {
-            return Err(format!(
-                "its name {:?} is not a model name (1–64 letters, digits, '_', '.' or '-', not starting with '.')",
-                self.name
-            ));
+        if let Err(e) = check_model_name(&self.name) {
+            return Err(format!("its name {e}"));
         }
         let cats = &self.categories;
         if cats.len() < 2 {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::classify::encoder::static_table::{self, StaticTable, TableError};
 use crate::classify::encoder::{self, Encoder, EncoderError, Precision};
 use crate::classify::eval::Example;
-use crate::classify::model::{EncoderSpec, MODEL_NAME_RULE, Model, ModelError, valid_model_name};
+use crate::classify::model::{BadModelName, EncoderSpec, Model, ModelError, check_model_name};
 use crate::classify::{self, Kind, TrainParams, features::Doc};
 use crate::ingest::Progress;
 use crate::store::{Store, StoreError};
@@ -109,8 +109,8 @@ pub enum SelectError {
     Model(#[from] ModelError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{name:?} is not a model name ({MODEL_NAME_RULE})")]
-    BadName { name: String },
+    #[error(transparent)]
+    BadName(#[from] BadModelName),
     #[error("no model {name:?} in {} (train one: stackmine train --labels SET --name {name})", models.display())]
     NotFound { name: String, models: PathBuf },
     #[error("model {model} reads sentence embeddings")]
@@ -186,16 +186,12 @@ pub fn load_model(
     })
 }
 
-/// A model by name (never a path: see `valid_model_name`), without its
+/// A model by name (never a path: see `check_model_name`), without its
 /// encoder (the report reads a model's validation scores this way).
 /// "default" names the built-in linear model, as classify records it,
 /// unless the study has its own.
 pub fn find_model(dir: &StudyDir, name: &str) -> Result<Model, SelectError> {
-    if !valid_model_name(name) {
-        return Err(SelectError::BadName {
-            name: name.to_string(),
-        });
-    }
+    check_model_name(name)?;
     let path = dir.model_file(name);
     if path.is_file() {
         return Ok(Model::load(&path)?);
@@ -491,7 +487,7 @@ mod tests {
         assert_eq!(find_model(&dir, "default-hybrid").unwrap().kind(), "hybrid");
         assert!(matches!(
             find_model(&dir, "../etc/x"),
-            Err(SelectError::BadName { .. })
+            Err(SelectError::BadName(_))
         ));
         let err = find_model(&dir, "mine").err().unwrap();
         assert!(matches!(err, SelectError::NotFound { .. }));

@@ -16,8 +16,8 @@ use crate::cli::AgreeArgs;
 pub fn run(args: AgreeArgs, _: Printer) -> Result<()> {
     let Workspace { study, store, .. } = Workspace::open(&args.study.dir, Access::Existing)?;
     let posts = label::gather(&store, &args.set)?;
-    let categories: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
-    let codes: Vec<String> = study.root_causes.iter().map(|c| c.key.clone()).collect();
+    let categories = study.category_keys();
+    let codes = study.root_cause_keys();
     let result = agree::measure_with_codes(&label::agreement_items(&posts), &categories, &codes);
     store.save_agreement(&args.set, &result)?;
     let out = std::io::stdout().lock();

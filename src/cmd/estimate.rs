@@ -11,6 +11,7 @@
 use std::collections::HashSet;
 
 use anyhow::{Context, Result, bail};
+use stackmine::PostKey;
 use stackmine::classify::eval::Example;
 use stackmine::classify::model::{Model, labels_hash};
 use stackmine::classify::{self, Kind};
@@ -29,18 +30,10 @@ use crate::cli::EstimateArgs;
 pub fn run(args: EstimateArgs, printer: Printer) -> Result<()> {
     let dir = &args.study.dir;
     let Workspace { study, store, .. } = Workspace::open(dir, Access::Existing)?;
-    let frameworks: Vec<String> = study
-        .enabled_frameworks()
-        .iter()
-        .map(|f| f.key.clone())
-        .collect();
-    let categories: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
+    let frameworks = study.framework_keys();
+    let categories = study.category_keys();
     let data = estimate::load_sample(&store, &args.sample, &frameworks)?;
-    let population: HashSet<(String, i64)> = data
-        .members
-        .iter()
-        .map(|m| (m.site.clone(), m.id))
-        .collect();
+    let population: HashSet<PostKey> = data.members.iter().map(|m| m.key()).collect();
     let mut notes: Vec<String> = Vec::new();
     // PPI++ with a named model that saw no post of the population.
     let mut cross_kind = args.kind.map(Kind::from);
@@ -101,16 +94,16 @@ pub fn run(args: EstimateArgs, printer: Printer) -> Result<()> {
         p.stem = true; // the built-in hybrid model's settings
     }
     // The labeled sample as training examples, and the extra labels.
-    let labeled: HashSet<(String, i64)> = data
+    let labeled: HashSet<PostKey> = data
         .posts
         .iter()
         .filter(|p| p.label.is_some())
-        .map(|p| (p.site.clone(), p.id))
+        .map(|p| PostKey::new(p.site.clone(), p.id))
         .collect();
     let mut sample: Vec<Example> = classify::examples(&store, &args.sample)?
         .examples
         .into_iter()
-        .filter(|e| labeled.contains(&(e.site.clone(), e.post_id)))
+        .filter(|e| labeled.contains(&e.key()))
         .collect();
     let mut extra: Vec<Example> = Vec::new();
     for set in &args.extra_labels {
@@ -118,7 +111,7 @@ pub fn run(args: EstimateArgs, printer: Printer) -> Result<()> {
         let n = all.len();
         let outside: Vec<Example> = all
             .into_iter()
-            .filter(|e| !population.contains(&(e.site.clone(), e.post_id)))
+            .filter(|e| !population.contains(&e.key()))
             .collect();
         if outside.len() < n {
             notes.push(format!(
@@ -143,7 +136,7 @@ pub fn run(args: EstimateArgs, printer: Printer) -> Result<()> {
         args.folds,
         &args.sample,
     )?;
-    let unlabeled: HashSet<(String, i64)> = population.difference(&labeled).cloned().collect();
+    let unlabeled: HashSet<PostKey> = population.difference(&labeled).cloned().collect();
     let refs: Vec<&Model> = models.iter().collect();
     let encoder = match kind {
         Kind::Hybrid => Some(encoder_for(&p.encoder)?),
@@ -169,7 +162,7 @@ pub fn run(args: EstimateArgs, printer: Printer) -> Result<()> {
             .get(h.as_str())
             .copied()
             .with_context(|| format!("a fold model predicted {h:?}, not a category"))?;
-        predicted.insert((e.site.clone(), e.post_id), vec![c]);
+        predicted.insert(e.key(), vec![c]);
     }
     let classifier = format!(
         "cross-prediction: {} folds of {} on {} (labels {sample_hash}){}",
@@ -214,7 +207,7 @@ fn kind_of(model: &Model) -> Kind {
 fn saw_population(
     store: &Store,
     model: &Model,
-    population: &HashSet<(String, i64)>,
+    population: &HashSet<PostKey>,
 ) -> Result<Option<String>> {
     let built_in = Model::default_model()?.training.labels_hash;
     if model.training.labels_hash == built_in {
@@ -245,7 +238,7 @@ fn finish(
     store: &Store,
     data: &SampleData,
     method: Method,
-    predicted: &std::collections::HashMap<(String, i64), Vec<u16>>,
+    predicted: &std::collections::HashMap<PostKey, Vec<u16>>,
     categories: &[String],
     frameworks: &[String],
     classifier: String,

@@ -26,7 +26,7 @@ pub fn run(args: EvalArgs, printer: Printer) -> Result<()> {
     if set.examples.is_empty() {
         bail!("label set {} has no resolved labels", args.labels);
     }
-    let categories: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
+    let categories = study.category_keys();
     let result = match (args.kind, args.protocol) {
         (Some(kind), Some(protocol)) => {
             let mut p = params(kind.into(), &args.params);

@@ -31,16 +31,12 @@ fn import(args: LabelImportArgs) -> Result<()> {
             args.set
         );
     }
-    let categories: Vec<String> = study.categories.iter().map(|c| c.key.clone()).collect();
-    let codes: Vec<String> = study.root_causes.iter().map(|c| c.key.clone()).collect();
+    let categories = study.category_keys();
+    let codes = study.root_cause_keys();
     let imported = label::read_csv_file(&args.file, &args.set, &categories, &codes, &store)?;
     let source = format!("import {}", args.file.display());
     let design = if args.random_sample {
-        let frameworks: Vec<String> = study
-            .enabled_frameworks()
-            .iter()
-            .map(|f| f.key.clone())
-            .collect();
+        let frameworks = study.framework_keys();
         let population = match &args.population {
             Some(p) => Population::parse(p, &frameworks)?,
             None => Population::All,

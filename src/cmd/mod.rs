@@ -15,7 +15,6 @@ mod ingest;
 mod init;
 mod label;
 mod model;
-mod paper;
 mod printer;
 mod report;
 mod run;

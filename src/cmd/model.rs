@@ -9,7 +9,7 @@ use anyhow::{Result, anyhow};
 use stackmine::classify::TrainParams;
 use stackmine::classify::encoder::{Encoder, Precision};
 use stackmine::classify::eval::Example;
-use stackmine::classify::model::{EncoderSpec, MODEL_NAME_RULE, Model};
+use stackmine::classify::model::{EncoderSpec, Model};
 use stackmine::classify::select::{self, SelectError};
 use stackmine::store::Store;
 use stackmine::workspace::StudyDir;
@@ -33,9 +33,9 @@ pub fn precision() -> Precision {
 /// The library's error, with the options a user types to fix it.
 pub fn user_error(err: SelectError) -> anyhow::Error {
     match err {
-        SelectError::BadName { name } => anyhow!(
-            "{name:?} is not a model name ({MODEL_NAME_RULE}); a model file elsewhere is given with --model-file PATH"
-        ),
+        SelectError::BadName(e) => {
+            anyhow!("{e}; a model file elsewhere is given with --model-file PATH")
+        }
         SelectError::NotFound { name, models } => {
             let hint = if name.ends_with(".json") {
                 "; a model file is given with --model-file PATH"

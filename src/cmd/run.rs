@@ -5,13 +5,13 @@
 //! writes the report (index.html and tables) and the statistics (stats.md,
 //! stats.json) to the report folder. Here: parse, call, print.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Result;
 use stackmine::analyze::stats::Stats;
 use stackmine::classify::select::Loaded;
 use stackmine::ingest::Progress;
-use stackmine::pipeline::{self, Classified, Ingested, Job, PipelineError, RunOptions, StudyData};
+use stackmine::pipeline::{self, Classified, Ingested, Job, PipelineError, Reported, RunOptions};
 use stackmine::report;
 
 use super::model::{precision, show_fallback};
@@ -103,7 +103,8 @@ impl Job for RunJob {
         classify::show(done, self.p)
     }
 
-    fn write_report(&mut self, data: &StudyData, out: &Path) -> Result<PathBuf> {
-        report_cmd::write_report(data, out, self.p)
+    fn reported(&mut self, done: &Reported) -> Result<()> {
+        report_cmd::show_notes(done, self.p);
+        Ok(())
     }
 }

@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 
 use anyhow::{Result, bail};
+use stackmine::PostKey;
 use stackmine::estimate::{Design, DesignKind, Population};
 use stackmine::report::fmt::{int, num};
 use stackmine::sample::{SampleError, SizeRule, Strata, draw_batch};
@@ -41,23 +42,19 @@ pub fn run(args: SampleArgs, _: Printer) -> Result<()> {
     } else {
         store.drawn_posts()?
     };
-    let frameworks: Vec<String> = study
-        .enabled_frameworks()
-        .iter()
-        .map(|f| f.key.clone())
-        .collect();
+    let frameworks = study.framework_keys();
     let population = Population::parse(&args.population, &frameworks)?;
-    let members: HashSet<(String, i64)> = store
+    let members: HashSet<PostKey> = store
         .members()?
         .into_iter()
         .filter(|m| population.contains(m))
-        .map(|m| (m.site, m.id))
+        .map(|m| PostKey::new(m.site, m.id))
         .collect();
     let all = store.question_candidates()?;
     let questions = all.len() as u64;
     let candidates: Vec<_> = all
         .into_iter()
-        .filter(|c| members.contains(&(c.site.clone(), c.id)))
+        .filter(|c| members.contains(&c.key()))
         .collect();
     if candidates.is_empty() && questions > 0 {
         return Err(SampleError::EmptyPopulation {
@@ -68,12 +65,8 @@ pub fn run(args: SampleArgs, _: Printer) -> Result<()> {
     }
     let (drawn, report) = draw_batch(candidates, &exclude, &frameworks, size, strata, seed)?;
     let method = serde_json::to_string(&report)?;
-    let posts: Vec<(String, i64, String)> = drawn
-        .iter()
-        .map(|d| (d.site.clone(), d.id, d.stratum.clone()))
-        .collect();
     let design = design(&store, strata, population, seed, &report)?;
-    store.create_batch(&args.name, seed, &method, &posts, &design.to_json())?;
+    store.create_batch(&args.name, seed, &method, &drawn, &design.to_json())?;
     if args.json {
         println!(
             "{}",

@@ -32,12 +32,7 @@ pub fn run(args: TrainArgs, quiet: bool) -> Result<()> {
         .name
         .clone()
         .unwrap_or_else(|| Kind::from(args.kind).name().to_string());
-    if !stackmine::classify::model::valid_model_name(&name) {
-        bail!(
-            "a model name is {}",
-            stackmine::classify::model::MODEL_NAME_RULE
-        );
-    }
+    stackmine::classify::model::check_model_name(&name)?;
     let mut p = params(args.kind.into(), &args.params);
     p.validate()?;
     if let Some(embedded) = prepare_training(&store, &mut p, &mut set.examples, quiet)? {

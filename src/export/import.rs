@@ -16,8 +16,8 @@ use arrow_schema::DataType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::errors::ParquetError;
 
-/// A classification: (site, question Id, category key, confidence).
-pub type Row = (String, i64, String, f64);
+use crate::PostKey;
+use crate::classify::Classification;
 
 /// Why classifications could not be imported.
 #[derive(Debug, thiserror::Error)]
@@ -193,8 +193,10 @@ fn is_string(a: &ArrayRef) -> bool {
 
 /// Reads every classification at `path`; returns them, and the model names
 /// found, in first-seen order.
-pub fn read_classifications(path: &Path) -> Result<(Vec<Row>, Vec<String>), ImportError> {
-    let mut rows: Vec<Row> = Vec::new();
+pub fn read_classifications(
+    path: &Path,
+) -> Result<(Vec<Classification>, Vec<String>), ImportError> {
+    let mut rows: Vec<Classification> = Vec::new();
     let mut models: Vec<String> = Vec::new();
     for file in parquet_files(path)? {
         let pq = |error| ImportError::Parquet {
@@ -269,7 +271,11 @@ pub fn read_classifications(path: &Path) -> Result<(Vec<Row>, Vec<String>), Impo
                 if !models.contains(&m) {
                     models.push(m);
                 }
-                rows.push((s, post, c, p));
+                rows.push(Classification {
+                    post: PostKey::new(s, post),
+                    category: c,
+                    confidence: p,
+                });
             }
         }
     }
@@ -280,9 +286,9 @@ pub fn read_classifications(path: &Path) -> Result<(Vec<Row>, Vec<String>), Impo
 /// questions classified exactly once, into one of `categories`. Sorts
 /// `rows` by (site, Id).
 pub fn check_classifications(
-    rows: &mut [Row],
+    rows: &mut [Classification],
     models: &[String],
-    questions: &HashSet<(String, i64)>,
+    questions: &HashSet<PostKey>,
     categories: &[String],
 ) -> Result<(), ImportError> {
     if models.len() > 1 {
@@ -293,47 +299,44 @@ pub fn check_classifications(
     if rows.is_empty() {
         return Err(ImportError::Empty);
     }
-    rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    rows.sort_by(|a, b| a.post.cmp(&b.post));
     for w in rows.windows(2) {
-        if w[0].0 == w[1].0 && w[0].1 == w[1].1 {
+        if w[0].post == w[1].post {
             return Err(ImportError::Duplicate {
-                site: w[0].0.clone(),
-                post_id: w[0].1,
+                site: w[0].post.site.clone(),
+                post_id: w[0].post.id,
             });
         }
     }
-    let unknown: Vec<&Row> = rows
+    let unknown: Vec<&Classification> = rows
         .iter()
-        .filter(|r| !questions.contains(&(r.0.clone(), r.1)))
+        .filter(|r| !questions.contains(&r.post))
         .collect();
     if let Some(first) = unknown.first() {
         return Err(ImportError::UnknownPost {
-            site: first.0.clone(),
-            post_id: first.1,
+            site: first.post.site.clone(),
+            post_id: first.post.id,
             unknown: unknown.len(),
         });
     }
-    if let Some(r) = rows.iter().find(|r| !categories.contains(&r.2)) {
+    if let Some(r) = rows.iter().find(|r| !categories.contains(&r.category)) {
         return Err(ImportError::UnknownCategory {
-            site: r.0.clone(),
-            post_id: r.1,
-            category: r.2.clone(),
+            site: r.post.site.clone(),
+            post_id: r.post.id,
+            category: r.category.clone(),
             categories: categories.to_vec(),
         });
     }
     if rows.len() < questions.len() {
-        let have: HashSet<(&str, i64)> = rows.iter().map(|r| (r.0.as_str(), r.1)).collect();
-        let mut missing: Vec<&(String, i64)> = questions
-            .iter()
-            .filter(|q| !have.contains(&(q.0.as_str(), q.1)))
-            .collect();
+        let have: HashSet<&PostKey> = rows.iter().map(|r| &r.post).collect();
+        let mut missing: Vec<&PostKey> = questions.iter().filter(|q| !have.contains(q)).collect();
         missing.sort();
         let first = missing[0];
         return Err(ImportError::MissingPosts {
             missing: missing.len(),
             total: questions.len(),
-            site: first.0.clone(),
-            post_id: first.1,
+            site: first.site.clone(),
+            post_id: first.id,
         });
     }
     Ok(())

@@ -300,11 +300,11 @@ pub fn classify_stream(
         let mut category = StringBuilder::new();
         let mut confidence = Float64Builder::new();
         let mut name = StringBuilder::new();
-        for (s, i, c, p) in &rows {
-            site.append_value(s);
-            id.append_value(*i);
-            category.append_value(c);
-            confidence.append_value(*p);
+        for r in &rows {
+            site.append_value(&r.post.site);
+            id.append_value(r.post.id);
+            category.append_value(&r.category);
+            confidence.append_value(r.confidence);
             name.append_value(&model.name);
         }
         let columns: Vec<ArrayRef> = vec![

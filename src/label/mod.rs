@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::PostKey;
 use crate::limits::{MAX_LABEL_CSV_BYTES as MAX_CSV_BYTES, MAX_LABEL_RECORD_BYTES};
 use crate::store::{FinalLabel, LabelRow, Store, StoreError};
 
@@ -516,20 +517,20 @@ impl PostLabels {
 }
 
 /// The labels of a set, by (site, post Id).
-pub fn gather(store: &Store, set: &str) -> Result<BTreeMap<(String, i64), PostLabels>, LabelError> {
+pub fn gather(store: &Store, set: &str) -> Result<BTreeMap<PostKey, PostLabels>, LabelError> {
     if !store.label_set_exists(set)? {
         return Err(LabelError::NoSet(set.to_string()));
     }
-    let mut posts: BTreeMap<(String, i64), PostLabels> = BTreeMap::new();
+    let mut posts: BTreeMap<PostKey, PostLabels> = BTreeMap::new();
     for l in store.labels(set)? {
         posts
-            .entry((l.site.clone(), l.post_id))
+            .entry(PostKey::new(l.site.clone(), l.post_id))
             .or_default()
             .by_annotator
             .insert(l.annotator.clone(), l);
     }
     for f in store.final_labels(set)? {
-        let key = (f.site.clone(), f.post_id);
+        let key = PostKey::new(f.site.clone(), f.post_id);
         posts.entry(key).or_default().final_label = Some(f);
     }
     Ok(posts)
@@ -544,7 +545,7 @@ pub fn gather(store: &Store, set: &str) -> Result<BTreeMap<(String, i64), PostLa
 /// at the end, so readers of the older layout keep working. Reading it back
 /// gives the same set.
 pub fn write_csv<W: Write>(
-    posts: &BTreeMap<(String, i64), PostLabels>,
+    posts: &BTreeMap<PostKey, PostLabels>,
     out: W,
 ) -> Result<(), csv::Error> {
     let annotators: BTreeSet<&String> =
@@ -563,7 +564,7 @@ pub fn write_csv<W: Write>(
         header.extend(annotators.iter().map(|a| format!("root_causes_{a}")));
     }
     w.write_record(&header)?;
-    for ((site, id), p) in posts {
+    for (PostKey { site, id }, p) in posts {
         let (primary, secondary) = match p.resolved() {
             Some((primary, secondary)) => (primary, secondary),
             None => {
@@ -607,11 +608,11 @@ pub fn write_csv<W: Write>(
 }
 
 /// The items `agree` compares: each post's annotator labels and final label.
-pub fn agreement_items(posts: &BTreeMap<(String, i64), PostLabels>) -> Vec<agree::Item> {
+pub fn agreement_items(posts: &BTreeMap<PostKey, PostLabels>) -> Vec<agree::Item> {
     posts
         .iter()
         .filter(|(_, p)| !p.by_annotator.is_empty())
-        .map(|((site, id), p)| agree::Item {
+        .map(|(PostKey { site, id }, p)| agree::Item {
             site: site.clone(),
             post_id: *id,
             labels: p

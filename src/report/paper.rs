@@ -2,10 +2,31 @@
 //! (its own style, a viewBox, text kept as text, nothing from the page's
 //! CSS), every table as a LaTeX `booktabs` table (numbers formatted as in the
 //! HTML, text escaped for LaTeX), and CITATION.md (how to cite the data and
-//! what the intervals mean). Pure text; the command writes the files.
+//! what the intervals mean). Pure text, gathered into the report's
+//! [`Output`] by [`add_files`].
 
-use super::study::ReportInput;
+use std::path::Path;
+
+use super::output::Output;
+use super::study::{Report, ReportInput};
 use super::table::Table;
+
+/// Adds the figures (`out/figures/*.svg`), the LaTeX tables
+/// (`out/tables/*.tex`) and `out/CITATION.md` of `report` to `files`.
+pub fn add_files(input: &ReportInput, report: &Report, out: &Path, files: &mut Output) {
+    let dir = out.join("figures");
+    for (name, svg) in figures(&report.html) {
+        files.add(dir.join(format!("{name}.svg")), svg.into_bytes());
+    }
+    let tables = out.join("tables");
+    for t in &report.tables {
+        files.add(
+            tables.join(format!("{}.tex", t.name)),
+            latex(t).into_bytes(),
+        );
+    }
+    files.add(out.join("CITATION.md"), citation(input).into_bytes());
+}
 
 /// The style the charts' classes need, for a standalone file.
 const SVG_STYLE: &str = "<style>text{font-family:Helvetica,Arial,sans-serif;fill:#1d2330}.ct{font-weight:600;font-size:14px}\

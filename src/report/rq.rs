@@ -175,9 +175,9 @@ fn cause_cells(c: &CauseCount) -> [Cell; 4] {
     ]
 }
 
-fn examples_text(r: &ReportInput, ex: &[(String, i64)]) -> String {
+fn examples_text(r: &ReportInput, ex: &[crate::PostKey]) -> String {
     ex.iter()
-        .map(|(site, id)| match r.post_url(site, *id) {
+        .map(|crate::PostKey { site, id }| match r.post_url(site, *id) {
             Some(u) => format!("{site} {id} ({u})"),
             None => format!("{site} {id}"),
         })
@@ -315,7 +315,7 @@ pub(super) fn examples_html(r: &ReportInput, s: &CauseSummary) -> String {
         }
         let links: Vec<String> = ex
             .iter()
-            .map(|(site, id)| match r.post_url(site, *id) {
+            .map(|crate::PostKey { site, id }| match r.post_url(site, *id) {
                 Some(u) => format!("<a href=\"{}\">{} {id}</a>", esc(&u), esc(site)),
                 None => format!("{} {id}", esc(site)),
             })

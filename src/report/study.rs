@@ -562,7 +562,13 @@ fn difficulty_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
             Cell::text("—"),
             Cell::Num(None, 0),
             Cell::Num(None, 0),
-            Cell::text("the study reports 4.3 h vs 2.5 h"),
+            Cell::text(
+                published
+                    .and_then(|p| p.performance_mean_hours)
+                    .map_or("—".into(), |[perf, others]| {
+                        format!("the study reports {perf} h vs {others} h")
+                    }),
+            ),
         ]);
         let kt = f.kind_tests.iter().find(|t| t.category == "performance");
         t.rows.push(vec![
@@ -574,7 +580,20 @@ fn difficulty_tables(r: &ReportInput, f: &Findings) -> Vec<Table> {
             Cell::Num(p.log_rank.map(|l| l.p), 4),
             Cell::text("performance: accepted answers observed vs expected if no difference"),
         ]);
-        tests.push(t.note("The study's claim: performance questions get accepted answers less often (25% vs 34%) and later."));
+        let t = match published.and_then(Published::performance_rates) {
+            Some((perf, others)) => t.note(format!(
+                "The study's claim: performance questions get accepted answers {} often ({:.0}% vs {:.0}%){}.",
+                if perf < others { "less" } else { "as or more" },
+                100.0 * perf,
+                100.0 * others,
+                match published.and_then(|p| p.performance_mean_hours) {
+                    Some([perf, others]) if perf > others => " and later",
+                    _ => "",
+                }
+            )),
+            None => t,
+        };
+        tests.push(t);
     }
     tests.push(km_table(r, f));
     tests.push(first_answer_table(r, f));
@@ -1176,9 +1195,9 @@ mod tests {
             q(8, year, "pt", None),
         ];
         let kind = |id: i64| if id <= 4 { "crash" } else { "performance" };
-        let classified: HashMap<(String, i64), String> = facts
+        let classified: HashMap<crate::PostKey, String> = facts
             .iter()
-            .map(|f| ((f.site.clone(), f.id), kind(f.id).to_string()))
+            .map(|f| (f.key(), kind(f.id).to_string()))
             .collect();
         let keys = vec!["crash".to_string(), "performance".to_string()];
         let fw_keys = vec!["tf".to_string(), "pt".to_string()];

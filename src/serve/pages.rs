@@ -16,6 +16,7 @@ use super::{
     ErrorMessage, MAX_BODY, RETRY_AFTER_SECS, Shared, WriteError, is_busy, is_web_url, sanitize,
     wants_json,
 };
+use crate::PostKey;
 use crate::label::{self, LabelError, NAME_RULE, valid_name};
 use crate::report::fmt::{int, opt_int};
 use crate::store::{FinalLabel, LabelRow};
@@ -353,11 +354,11 @@ pub async fn start(State(app): State<Shared>, RawQuery(raw): RawQuery) -> Respon
         if posts.is_empty() {
             return Err(PageError::missing(format!("no batch named {batch}")));
         }
-        let done: Vec<(String, i64)> = store
+        let done: Vec<PostKey> = store
             .labels(&batch)?
             .into_iter()
             .filter(|l| l.annotator == annotator)
-            .map(|l| (l.site, l.post_id))
+            .map(|l| PostKey::new(l.site, l.post_id))
             .collect();
         let first = posts.iter().position(|p| !done.contains(p)).unwrap_or(0);
         Ok(Redirect::to(&label_url(&batch, &annotator, first)).into_response())
@@ -486,7 +487,7 @@ pub async fn label_page(
             return Err(PageError::missing(format!("no batch named {batch}")));
         }
         let i = post_index(q.one("i")?, &batch, posts.len())?;
-        let (site, id) = &posts[i];
+        let PostKey { site, id } = &posts[i];
         let post = store.post_view(site, *id)?.ok_or_else(|| {
             PageError::missing(format!("post {site}/{id} is no longer in the study"))
         })?;
@@ -619,10 +620,7 @@ pub async fn save_label(
         if posts.is_empty() {
             return Err(PageError::missing(format!("no batch named {batch}")));
         }
-        let Some(i) = posts
-            .iter()
-            .position(|(s, id)| s == &site && *id == post_id)
-        else {
+        let Some(i) = posts.iter().position(|p| p.site == site && p.id == post_id) else {
             return Err(PageError::bad(format!(
                 "post {site}/{post_id} is not in batch {batch}"
             )));
@@ -703,7 +701,7 @@ struct AdjudicatePage {
 fn gather(
     store: &crate::store::Store,
     set: &str,
-) -> Result<BTreeMap<(String, i64), label::PostLabels>, PageError> {
+) -> Result<BTreeMap<PostKey, label::PostLabels>, PageError> {
     label::gather(store, set).map_err(|e| match e {
         LabelError::NoSet(_) => PageError::missing(e.to_string()),
         e => e.into(),
@@ -727,7 +725,7 @@ pub async fn adjudicate_page(
         annotators.sort();
         annotators.dedup();
         let mut items = Vec::new();
-        for ((site, id), p) in &posts {
+        for (PostKey { site, id }, p) in &posts {
             let labels: Vec<&LabelRow> = p.by_annotator.values().collect();
             let Some(first) = labels.first() else {
                 continue;
@@ -850,7 +848,7 @@ pub async fn save_final(
         let root_causes = check_codes(&app.study.root_causes, f.all("root_causes"))?;
         let root_cause = f.text("root_cause", MAX_ROOT_CAUSE, "the root cause")?;
         let posts = gather(&app.store(), &set)?;
-        if !posts.contains_key(&(site.clone(), post_id)) {
+        if !posts.contains_key(&PostKey::new(site.clone(), post_id)) {
             return Err(PageError::bad(format!(
                 "post {site}/{post_id} has no labels in set {set}"
             )));

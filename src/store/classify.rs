@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use rusqlite::params;
 
-use super::{Store, StoreError, sql_err};
+use super::{Store, StoreError, post_key, sql_err};
+use crate::PostKey;
+use crate::classify::Classification;
 use crate::classify::features::Doc;
 
 fn doc_of(r: &rusqlite::Row, from: usize) -> rusqlite::Result<Doc> {
@@ -46,7 +48,7 @@ pub struct CodeRow {
 
 impl Store {
     /// The text of the given questions (those still in the study).
-    pub fn docs(&self, keys: &[(String, i64)]) -> Result<HashMap<(String, i64), Doc>, StoreError> {
+    pub fn docs(&self, keys: &[PostKey]) -> Result<HashMap<PostKey, Doc>, StoreError> {
         let err = sql_err(self.path.clone());
         let mut stmt = self
             .conn
@@ -55,10 +57,10 @@ impl Store {
             )
             .map_err(&err)?;
         let mut out = HashMap::new();
-        for (site, id) in keys {
-            let mut rows = stmt.query(params![site, id]).map_err(&err)?;
+        for key in keys {
+            let mut rows = stmt.query(params![key.site, key.id]).map_err(&err)?;
             if let Some(r) = rows.next().map_err(&err)? {
-                out.insert((site.clone(), *id), doc_of(r, 0).map_err(&err)?);
+                out.insert(key.clone(), doc_of(r, 0).map_err(&err)?);
             }
         }
         Ok(out)
@@ -94,12 +96,12 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces every classification with `rows` (site, Id, category,
-    /// confidence) from `model`, in one transaction.
+    /// Replaces every classification with `rows` from `model`, in one
+    /// transaction.
     pub fn replace_classifications(
         &mut self,
         model: &str,
-        rows: &[(String, i64, String, f64)],
+        rows: &[Classification],
     ) -> Result<(), StoreError> {
         let err = sql_err(self.path.clone());
         let tx = self.conn.transaction().map_err(&err)?;
@@ -112,9 +114,15 @@ impl Store {
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(&err)?;
-            for (site, id, category, confidence) in rows {
-                stmt.execute(params![site, id, category, confidence, model])
-                    .map_err(&err)?;
+            for r in rows {
+                stmt.execute(params![
+                    r.post.site,
+                    r.post.id,
+                    r.category,
+                    r.confidence,
+                    model
+                ])
+                .map_err(&err)?;
             }
         }
         tx.commit().map_err(&err)
@@ -138,7 +146,7 @@ impl Store {
 }
 
 /// Category keys by (site, question Id).
-pub type Classified = HashMap<(String, i64), String>;
+pub type Classified = HashMap<PostKey, String>;
 
 impl Store {
     /// The category of every classified question, and the model's name.
@@ -152,10 +160,7 @@ impl Store {
         let mut model = None;
         let mut out = HashMap::new();
         while let Some(r) = rows.next().map_err(&err)? {
-            out.insert(
-                (r.get(0).map_err(&err)?, r.get(1).map_err(&err)?),
-                r.get(2).map_err(&err)?,
-            );
+            out.insert(post_key(r, 0).map_err(&err)?, r.get(2).map_err(&err)?);
             if model.is_none() {
                 model = Some(r.get(3).map_err(&err)?);
             }

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError, comma_list, sql_err};
+use super::{Store, StoreError, comma_list, post_key, sql_err};
+use crate::PostKey;
 
 /// A question of the study as a population member: key, frameworks, year.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +16,12 @@ pub struct Member {
     pub frameworks: Vec<String>,
     /// The year it was asked (`created`'s first four digits).
     pub year: Option<i32>,
+}
+
+impl Member {
+    pub fn key(&self) -> PostKey {
+        PostKey::new(self.site.clone(), self.id)
+    }
 }
 
 impl Store {
@@ -68,14 +75,14 @@ impl Store {
     }
 
     /// A batch's posts with the stratum each was drawn for.
-    pub fn batch_strata(&self, batch: &str) -> Result<HashMap<(String, i64), String>, StoreError> {
+    pub fn batch_strata(&self, batch: &str) -> Result<HashMap<PostKey, String>, StoreError> {
         let err = sql_err(self.path.clone());
         let mut stmt = self
             .conn
             .prepare("SELECT site, post_id, stratum FROM batch_posts WHERE batch = ?1")
             .map_err(&err)?;
         let rows = stmt
-            .query_map([batch], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))
+            .query_map([batch], |r| Ok((post_key(r, 0)?, r.get(2)?)))
             .map_err(&err)?;
         rows.collect::<Result<_, _>>().map_err(&err)
     }

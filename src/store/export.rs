@@ -1,7 +1,7 @@
 //! Read access for the Parquet export ([`crate::export`]): it walks tables
 //! in primary-key order inside one read transaction.
 
-use super::{Store, StoreError, sql_err};
+use super::{Store, StoreError, post_key, sql_err};
 
 impl Store {
     /// Runs `f` inside one read transaction (every query in it sees the
@@ -20,15 +20,13 @@ impl Store {
 
 impl Store {
     /// The (site, Id) of every question.
-    pub fn question_keys(&self) -> Result<std::collections::HashSet<(String, i64)>, StoreError> {
+    pub fn question_keys(&self) -> Result<std::collections::HashSet<crate::PostKey>, StoreError> {
         let err = sql_err(self.path.clone());
         let mut stmt = self
             .conn
             .prepare("SELECT site, id FROM questions")
             .map_err(&err)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(&err)?;
+        let rows = stmt.query_map([], |r| post_key(r, 0)).map_err(&err)?;
         rows.collect::<Result<_, _>>().map_err(&err)
     }
 }

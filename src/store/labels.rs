@@ -4,8 +4,9 @@ use std::collections::HashSet;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError, comma_list, sql_err, utc_now};
-use crate::sample::Candidate;
+use super::{Store, StoreError, comma_list, post_key, sql_err, utc_now};
+use crate::PostKey;
+use crate::sample::{Candidate, Drawn};
 
 /// One batch and how many posts it holds.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -136,9 +137,9 @@ impl Store {
     }
 
     /// Posts already in some batch.
-    pub fn drawn_posts(&self) -> Result<HashSet<(String, i64)>, StoreError> {
+    pub fn drawn_posts(&self) -> Result<HashSet<PostKey>, StoreError> {
         let mut stmt = self.q(self.conn.prepare("SELECT site, post_id FROM batch_posts"))?;
-        let rows = self.q(stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))))?;
+        let rows = self.q(stmt.query_map([], |r| post_key(r, 0)))?;
         self.q(rows.collect())
     }
 
@@ -159,7 +160,7 @@ impl Store {
         name: &str,
         seed: u64,
         method: &str,
-        posts: &[(String, i64, String)],
+        posts: &[Drawn],
         design: &str,
     ) -> Result<(), StoreError> {
         let err = sql_err(self.path.clone());
@@ -182,8 +183,8 @@ impl Store {
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(&err)?;
-            for (i, (site, id, stratum)) in posts.iter().enumerate() {
-                stmt.execute(params![name, site, id, i as i64, stratum])
+            for (i, d) in posts.iter().enumerate() {
+                stmt.execute(params![name, d.site, d.id, i as i64, d.stratum])
                     .map_err(&err)?;
             }
         }
@@ -210,11 +211,11 @@ impl Store {
     }
 
     /// The posts of a batch in draw order.
-    pub fn batch_posts(&self, batch: &str) -> Result<Vec<(String, i64)>, StoreError> {
+    pub fn batch_posts(&self, batch: &str) -> Result<Vec<PostKey>, StoreError> {
         let mut stmt = self.q(self
             .conn
             .prepare("SELECT site, post_id FROM batch_posts WHERE batch = ?1 ORDER BY position"))?;
-        let rows = self.q(stmt.query_map([batch], |r| Ok((r.get(0)?, r.get(1)?))))?;
+        let rows = self.q(stmt.query_map([batch], |r| post_key(r, 0)))?;
         self.q(rows.collect())
     }
 
@@ -627,4 +628,186 @@ fn write_final(
         ],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dump::row::parse_question;
+
+    const SITE: &str = "ai.stackexchange.com";
+
+    /// A new store in a temporary folder holding the questions of the real
+    /// ai.stackexchange 2017 Posts.xml (CC BY-SA, tests/data/README.md)
+    /// among its first `rows` rows.
+    fn store_with_questions(tag: &str, rows: usize) -> (Store, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "stackmine-store-labels-{tag}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut store = Store::open_or_create(&dir.join("study.db")).unwrap();
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/ai.stackexchange.com-2017/Posts.xml"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut w = store.writer().unwrap();
+        w.replace_site(SITE, Some("https://ai.stackexchange.com"), true)
+            .unwrap();
+        for line in text.lines().skip(2).take(rows) {
+            if line.contains("PostTypeId=\"1\"") {
+                let q = parse_question(line.trim().as_bytes()).unwrap();
+                assert!(w.insert_question(SITE, &q, &[]).unwrap());
+            }
+        }
+        w.commit().unwrap();
+        (store, dir)
+    }
+
+    fn label(post_id: i64, annotator: &str, primary: &str, codes: &[&str]) -> LabelRow {
+        LabelRow {
+            set_name: "b1".into(),
+            site: SITE.into(),
+            post_id,
+            annotator: annotator.into(),
+            primary: primary.into(),
+            secondary: vec!["training".into()],
+            note: String::new(),
+            root_cause: String::new(),
+            root_causes: codes.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_batch_keeps_its_draw_order_strata_and_set() {
+        let (mut store, dir) = store_with_questions("batch", 40);
+        let candidates = store.question_candidates().unwrap();
+        let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
+        assert!(
+            ids.len() >= 10 && ids.windows(2).all(|w| w[0] < w[1]),
+            "{ids:?}"
+        );
+        assert!(store.has_question(SITE, ids[0]).unwrap());
+        assert!(!store.has_question("other.site", ids[0]).unwrap());
+        // Drawn out of Id order: the batch keeps the draw order.
+        let drawn: Vec<Drawn> = [ids[5], ids[1], ids[3]]
+            .iter()
+            .zip(["a", "b", "a"])
+            .map(|(&id, s)| Drawn {
+                site: SITE.into(),
+                id,
+                stratum: s.into(),
+            })
+            .collect();
+        assert!(!store.set_exists("b1").unwrap());
+        store
+            .create_batch("b1", 7, "{}", &drawn, r#"{"kind":"random"}"#)
+            .unwrap();
+        assert!(store.set_exists("b1").unwrap());
+        assert!(store.label_set_exists("b1").unwrap());
+        let posts = store.batch_posts("b1").unwrap();
+        let want: Vec<PostKey> = drawn.iter().map(|d| PostKey::new(SITE, d.id)).collect();
+        assert_eq!(posts, want);
+        assert_eq!(store.drawn_posts().unwrap(), want.iter().cloned().collect());
+        let strata = store.batch_strata("b1").unwrap();
+        assert_eq!(strata[&PostKey::new(SITE, ids[1])], "b");
+        let batches = store.batches().unwrap();
+        assert_eq!((batches[0].name.as_str(), batches[0].size), ("b1", 3));
+        assert_eq!(
+            store.design("b1").unwrap().as_deref(),
+            Some(r#"{"kind":"random"}"#)
+        );
+        // The view of a real question: its title and its site's address.
+        let view = store.post_view(SITE, ids[1]).unwrap().unwrap();
+        assert!(!view.title.is_empty());
+        assert_eq!(
+            view.site_url.as_deref(),
+            Some("https://ai.stackexchange.com")
+        );
+        assert!(store.post_view(SITE, -1).unwrap().is_none());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn labels_are_replaced_per_annotator_and_finals_keep_their_codes() {
+        let (mut store, dir) = store_with_questions("labels", 10);
+        store
+            .import_label_set("b1", "test", &[], &[], false, None)
+            .unwrap();
+        store
+            .save_label(&label(4, "ann", "crash", &["gpu"]))
+            .unwrap();
+        store.save_label(&label(2, "bob", "training", &[])).unwrap();
+        // Labeling a post again replaces the annotator's label.
+        store
+            .save_label(&label(4, "ann", "performance", &["api_misuse", "gpu"]))
+            .unwrap();
+        let all = store.labels("b1").unwrap();
+        assert_eq!(
+            all.iter()
+                .map(|l| (l.post_id, l.annotator.as_str(), l.primary.as_str()))
+                .collect::<Vec<_>>(),
+            [(2, "bob", "training"), (4, "ann", "performance")]
+        );
+        assert_eq!(all[1].root_causes, ["api_misuse", "gpu"]);
+        assert_eq!(all[1].secondary, ["training"]);
+        assert_eq!(
+            store.label("b1", SITE, 4, "ann").unwrap().as_ref(),
+            Some(&all[1])
+        );
+        assert_eq!(store.label("b1", SITE, 4, "bob").unwrap(), None);
+        let f = FinalLabel {
+            site: SITE.into(),
+            post_id: 4,
+            primary: "crash".into(),
+            secondary: Vec::new(),
+            decided_by: "cat".into(),
+            note: "read the accepted answer".into(),
+            root_causes: vec!["gpu".into()],
+            root_cause: "driver".into(),
+        };
+        store.save_final("b1", &f).unwrap();
+        assert_eq!(store.final_labels("b1").unwrap(), [f]);
+        let sets = store.label_sets().unwrap();
+        assert_eq!(
+            (
+                sets[0].posts,
+                sets[0].final_labels,
+                sets[0].annotators.clone()
+            ),
+            (2, 1, vec!["ann".to_string(), "bob".to_string()])
+        );
+        // Replacing the set drops what it held; a set keeps its design
+        // unless given a new one.
+        store
+            .import_label_set(
+                "b1",
+                "again",
+                &[label(1, "cat", "crash", &[])],
+                &[],
+                true,
+                Some("{}"),
+            )
+            .unwrap();
+        assert_eq!(store.labels("b1").unwrap().len(), 1);
+        assert!(store.final_labels("b1").unwrap().is_empty());
+        store
+            .import_label_set("b1", "third", &[], &[], true, None)
+            .unwrap();
+        assert_eq!(store.design("b1").unwrap().as_deref(), Some("{}"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn results_keep_the_latest_per_key() {
+        let (store, dir) = store_with_questions("results", 0);
+        assert_eq!(store.result("eval:m").unwrap(), None);
+        store.save_result("eval:m", "1").unwrap();
+        store.save_result("eval:m", "2").unwrap();
+        assert_eq!(store.result("eval:m").unwrap().as_deref(), Some("2"));
+        assert_eq!(split_kinds(" a; ;b ;"), ["a", "b"]);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

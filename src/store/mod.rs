@@ -135,6 +135,11 @@ fn sql_err(path: PathBuf) -> impl Fn(rusqlite::Error) -> StoreError {
     }
 }
 
+/// The post whose site and Id are columns `at` and `at + 1` of `r`.
+fn post_key(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<crate::PostKey> {
+    Ok(crate::PostKey::new(r.get::<_, String>(at)?, r.get(at + 1)?))
+}
+
 /// A `group_concat(x, ',')` column as a list (NULL: empty).
 fn comma_list(s: Option<String>) -> Vec<String> {
     s.map(|s| s.split(',').map(String::from).collect())
@@ -167,6 +172,12 @@ pub struct QuestionFacts {
     /// ingested before schema version 5) the latest creation time of its
     /// stored questions and answers.
     pub as_of_ms: i64,
+}
+
+impl QuestionFacts {
+    pub fn key(&self) -> crate::PostKey {
+        crate::PostKey::new(self.site.clone(), self.id)
+    }
 }
 
 /// One site of the study, with its counts and date range.
