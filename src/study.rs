@@ -490,6 +490,11 @@ impl Study {
                 ));
             }
         }
+        if let Some(hours) = p.performance_mean_hours {
+            for (name, x) in ["performance", "others"].iter().zip(hours) {
+                non_negative(format!("performance_mean_hours {name}"), x)?;
+            }
+        }
         let mut seen = std::collections::BTreeSet::new();
         for row in &p.table1 {
             if !frameworks.contains(&row.framework.as_str()) {

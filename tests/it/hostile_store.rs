@@ -1478,6 +1478,11 @@ fn published_figures_are_checked_when_the_study_loads() {
             "hours.\"crash\" median = -1 is not a number ≥ 0".into(),
         ),
         (
+            "infinite mean hours",
+            edit(&[("performance_mean_hours = [4.3, 2.5]", "performance_mean_hours = [4.3, inf]")]),
+            "[published] performance_mean_hours others = inf is not a number ≥ 0".into(),
+        ),
+        (
             "NaN hours",
             edit(&[("crash = [0.319, 0.893, 2.455]", "crash = [0.3, 1, nan]")]),
             "hours.\"crash\" Q3 = nan is not a number ≥ 0".into(),
