@@ -93,6 +93,9 @@ pub mod avx512 {
     use std::arch::x86_64::*;
 
     /// [`super::exp`] of 16 values (NaN aside: min/max return the bound).
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512 F.
     #[inline]
     #[target_feature(enable = "avx512f")]
     pub fn exp16(x: __m512) -> __m512 {
@@ -132,6 +135,9 @@ pub mod avx512 {
     }
 
     /// [`super::gelu`] of 16 values.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512 F.
     #[inline]
     #[target_feature(enable = "avx512f")]
     pub fn gelu16(x: __m512) -> __m512 {
@@ -221,6 +227,9 @@ pub mod avx2 {
     use std::arch::x86_64::*;
 
     /// [`super::exp`] of 8 values (NaN aside: min/max return the bound).
+    ///
+    /// # Safety
+    /// The CPU must have AVX2.
     #[inline]
     #[target_feature(enable = "avx2")]
     pub fn exp8(x: __m256) -> __m256 {
@@ -260,6 +269,9 @@ pub mod avx2 {
     }
 
     /// [`super::gelu`] of 8 values.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2.
     #[inline]
     #[target_feature(enable = "avx2")]
     pub fn gelu8(x: __m256) -> __m256 {
@@ -287,6 +299,9 @@ pub mod avx2 {
     }
 
     /// The mask of lanes `0..n` for `maskload`/`maskstore`.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2.
     #[inline]
     #[target_feature(enable = "avx2")]
     pub fn tail(n: usize) -> __m256i {
