@@ -6,7 +6,7 @@
 //! array) and an integer `id`; other columns are ignored). A hybrid model
 //! uses a row's `embedding` (list of float32) when the row's `encoder`
 //! column names the loaded encoder's cache key (its fingerprint, with
-//! `-int8` for int8 embeddings: one precision never reads the other's),
+//! `-k2-int8` for int8 embeddings: one precision never reads the other's),
 //! and, when the columns are
 //! there, its `max_tokens` is the model's and its `text_hash` the hash of
 //! the text (as the store's cache checks them); other rows are embedded.

@@ -182,9 +182,10 @@ pub struct Layer {
 /// A layer's dense weights quantized to int8 ([`Bert::quantize`]).
 #[derive(Debug, Clone)]
 pub struct QLayer {
-    pub query: QDense,
-    pub key: QDense,
-    pub value: QDense,
+    /// Query, key and value stacked: one product of `3 × hidden` outputs,
+    /// each row `[q | k | v]` (per output channel, so each keeps its own
+    /// quantization).
+    pub qkv: QDense,
     pub attention_out: QDense,
     pub intermediate: QDense,
     pub output: QDense,
@@ -296,9 +297,12 @@ impl Bert {
             self.layers
                 .iter()
                 .map(|l| QLayer {
-                    query: q(&l.query),
-                    key: q(&l.key),
-                    value: q(&l.value),
+                    qkv: q(&Dense {
+                        weight: [&l.query.weight[..], &l.key.weight, &l.value.weight].concat(),
+                        bias: [&l.query.bias[..], &l.key.bias, &l.value.bias].concat(),
+                        inputs: l.query.inputs,
+                        outputs: l.query.outputs + l.key.outputs + l.value.outputs,
+                    }),
                     attention_out: q(&l.attention_out),
                     intermediate: q(&l.intermediate),
                     output: q(&l.output),
@@ -381,35 +385,62 @@ impl Bert {
         let h = self.config.hidden_size;
         let heads = self.config.num_attention_heads;
         let d = h / heads;
-        let mut lin = |fp: &Dense, q8: Option<&QDense>, x: &[f32], out: &mut [f32]| match q8 {
-            Some(q8) => q8.forward(x, out, rows, qs),
-            None => dense(fp, x, out, rows),
+        // Where query, key and value sit in `s.qkv`: int8 writes rows of
+        // [q | k | v] (one product), fp32 three [rows, h] blocks.
+        let (qo, ko, vo, st) = match q {
+            Some(q) => {
+                q.qkv.forward(x, &mut s.qkv, rows, false, qs);
+                (0, h, 2 * h, 3 * h)
+            }
+            None => {
+                let (qb, rest) = s.qkv.split_at_mut(rows * h);
+                let (kb, vb) = rest.split_at_mut(rows * h);
+                dense(&l.query, x, qb, rows);
+                dense(&l.key, x, kb, rows);
+                dense(&l.value, x, vb, rows);
+                (0, rows * h, 2 * rows * h, h)
+            }
         };
-        lin(&l.query, q.map(|q| &q.query), x, &mut s.q);
-        lin(&l.key, q.map(|q| &q.key), x, &mut s.k);
-        lin(&l.value, q.map(|q| &q.value), x, &mut s.v);
+        // A dense layer, then GELU if asked: int8 applies it (on a
+        // vectorized exp) in the product's own pass; fp32 keeps libm's exp,
+        // bit for bit as before.
+        let mut lin =
+            |fp: &Dense, q8: Option<&QDense>, x: &[f32], out: &mut [f32], act: bool| match q8 {
+                Some(q8) => q8.forward(x, out, rows, act, qs),
+                None => {
+                    dense(fp, x, out, rows);
+                    if act {
+                        for v in out[..rows * fp.outputs].iter_mut() {
+                            *v = gelu(*v);
+                        }
+                    }
+                }
+            };
         let scale = 1.0 / (d as f32).sqrt();
         for &(start, n) in spans.iter().filter(|s| s.1 > 0) {
-            let base = start * h;
             for head in 0..heads {
-                let off = base + head * d;
-                assert!(off + (n - 1) * h + d <= s.q.len() && n * n <= s.scores.len());
+                let off = start * st + head * d;
+                let last = off + (n - 1) * st + d;
+                assert!(last + vo <= s.qkv.len() && qo <= ko && ko <= vo);
+                assert!(start * h + head * d + (n - 1) * h + d <= s.context.len());
+                assert!(n * n <= s.scores.len());
                 // scores = q_h · k_hᵀ / √d, [n, n]
-                // SAFETY: the assert bounds the views: rows start..start+n of
-                // `q`, `k` and `context` ([rows, h] row-major, columns
-                // head*d..head*d+d) and the first n*n values of `scores`.
+                // SAFETY: the asserts bound the views: rows start..start+n
+                // (row stride st) of q, k and v at their offsets in `qkv`,
+                // columns head*d..head*d+d; the same rows of `context`
+                // ([rows, h]); the first n*n values of `scores`.
                 unsafe {
                     matrixmultiply::sgemm(
                         n,
                         d,
                         n,
                         scale,
-                        s.q.as_ptr().add(off),
-                        h as isize,
+                        s.qkv.as_ptr().add(qo + off),
+                        st as isize,
                         1,
-                        s.k.as_ptr().add(off),
+                        s.qkv.as_ptr().add(ko + off),
                         1,
-                        h as isize,
+                        st as isize,
                         0.0,
                         s.scores.as_mut_ptr(),
                         n as isize,
@@ -433,11 +464,11 @@ impl Bert {
                         s.scores.as_ptr(),
                         n as isize,
                         1,
-                        s.v.as_ptr().add(off),
-                        h as isize,
+                        s.qkv.as_ptr().add(vo + off),
+                        st as isize,
                         1,
                         0.0,
-                        s.context.as_mut_ptr().add(off),
+                        s.context.as_mut_ptr().add(start * h + head * d),
                         h as isize,
                         1,
                     );
@@ -449,19 +480,17 @@ impl Bert {
             q.map(|q| &q.attention_out),
             &s.context,
             &mut s.q,
+            false,
         );
         add_norm(x, &s.q, &l.attention_norm, h, self.config.layer_norm_eps);
-        lin(&l.intermediate, q.map(|q| &q.intermediate), x, &mut s.inter);
-        match q {
-            // int8: a vectorized exp (fp32 keeps libm's, bit for bit as before).
-            Some(_) => super::fastmath::gelu_slice(&mut s.inter[..rows * l.intermediate.outputs]),
-            None => {
-                for v in s.inter.iter_mut() {
-                    *v = gelu(*v);
-                }
-            }
-        }
-        lin(&l.output, q.map(|q| &q.output), &s.inter, &mut s.q);
+        lin(
+            &l.intermediate,
+            q.map(|q| &q.intermediate),
+            x,
+            &mut s.inter,
+            true,
+        );
+        lin(&l.output, q.map(|q| &q.output), &s.inter, &mut s.q, false);
         add_norm(x, &s.q, &l.output_norm, h, self.config.layer_norm_eps);
     }
 }
@@ -481,9 +510,10 @@ fn softmax(row: &mut [f32]) {
 
 /// Buffers reused across layers.
 struct Scratch {
+    /// Query, key and value (see [`Bert::layer`]).
+    qkv: Vec<f32>,
+    /// A dense layer's output before its residual.
     q: Vec<f32>,
-    k: Vec<f32>,
-    v: Vec<f32>,
     context: Vec<f32>,
     scores: Vec<f32>,
     inter: Vec<f32>,
@@ -492,9 +522,8 @@ struct Scratch {
 impl Scratch {
     fn new(n: usize, longest: usize, h: usize, i: usize) -> Scratch {
         Scratch {
+            qkv: vec![0.0; 3 * n * h],
             q: vec![0.0; n * h],
-            k: vec![0.0; n * h],
-            v: vec![0.0; n * h],
             context: vec![0.0; n * h],
             scores: vec![0.0; longest * longest],
             inter: vec![0.0; n * i],

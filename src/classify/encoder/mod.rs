@@ -128,6 +128,9 @@ impl Precision {
     }
 }
 
+/// The version of the int8 arithmetic in [`Encoder::cache_key`].
+const INT8_ARITHMETIC: &str = "k2";
+
 /// A loaded encoder.
 #[derive(Debug, Clone)]
 pub struct Encoder {
@@ -210,12 +213,16 @@ impl Encoder {
     }
 
     /// The key of this encoder's embeddings in the store's cache: the
-    /// weights' fingerprint, plus `-int8` for int8 embeddings (fp32 keeps
-    /// the bare fingerprint, so caches made before int8 stay valid).
+    /// weights' fingerprint, plus `-k2-int8` for int8 embeddings (fp32
+    /// keeps the bare fingerprint, so caches made before int8 stay valid).
+    /// `k2` is the int8 arithmetic's version: k2 sums the softmax in 16
+    /// lanes (k1, the bare `-int8`, summed in order), so int8 embeddings
+    /// cached before it are not reused. Every kernel (VNNI, AVX2, portable)
+    /// gives the same int8 bits, so the key does not name one.
     pub fn cache_key(&self) -> String {
         match self.precision {
             Precision::Fp32 => self.fingerprint.clone(),
-            p => format!("{}-{}", self.fingerprint, p.name()),
+            p => format!("{}-{INT8_ARITHMETIC}-{}", self.fingerprint, p.name()),
         }
     }
 
